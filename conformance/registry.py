@@ -1,0 +1,70 @@
+"""A name -> factory registry fed by decorators (built-ins) and an entry-point group (plugins).
+
+Used for targets (``conformance.targets``) and converters (``conformance.converters``), so a
+third party adds one by publishing an entry point, without touching this repository.
+"""
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, group: str, builtin_modules: tuple[str, ...] = ()):
+        self.group = group
+        self._builtin_modules = builtin_modules
+        self._factories: dict[str, Callable[[], T]] = {}
+        self._instances: dict[str, T] = {}
+        self._load_errors: dict[str, str] = {}
+        self._loaded = False
+
+    def register(self, name: str):
+        def deco(factory):
+            self._factories[name] = factory
+            return factory
+        return deco
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for module in self._builtin_modules:
+            importlib.import_module(module)
+        for ep in metadata.entry_points(group=self.group):
+            if ep.name in self._factories:
+                continue
+            try:
+                self._factories[ep.name] = ep.load()
+            except Exception as exc:  # a broken plugin must not take the registry down
+                self._load_errors[ep.name] = f"entry point {ep.value} failed to load: {exc}"
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(set(self._factories) | set(self._load_errors))
+
+    def load_error(self, name: str) -> str | None:
+        self._load()
+        return self._load_errors.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        self._load()
+        return name in self._factories
+
+    def get(self, name: str) -> T:
+        self._load()
+        if name not in self._instances:
+            factory = self._factories[name]
+            instance = factory()
+            if getattr(instance, "name", None) in (None, ""):
+                instance.name = name
+            self._instances[name] = instance
+        return self._instances[name]
+
+    def reset(self) -> None:
+        """Forget loaded entry points (tests that install a plugin at run time)."""
+        self._loaded = False
+        self._instances.clear()
+        self._load_errors.clear()

@@ -1,0 +1,168 @@
+"""The result record: one JSON object per case x target, in JSON Lines.
+
+Schema version 1. Keys (all present in every record; ``None`` where not applicable):
+
+==============  ==========================================================================
+key             meaning
+==============  ==========================================================================
+schema          record schema version (int, currently 1)
+case_id         full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
+kind            op | padding | semantics | arch | model | benchmark
+op              operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
+onnx_ops        sorted ONNX op types in the converted model (list of str)
+arch            architecture name for arch cases (``resnet50``)
+framework       torch | tensorflow | paddle | onnx
+converter       converter name (``torch-script``, ``tf2onnx+optimize``)
+opset           ONNX opset the converter was asked for (int)
+target          target name (``onnxruntime``)
+status          one of STATUSES
+max_abs         worst absolute error against the source framework's output
+max_rel         worst relative error
+mismatch        fraction of elements outside tolerance
+rtol, atol      tolerance applied
+seconds         {"build": s, "convert": s, "run": s}
+message         one-line-or-more human explanation (failures carry statistics)
+versions        {"framework": ..., "converter": ..., "onnx": ..., "target": ...}
+extra           free-form details (reference comparison, divergent node, benchmark stats)
+==============  ==========================================================================
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import ResultsFileError
+
+SCHEMA_VERSION = 1
+STATUSES = (
+    "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
+)
+KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark")
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    kind: str
+    framework: str
+    converter: str
+    target: str
+    status: str
+    opset: int | None = None
+    op: str | None = None
+    onnx_ops: list[str] = field(default_factory=list)
+    arch: str | None = None
+    max_abs: float | None = None
+    max_rel: float | None = None
+    mismatch: float | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    seconds: dict[str, float] = field(default_factory=lambda: {"build": 0.0, "convert": 0.0, "run": 0.0})
+    message: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}; expected one of {STATUSES}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; expected one of {KINDS}")
+
+    def to_json(self) -> str:
+        return json.dumps(_finite(dataclasses.asdict(self)), sort_keys=True, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CaseResult":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _finite(obj):
+    """JSON has no NaN/Inf: encode them as strings so the file stays valid JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def append(path: str | os.PathLike, records: Iterable[CaseResult]) -> None:
+    """Append records; each line is written with one ``write`` on an O_APPEND file so that
+    concurrent writers never interleave inside a line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        for record in records:
+            os.write(fd, (record.to_json() + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def write(path: str | os.PathLike, records: Iterable[CaseResult]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w") as fh:
+        for record in records:
+            fh.write(record.to_json() + "\n")
+    os.replace(tmp, path)
+
+
+def iter_records(path: str | os.PathLike) -> Iterator[CaseResult]:
+    path = Path(path)
+    if not path.exists():
+        raise ResultsFileError(f"results file {path} does not exist", fix="pass the file written by --results")
+    with open(path) as fh:
+        text = fh.read()
+    if not text.strip():
+        raise ResultsFileError(f"results file {path} is empty", fix="rerun the suite with --results")
+    if not text.endswith("\n"):
+        raise ResultsFileError(f"results file {path} is truncated (last line has no newline)",
+                               fix="rerun the suite; the writer was interrupted")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ResultsFileError(f"{path}:{lineno}: not valid JSON ({exc.msg})",
+                                   fix="the file is truncated or corrupt; rerun the suite") from None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+            raise ResultsFileError(
+                f"{path}:{lineno}: schema {data.get('schema') if isinstance(data, dict) else None!r}, "
+                f"this tool reads schema {SCHEMA_VERSION}", fix="regenerate the file with this version")
+        try:
+            yield CaseResult.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise ResultsFileError(f"{path}:{lineno}: invalid record ({exc})") from None
+
+
+def read(path: str | os.PathLike) -> list[CaseResult]:
+    return list(iter_records(path))
+
+
+def merge(record_lists: Iterable[Iterable[CaseResult]]) -> list[CaseResult]:
+    """Merge the records of several files (shards, xdist workers).
+
+    Identical duplicates collapse; two records for the same case id with different statuses
+    are a conflict and raise ``ResultsFileError``.
+    """
+    merged: dict[str, CaseResult] = {}
+    for records in record_lists:
+        for record in records:
+            seen = merged.get(record.case_id)
+            if seen is not None and seen.status != record.status:
+                raise ResultsFileError(
+                    f"duplicate case {record.case_id} disagrees: {seen.status} vs {record.status}",
+                    fix="merge the shards of one run only")
+            merged.setdefault(record.case_id, record)
+    return sorted(merged.values(), key=lambda r: r.case_id)
