@@ -9,19 +9,25 @@ Omitted optional inputs arrive as ``None``. Register with::
     @op("Relu")                 # since version 1, default domain
     @op("Clip", since=11)       # a newer signature: chosen when the model's opset >= 11
     def clip(ctx, x, lo=None, hi=None): ...
+
+    @op(("Sin", "Cos"))         # one implementation for several op types (ctx.node.op_type tells which)
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 OPS: dict[tuple[str, str], list[tuple[int, Callable]]] = {}
 
 
-def op(op_type: str, since: int = 1, domain: str = ""):
+def op(op_type: str | Iterable[str], since: int = 1, domain: str = ""):
+    op_types = (op_type,) if isinstance(op_type, str) else tuple(op_type)
+    domain = "" if domain == "ai.onnx" else domain
+
     def deco(fn):
-        versions = OPS.setdefault((domain, op_type), [])
-        versions.append((since, fn))
-        versions.sort(key=lambda pair: pair[0])
+        for name in op_types:
+            versions = OPS.setdefault((domain, name), [])
+            versions.append((since, fn))
+            versions.sort(key=lambda pair: pair[0])
         return fn
     return deco
 
@@ -34,3 +40,7 @@ def lookup(domain: str, op_type: str, opset: int) -> Callable | None:
         if since <= opset:
             best = fn
     return best
+
+
+def known_ops() -> list[tuple[str, str]]:
+    return sorted(OPS)
