@@ -109,6 +109,22 @@ class _WeightCache:
 WEIGHTS = _WeightCache()
 
 
+def prepared(ctx, key, array: np.ndarray, build):
+    """``build(array)``, computed once per node while the same array object keeps arriving.
+
+    Uses the executor's per-node ``ctx.cache`` when it has one (holding the source array, so
+    an identity check is enough), else the process-wide weak cache."""
+    cache = getattr(ctx, "cache", None)
+    if cache is None:
+        return WEIGHTS.get(array, key, build)
+    entry = cache.get(key)
+    if entry is not None and entry[0] is array:
+        return entry[1]
+    value = build(array)
+    cache[key] = (array, value)
+    return value
+
+
 # --------------------------------------------------------------------------- Conv
 
 def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=None, strides=None,
