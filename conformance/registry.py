@@ -32,7 +32,13 @@ class Registry(Generic[T]):
             return
         self._loaded = True
         for module in self._builtin_modules:
-            importlib.import_module(module)
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:     # the module exists but needs something missing
+                    self._load_errors[module.rsplit(".", 1)[-1]] = f"{module} failed to import: {exc}"
+        from .workers import import_plugins
+        import_plugins()
         for ep in metadata.entry_points(group=self.group):
             if ep.name in self._factories:
                 continue

@@ -1,0 +1,63 @@
+"""Expansion of case specs into runs (spec x converter x opset x target) and selection by
+id pattern. Shared by the pytest plugin and the ``conformance run`` command."""
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from typing import Iterable
+
+from .cases import CaseSpec
+from .errors import UnknownConverter
+from .runner import CaseRun
+
+DEFAULT_OPSETS = (17,)
+SUITE_MODULES = {
+    "operators": "suites.operators.test_operators",
+    "padding": "suites.padding.test_padding",
+    "architectures": "suites.architectures.test_architectures",
+}
+
+
+def split_values(values, default=()) -> list[str]:
+    out = []
+    for value in values or ():
+        out.extend(v.strip() for v in str(value).split(",") if v.strip())
+    return out or list(default)
+
+
+def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), opsets=DEFAULT_OPSETS,
+           include=(), exclude=()) -> list[CaseRun]:
+    from converters import CONVERTERS, converters_for, split_chain
+
+    for name in converters:
+        if split_chain(name)[0] not in CONVERTERS:
+            raise UnknownConverter(f"unknown converter {name!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
+    framework_of = {n: CONVERTERS.get(split_chain(n)[0]).framework for n in converters}
+    runs = []
+    for spec in specs:
+        if frameworks and spec.framework not in frameworks:
+            continue
+        allowed = list(spec.converters) if spec.converters is not None else converters_for(spec.framework)
+        if converters:
+            chosen = [n for n in converters if framework_of[n] == spec.framework and split_chain(n)[0] in allowed]
+        else:
+            chosen = allowed
+        for converter in chosen:
+            for opset in opsets:
+                for target in targets:
+                    run = CaseRun(spec, converter, int(opset), target)
+                    cid = run.case_id
+                    if include and not any(fnmatch.fnmatchcase(cid, p) for p in include):
+                        continue
+                    if exclude and any(fnmatch.fnmatchcase(cid, p) for p in exclude):
+                        continue
+                    runs.append(run)
+    return runs
+
+
+def suite_specs(names: Iterable[str]) -> list[CaseSpec]:
+    specs = []
+    for name in names:
+        module = importlib.import_module(SUITE_MODULES.get(name, name))
+        specs.extend(module.conformance_cases())
+    return specs

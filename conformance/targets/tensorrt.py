@@ -1,0 +1,206 @@
+"""NVIDIA TensorRT through its Python API (ONNX parser, builder config, optimization profiles).
+
+On a machine without the ``tensorrt`` module or without a CUDA device this target reports
+itself unavailable with the reason, and every case on it is recorded ``unavailable``.
+Device buffers come from PyTorch's CUDA allocator when torch has CUDA, else from Polygraphy's
+CUDA wrapper (polygraphy is installed with paddle2onnx).
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+
+import numpy as np
+
+from . import register_target
+from .base import Target, dist_version, model_bytes
+
+
+def cuda_device_count() -> tuple[int, str]:
+    """Count CUDA devices through the driver API, without importing any framework."""
+    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    else:
+        return 0, "no CUDA driver (libcuda) on this machine"
+    if lib.cuInit(0) != 0:
+        return 0, "the CUDA driver failed to initialise (cuInit) - no usable GPU"
+    count = ctypes.c_int(0)
+    if lib.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value == 0:
+        return 0, "no CUDA device found"
+    return count.value, ""
+
+
+class _Buffers:
+    """Device allocations for one inference: torch CUDA tensors or Polygraphy DeviceArrays."""
+
+    def __init__(self):
+        try:
+            import torch
+            self.torch = torch if torch.cuda.is_available() else None
+        except ImportError:
+            self.torch = None
+        if self.torch is None:
+            from polygraphy import cuda
+            self.cuda = cuda
+            self.stream = cuda.Stream()
+        else:
+            self.stream = self.torch.cuda.Stream()
+
+    @property
+    def stream_handle(self) -> int:
+        return self.stream.cuda_stream if self.torch is not None else self.stream.ptr
+
+    def upload(self, array: np.ndarray):
+        array = np.ascontiguousarray(array)
+        if self.torch is not None:
+            t = self.torch.from_numpy(array).cuda()
+            return t, t.data_ptr()
+        dev = self.cuda.DeviceArray(shape=array.shape, dtype=array.dtype)
+        dev.copy_from(array, stream=self.stream)
+        return dev, dev.ptr
+
+    def empty(self, shape, dtype):
+        if self.torch is not None:
+            t = self.torch.empty(tuple(shape), dtype=getattr(self.torch, np.dtype(dtype).name), device="cuda")
+            return t, t.data_ptr()
+        dev = self.cuda.DeviceArray(shape=tuple(shape), dtype=dtype)
+        return dev, dev.ptr
+
+    def download(self, buf) -> np.ndarray:
+        if self.torch is not None:
+            self.stream.synchronize()
+            return buf.cpu().numpy()
+        out = buf.numpy() if hasattr(buf, "numpy") else None
+        if out is None:
+            out = np.empty(buf.shape, dtype=buf.dtype)
+            buf.copy_to(out, stream=self.stream)
+        self.stream.synchronize()
+        return out
+
+    def synchronize(self):
+        self.stream.synchronize()
+
+
+class _Engine:
+    """A parsed network; the engine is built on first run for the shapes seen, and rebuilt
+    with a wider optimization profile when a larger dynamic shape arrives."""
+
+    def __init__(self, target: "TensorRTTarget", onnx_bytes: bytes):
+        import tensorrt as trt
+        self.trt = trt
+        self.target = target
+        self.logger = trt.Logger(trt.Logger.ERROR)
+        self.onnx_bytes = onnx_bytes
+        self.engine = None
+        self.context = None
+        self.max_shapes: dict[str, tuple[int, ...]] = {}
+        self.dynamic: set[str] = set()
+
+    def _network(self, builder):
+        trt = self.trt
+        flags = 0
+        if hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH"):   # TensorRT < 10
+            flags = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+        network = builder.create_network(flags)
+        parser = trt.OnnxParser(network, self.logger)
+        if not parser.parse(self.onnx_bytes):
+            errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+            raise RuntimeError(f"TensorRT ONNX parser rejected the model: {errors}")
+        return network, parser
+
+    def build(self, feeds: dict[str, np.ndarray]) -> None:
+        trt = self.trt
+        builder = trt.Builder(self.logger)
+        network, _parser = self._network(builder)
+        config = builder.create_builder_config()
+        config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, self.target.workspace_bytes)
+        if self.target.fp16:
+            config.set_flag(trt.BuilderFlag.FP16)
+        profile = None
+        for i in range(network.num_inputs):
+            tensor = network.get_input(i)
+            if any(d < 0 for d in tensor.shape):
+                self.dynamic.add(tensor.name)
+                seen = tuple(feeds[tensor.name].shape)
+                old = self.max_shapes.get(tensor.name, seen)
+                high = tuple(max(a, b) for a, b in zip(old, seen))
+                self.max_shapes[tensor.name] = high
+                low = tuple(1 if d < 0 else d for d in tensor.shape)
+                profile = profile or builder.create_optimization_profile()
+                profile.set_shape(tensor.name, low, seen, high)
+        if profile is not None:
+            config.add_optimization_profile(profile)
+        serialized = builder.build_serialized_network(network, config)
+        if serialized is None:
+            raise RuntimeError("TensorRT failed to build an engine for this model")
+        self.engine = trt.Runtime(self.logger).deserialize_cuda_engine(serialized)
+        self.context = self.engine.create_execution_context()
+
+    def needs_rebuild(self, feeds) -> bool:
+        if self.engine is None:
+            return True
+        return any(any(s > m for s, m in zip(feeds[name].shape, self.max_shapes[name])) for name in self.dynamic)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        trt = self.trt
+        if self.needs_rebuild(feeds):
+            self.build(feeds)
+        engine, context = self.engine, self.context
+        buffers = _Buffers()
+        keep = []
+        outputs = []
+        names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+        for name in names:
+            if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
+                array = feeds[name].astype(trt.nptype(engine.get_tensor_dtype(name)), copy=False)
+                context.set_input_shape(name, array.shape)
+                buf, ptr = buffers.upload(array)
+                keep.append(buf)
+                context.set_tensor_address(name, ptr)
+        for name in names:
+            if engine.get_tensor_mode(name) == trt.TensorIOMode.OUTPUT:
+                shape = tuple(context.get_tensor_shape(name))
+                buf, ptr = buffers.empty(shape, trt.nptype(engine.get_tensor_dtype(name)))
+                outputs.append(buf)
+                context.set_tensor_address(name, ptr)
+        if not context.execute_async_v3(buffers.stream_handle):
+            raise RuntimeError("TensorRT execute_async_v3 failed")
+        buffers.synchronize()
+        return [buffers.download(b) for b in outputs]
+
+
+@register_target("tensorrt")
+class TensorRTTarget(Target):
+    precision = "fp32"
+    fp16 = False
+    workspace_bytes = 1 << 30
+    description = "NVIDIA TensorRT (ONNX parser, FP32 builder config, optimization profiles for dynamic axes)"
+
+    def available(self):
+        if importlib.util.find_spec("tensorrt") is None:
+            return False, ("python module 'tensorrt' is not installed (TensorRT needs NVIDIA's wheels and a "
+                           "CUDA GPU; the PyPI 'tensorrt' package is a stub that fetches from NVIDIA's index)")
+        count, why = cuda_device_count()
+        if count == 0:
+            return False, f"no CUDA device: {why}"
+        return True, ""
+
+    def version(self):
+        return dist_version("tensorrt") or dist_version("tensorrt-cu12")
+
+    def prepare(self, model):
+        return _Engine(self, model_bytes(model))
+
+    def run(self, session, feeds):
+        return session.run(feeds)
+
+
+@register_target("tensorrt-fp16")
+class TensorRTFp16Target(TensorRTTarget):
+    precision = "fp16 (BuilderFlag.FP16: TensorRT may pick fp16 kernels)"
+    fp16 = True
+    description = "NVIDIA TensorRT with the FP16 builder flag"

@@ -1,0 +1,225 @@
+"""One worker process per source framework.
+
+Building a case, running it in its framework and converting it happen in the worker, so one
+framework's import or crash never touches another (TensorFlow then Paddle in one process
+segfaults), and a converter that dies on a signal or hangs costs one case, not the session.
+Only plain data crosses the pipe: spec dicts, numpy arrays, ONNX bytes.
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import signal
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from .cases import Built, CaseSpec, Conversion
+from .errors import WorkerCrashed, WorkerTimeout
+
+# Built models kept per worker for follow-up calls (localization) after a conversion.
+_BUILT_CACHE_SIZE = 4
+
+
+def import_plugins() -> None:
+    """Modules named in CONFORMANCE_PLUGINS (comma-separated) register extra converters or
+    targets in every process, workers included: the way tests and users add local ones."""
+    for name in filter(None, (os.environ.get("CONFORMANCE_PLUGINS") or "").split(",")):
+        importlib.import_module(name.strip())
+
+
+def resolve(path: str):
+    module, _, attr = path.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class _WorkerState:
+    def __init__(self, framework: str):
+        self.framework = framework
+        self.built: dict[str, Built] = {}
+
+    def build(self, spec: CaseSpec) -> Built:
+        key = spec.fingerprint()
+        if key not in self.built:
+            from converters.frameworks import seed_framework
+            seed_framework(self.framework, spec.seed)
+            built = resolve(spec.builder)(dict(spec.params), spec.seed)
+            if len(self.built) >= _BUILT_CACHE_SIZE:
+                self.built.pop(next(iter(self.built)))
+            self.built[key] = built
+        return self.built[key]
+
+    def convert(self, spec_dict: dict, converter_name: str, opset: int) -> Conversion:
+        import numpy as np
+
+        from converters import get_converter
+        from converters.frameworks import framework_version, run_source
+        from .errors import UnsupportedOperator
+
+        spec = CaseSpec.from_dict(spec_dict)
+        converter = get_converter(converter_name)
+        versions = {"framework": framework_version(spec.framework), "converter": converter.version()}
+        t0 = time.perf_counter()
+        built = self.build(spec)
+        input_sets = [list(built.inputs)] + [list(s) for s in built.extra_inputs]
+        golden_sets = [run_source(spec.framework, built, inputs) for inputs in input_sets]
+        t1 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="conv-") as workdir:
+            try:
+                proto = converter.convert(built, opset, Path(workdir))
+            except UnsupportedOperator as exc:
+                return Conversion(status="unsupported", message=exc.message, versions=versions,
+                                  seconds={"build": t1 - t0, "convert": time.perf_counter() - t1})
+        t2 = time.perf_counter()
+        onnx_bytes = proto.SerializeToString()
+        return Conversion(
+            status="ok", onnx_bytes=onnx_bytes,
+            input_names=[i.name for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}],
+            output_names=[o.name for o in proto.graph.output],
+            input_sets=[[np.asarray(a) for a in s] for s in input_sets],
+            golden_sets=golden_sets,
+            expected=[np.asarray(a) for a in built.expected] if built.expected is not None else None,
+            expected_shapes=built.expected_shapes,
+            seconds={"build": t1 - t0, "convert": t2 - t1}, versions=versions)
+
+    def call(self, spec_dict: dict, fn_path: str, kwargs: dict):
+        return resolve(fn_path)(self.build(CaseSpec.from_dict(spec_dict)), **kwargs)
+
+
+def _worker_main(conn, framework: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("FLAGS_call_stack_level", "0")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when we stop
+    import_plugins()
+    state = _WorkerState(framework)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        op, args = request[0], request[1:]
+        try:
+            if op == "stop":
+                return
+            if op == "ping":
+                result = os.getpid()
+            elif op == "convert":
+                result = state.convert(*args)
+            elif op == "call":
+                result = state.call(*args)
+            else:
+                raise ValueError(f"unknown worker request {op!r}")
+            conn.send(("ok", result))
+        except BaseException as exc:  # report every failure as data; the worker lives on
+            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+class WorkerError(Exception):
+    """An exception raised inside the worker, carried back with its traceback."""
+
+    def __init__(self, message: str, tb: str):
+        super().__init__(message)
+        self.message = message
+        self.traceback = tb
+
+
+class Worker:
+    """A framework's worker process; restarted on demand after a crash or timeout."""
+
+    def __init__(self, framework: str):
+        self.framework = framework
+        self._proc = None
+        self._conn = None
+        self._started = 0
+
+    @property
+    def restarts(self) -> int:
+        return max(0, self._started - 1)
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(child, self.framework),
+                           name=f"conformance-{self.framework}", daemon=True)
+        proc.start()
+        self._started += 1
+        child.close()
+        self._proc, self._conn = proc, parent
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def request(self, *message, timeout: float):
+        if not self.alive():
+            self._start()
+        try:
+            self._conn.send(message)
+            deadline = time.monotonic() + timeout
+            while not self._conn.poll(0.05):
+                if not self._proc.is_alive():
+                    raise self._crashed()
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise WorkerTimeout(f"{self.framework} worker timed out after {timeout:g} s; killed and restarted",
+                                        fix="raise --conformance-timeout if the case is legitimately slow")
+            reply = self._conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            raise self._crashed() from None
+        if reply[0] == "ok":
+            return reply[1]
+        raise WorkerError(reply[1], reply[2])
+
+    def _crashed(self) -> WorkerCrashed:
+        proc = self._proc
+        proc.join(timeout=5)
+        code = proc.exitcode
+        self._proc, self._conn = None, None
+        if code is not None and code < 0:
+            try:
+                how = f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        return WorkerCrashed(f"{self.framework} worker {how}; restarted for the next case")
+
+    def kill(self) -> None:
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(timeout=5)
+        self._proc, self._conn = None, None
+
+    def stop(self) -> None:
+        if self.alive():
+            try:
+                self._conn.send(("stop",))
+                self._proc.join(timeout=5)
+            except (BrokenPipeError, OSError):
+                pass
+        self.kill()
+
+
+class WorkerPool:
+    def __init__(self):
+        self._workers: dict[str, Worker] = {}
+
+    def get(self, framework: str) -> Worker:
+        if framework not in self._workers:
+            self._workers[framework] = Worker(framework)
+        return self._workers[framework]
+
+    def close(self) -> None:
+        for worker in self._workers.values():
+            worker.stop()
+        self._workers.clear()

@@ -1,0 +1,35 @@
+"""Helpers shared by the converters: unsupported-op detection and model loading."""
+from __future__ import annotations
+
+import re
+
+from conformance.errors import UnsupportedOperator
+
+# Phrases converters use when an operator has no ONNX mapping; such a failure is recorded as
+# `unsupported`, not `failed`.
+_UNSUPPORTED = re.compile(
+    r"unsupported|not supported|no onnx function|no symbolic|is not implemented for onnx|"
+    r"cannot be exported|not (?:yet )?implemented|no decomposition", re.I)
+
+
+def is_unsupported_message(text: str) -> bool:
+    return bool(_UNSUPPORTED.search(text or ""))
+
+
+def check_standard_ops(model, converter: str) -> None:
+    """A converter that silently leaves framework ops in the graph did not support them."""
+    import onnx.defs
+    unknown = sorted({f"{n.domain or 'ai.onnx'}::{n.op_type}" for n in model.graph.node
+                      if n.domain not in ("", "ai.onnx", "ai.onnx.ml")
+                      or not onnx.defs.has(n.op_type, n.domain)})
+    local = {f.name for f in model.functions}
+    unknown = [u for u in unknown if u.split("::", 1)[1] not in local]
+    if unknown:
+        raise UnsupportedOperator(f"{converter} left non-ONNX ops in the graph: {', '.join(unknown)}")
+
+
+def short(exc: BaseException, limit: int = 600) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    lines = [l for l in text.splitlines() if l.strip()]
+    text = " | ".join(lines[:6])
+    return text if len(text) <= limit else text[:limit] + " ..."

@@ -1,0 +1,87 @@
+"""Source-side execution per framework: run a Built model on numpy inputs, get numpy outputs.
+
+Imported only inside a framework's worker process; each function imports its framework lazily.
+"""
+from __future__ import annotations
+
+from importlib import metadata
+
+import numpy as np
+
+from conformance.cases import Built
+
+DISTRIBUTIONS = {"torch": "torch", "tensorflow": "tensorflow", "paddle": "paddlepaddle", "numpy": "numpy"}
+
+
+def framework_version(framework: str) -> str:
+    try:
+        return metadata.version(DISTRIBUTIONS.get(framework, framework))
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def flatten(out, to_numpy) -> list[np.ndarray]:
+    if isinstance(out, dict):
+        return [a for k in out for a in flatten(out[k], to_numpy)]
+    if isinstance(out, (list, tuple)):
+        return [a for item in out for a in flatten(item, to_numpy)]
+    return [to_numpy(out)]
+
+
+def _run_torch(model, inputs):
+    import torch
+    if hasattr(model, "eval"):
+        model.eval()
+    tensors = [torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]
+    with torch.no_grad():
+        out = model(*tensors)
+    return flatten(out, lambda t: t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t))
+
+
+def _run_tensorflow(model, inputs):
+    import tensorflow as tf
+    tensors = [tf.convert_to_tensor(x) for x in inputs]
+    keras_model = getattr(tf.keras, "Model", None)
+    if keras_model is not None and isinstance(model, keras_model):
+        out = model(tensors if len(tensors) > 1 else tensors[0], training=False)
+    else:
+        out = model(*tensors)
+    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
+
+
+def _run_paddle(model, inputs):
+    import paddle
+    if hasattr(model, "eval"):
+        model.eval()
+    tensors = [paddle.to_tensor(x) for x in inputs]
+    with paddle.no_grad():
+        out = model(*tensors)
+    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
+
+
+def _run_numpy(model, inputs):
+    return flatten(model(*inputs), np.asarray)
+
+
+RUNNERS = {"torch": _run_torch, "tensorflow": _run_tensorflow, "paddle": _run_paddle, "numpy": _run_numpy}
+
+
+def run_source(framework: str, built: Built, inputs: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    inputs = built.inputs if inputs is None else inputs
+    if built.run is not None:
+        return [np.asarray(a) for a in built.run(built.model, inputs)]
+    return RUNNERS[framework](built.model, inputs)
+
+
+def seed_framework(framework: str, seed: int) -> None:
+    """Seed the framework's global generators so weight init is deterministic per case."""
+    np.random.seed(seed % (2**32))
+    if framework == "torch":
+        import torch
+        torch.manual_seed(seed)
+    elif framework == "tensorflow":
+        import keras
+        keras.utils.set_random_seed(seed)
+    elif framework == "paddle":
+        import paddle
+        paddle.seed(seed)

@@ -1,0 +1,76 @@
+"""paddle.jit.save, then paddle2onnx on the saved inference model."""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+from conformance.cases import Built
+from conformance.errors import ConversionError, UnsupportedOperator
+
+from . import register_converter
+from ._common import check_standard_ops, is_unsupported_message, short
+from .base import Converter
+
+
+def input_spec(built: Built):
+    import paddle
+    dynamic = built.dynamic_axes or {}
+    spec = []
+    for name, x in zip(built.names(), built.inputs):
+        axes = {int(a) for a in dynamic.get(name, {})}
+        shape = [None if i in axes else int(d) for i, d in enumerate(x.shape)]
+        spec.append(paddle.static.InputSpec(shape=shape, dtype=str(x.dtype), name=name))
+    return spec
+
+
+def saved_model_files(prefix: Path) -> tuple[Path, Path]:
+    """Paddle 3 saves ``.json`` (PIR) where older versions save ``.pdmodel``."""
+    for suffix in (".json", ".pdmodel"):
+        model_file = prefix.with_suffix(suffix)
+        if model_file.exists():
+            return model_file, prefix.with_suffix(".pdiparams")
+    raise ConversionError(f"paddle.jit.save wrote no model file next to {prefix}")
+
+
+def paddle_to_onnx(model_file: Path, params_file: Path, opset: int):
+    import onnx
+    import paddle2onnx
+    out = model_file.with_name("model.onnx")
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log):
+            paddle2onnx.export(str(model_file), str(params_file) if params_file.exists() else "",
+                               save_file=str(out), opset_version=opset, auto_upgrade_opset=False,
+                               enable_onnx_checker=True, verbose=False)
+    except Exception as exc:
+        text = f"{type(exc).__name__} {exc} {log.getvalue()[-2000:]}"
+        kind = UnsupportedOperator if is_unsupported_message(text) else ConversionError
+        raise kind(short(exc)) from exc
+    if not out.exists():
+        tail = " | ".join(log.getvalue().strip().splitlines()[-4:])
+        kind = UnsupportedOperator if is_unsupported_message(tail) else ConversionError
+        raise kind(f"paddle2onnx wrote no model: {tail}")
+    return onnx.load(str(out))
+
+
+@register_converter("paddle2onnx")
+class Paddle2OnnxConverter(Converter):
+    framework = "paddle"
+    requires = ("paddle", "paddle2onnx", "onnx")
+    distribution = "paddle2onnx"
+
+    def convert(self, built: Built, opset: int, workdir: Path):
+        import paddle
+        model = built.model
+        if hasattr(model, "eval"):
+            model.eval()
+        prefix = Path(workdir) / "model"
+        try:
+            paddle.jit.save(model, str(prefix), input_spec=input_spec(built))
+        except Exception as exc:
+            kind = UnsupportedOperator if is_unsupported_message(str(exc)) else ConversionError
+            raise kind("paddle.jit.save failed: " + short(exc)) from exc
+        proto = paddle_to_onnx(*saved_model_files(prefix), opset)
+        check_standard_ops(proto, self.name)
+        return proto

@@ -1,0 +1,59 @@
+"""tf2onnx from a tf.function. Keras models are wrapped in one, since tf2onnx 1.17's
+``from_keras`` fails on Keras 3 (KeyError on a keras_tensor)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.cases import Built
+from conformance.errors import ConversionError, UnsupportedOperator
+
+from . import register_converter
+from ._common import check_standard_ops, is_unsupported_message, short
+from .base import Converter
+
+
+def input_signature(built: Built):
+    import tensorflow as tf
+    dynamic = built.dynamic_axes or {}
+    sig = []
+    for name, x in zip(built.names(), built.inputs):
+        axes = {int(a) for a in dynamic.get(name, {})}
+        shape = [None if i in axes else d for i, d in enumerate(x.shape)]
+        sig.append(tf.TensorSpec(shape, tf.as_dtype(x.dtype), name=name))
+    return sig
+
+
+def as_tf_function(built: Built):
+    import tensorflow as tf
+    model = built.model
+    if isinstance(model, tf.types.experimental.GenericFunction):
+        return model
+    is_keras = isinstance(model, tf.keras.Model)
+    multi = len(built.inputs) > 1
+
+    def call(*args):
+        if is_keras:
+            return model(list(args) if multi else args[0], training=False)
+        return model(*args)
+
+    return tf.function(call)
+
+
+@register_converter("tf2onnx")
+class Tf2OnnxConverter(Converter):
+    framework = "tensorflow"
+    requires = ("tensorflow", "tf2onnx", "onnx")
+    distribution = "tf2onnx"
+
+    def convert(self, built: Built, opset: int, workdir: Path):
+        import tf2onnx
+
+        try:
+            proto, _ = tf2onnx.convert.from_function(
+                as_tf_function(built), input_signature=input_signature(built), opset=opset,
+                output_path=None)
+        except Exception as exc:
+            kind = UnsupportedOperator if is_unsupported_message(f"{type(exc).__name__} {exc}") else ConversionError
+            raise kind(short(exc)) from exc
+        check_standard_ops(proto, self.name)
+        return proto

@@ -1,0 +1,18 @@
+"""torch.onnx.export with the torch.export-based exporter (dynamo=True)."""
+from __future__ import annotations
+
+from conformance.cases import Built
+
+from . import register_converter
+from .torch_script import TorchScriptExporter
+
+
+@register_converter("torch-dynamo")
+class TorchDynamoExporter(TorchScriptExporter):
+    requires = ("torch", "onnx", "onnxscript")
+    dynamo = True
+
+    def export_kwargs(self, built: Built, opset: int) -> dict:
+        kwargs = super().export_kwargs(built, opset)
+        kwargs["external_data"] = False     # one self-contained file for the cache
+        return kwargs

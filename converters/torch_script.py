@@ -1,0 +1,47 @@
+"""torch.onnx.export with the TorchScript-based exporter (dynamo=False)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conformance.cases import Built
+from conformance.errors import ConversionError, UnsupportedOperator
+
+from . import register_converter
+from ._common import check_standard_ops, is_unsupported_message, short
+from .base import Converter
+
+
+@register_converter("torch-script")
+class TorchScriptExporter(Converter):
+    framework = "torch"
+    requires = ("torch", "onnx")
+    distribution = "torch"
+    dynamo = False
+
+    def export_kwargs(self, built: Built, opset: int) -> dict:
+        kwargs = dict(input_names=built.names(), opset_version=opset, dynamo=self.dynamo)
+        if built.output_names:
+            kwargs["output_names"] = list(built.output_names)
+        if built.dynamic_axes:
+            kwargs["dynamic_axes"] = {k: {int(a): n for a, n in v.items()} for k, v in built.dynamic_axes.items()}
+        return kwargs
+
+    def convert(self, built: Built, opset: int, workdir: Path):
+        import numpy as np
+        import onnx
+        import torch
+
+        model = built.model
+        if hasattr(model, "eval"):
+            model.eval()
+        args = tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in built.inputs)
+        path = Path(workdir) / "model.onnx"
+        try:
+            with torch.no_grad():
+                torch.onnx.export(model, args, str(path), **self.export_kwargs(built, opset))
+        except Exception as exc:
+            kind = UnsupportedOperator if is_unsupported_message(f"{type(exc).__name__} {exc}") else ConversionError
+            raise kind(short(exc)) from exc
+        proto = onnx.load(str(path))
+        check_standard_ops(proto, self.name)
+        return proto
