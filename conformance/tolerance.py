@@ -510,13 +510,15 @@ def _message(r: Comparison, header: str, a, e, mask, exact: bool, float64_fmt: b
             index = tuple(int(i) for i in np.unravel_index(int(f), e.shape))
             lines.append(f"    {list(index)}: {_pair(_item(a, index), _item(e, index), float64_fmt)}")
     if not r.passed and not exact and r.min_atol_to_pass is not None and not r.shape_problem:
-        if math.isinf(r.min_atol_to_pass) and math.isinf(r.min_rtol_to_pass):
+        if r.nonfinite_problem:
             lines.append("  no tolerance passes: the NaN/Inf pattern differs")
         elif tol.stat and r.stat_value is not None:
             lines.append(f"  would pass with stat_atol >= {_g(_ceil_sig(r.stat_value))}")
         elif r.n_mismatch:
-            lines.append(f"  would pass with atol >= {_g(r.min_atol_to_pass)} (at rtol {tol.rtol:g}) "
-                         f"or rtol >= {_g(r.min_rtol_to_pass)} (at atol {tol.atol:g})")
+            rtol_hint = (f"rtol >= {_g(r.min_rtol_to_pass)} (at atol {tol.atol:g})"
+                         if math.isfinite(r.min_rtol_to_pass)
+                         else f"no rtol at atol {tol.atol:g} (an expected zero is off by more than atol)")
+            lines.append(f"  would pass with atol >= {_g(r.min_atol_to_pass)} (at rtol {tol.rtol:g}) or {rtol_hint}")
     return "\n".join(lines)
 
 

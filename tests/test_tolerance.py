@@ -234,6 +234,8 @@ def test_min_tolerance_hints_pass_when_applied(rule, seed):
 def test_min_rtol_is_inf_when_an_expected_zero_is_off():
     c = compare(np.array([1.0, 0.5]), np.array([1.0, 0.0]), F32)
     assert math.isinf(c.min_rtol_to_pass) and c.min_atol_to_pass >= 0.5
+    assert "no rtol at atol 1e-05" in c.message
+    assert compare(np.array([1.0, 0.5]), np.array([1.0, 0.0]), Tolerance(rtol=1e-5, atol=c.min_atol_to_pass)).passed
 
 
 # --- the message ------------------------------------------------------------------------
