@@ -20,7 +20,11 @@ The first matching entry in file order wins.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10: the same parser, packaged as tomli
+    import tomli as tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
