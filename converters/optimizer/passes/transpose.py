@@ -1,0 +1,168 @@
+"""Transpose sinking: move a Transpose below the op that reads it so that it meets another
+Transpose (merged and, when inverse, cancelled by ``simplify``) or vanishes into the op
+(reductions, MatMul batch axes). Runs ``simplify`` to collapse the pairs it creates."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from ..graph import DEFAULT_DOMAINS, Graph, get_attr, set_attr
+from . import optimizer_pass
+from .simplify import algebraic_simplification
+
+UNARY = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Abs", "Neg", "Sqrt", "Reciprocal", "Erf",
+         "Cast", "Clip", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Elu", "Selu", "Celu", "Gelu",
+         "Not", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Mish", "ThresholdedRelu", "IsNaN", "IsInf"}
+BINARY = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual",
+          "GreaterOrEqual", "And", "Or", "Xor", "Mod", "PRelu", "BitShift"}
+REDUCE = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+          "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"}
+#: reductions whose axes moved from attribute to input, and the opset that did it
+AXES_AS_INPUT = {"ReduceSum": 13}
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return inv
+
+
+def _transpose_input(g: Graph, name: str):
+    """(x, perm) if ``name`` comes from a Transpose that nothing else reads."""
+    prod = g.producer.get(name)
+    if not prod or prod[0].op_type != "Transpose" or prod[0].domain not in DEFAULT_DOMAINS:
+        return None
+    perm = get_attr(prod[0], "perm")
+    if perm is None or name in g.protected:
+        return None
+    return prod[0], list(perm)
+
+
+def _sink(g: Graph, t: onnx.NodeProto, node: onnx.NodeProto, perm, new_inputs, out_index: int = 0) -> None:
+    """Rewrite ``t -> node`` as ``node' -> t``: node reads ``new_inputs``, t transposes node's output."""
+    out = node.output[out_index]
+    inner = g.fresh(out + "_pre_transpose")
+    node.input[:] = new_inputs
+    node.output[out_index] = inner
+    src = g.shapes.get(out)
+    if src is not None:
+        g.shapes[inner] = tuple(src[i] for i in _inverse(perm))
+    if out in g.types:
+        g.types[inner] = g.types[out]
+    new_t = helper.make_node("Transpose", [inner], [out], perm=list(perm), name=(t.name or "t") + "_sunk")
+    g.nodes.insert(g.nodes.index(node) + 1, new_t)
+    g.refresh()
+    g.drop_if_dead(t)
+
+
+def _reduce_axes(g: Graph, node):
+    if g.opset >= AXES_AS_INPUT.get(node.op_type, 18):
+        if len(node.input) < 2 or not node.input[1]:
+            return None
+        a = g.const(node.input[1])
+        return None if a is None else [int(v) for v in a.reshape(-1)]
+    a = get_attr(node, "axes")
+    return None if a is None else list(a)
+
+
+def _try_sink(g: Graph, node: onnx.NodeProto) -> bool:
+    op = node.op_type
+    if op in UNARY:
+        got = _transpose_input(g, node.input[0])
+        if got is None or len(g.consumers[node.input[0]]) != 1:
+            return False
+        t, perm = got
+        _sink(g, t, node, perm, [t.input[0]] + list(node.input[1:]))
+        return True
+    if op in BINARY and len(node.input) == 2:
+        a, b = node.input
+        ta, tb = _transpose_input(g, a), _transpose_input(g, b)
+        if ta and tb and ta[1] == tb[1] and (a == b or (len(g.consumers[a]) == 1 and len(g.consumers[b]) == 1)):
+            _sink(g, ta[0], node, ta[1], [ta[0].input[0], tb[0].input[0]])
+            if tb[0] is not ta[0]:
+                g.drop_if_dead(tb[0])
+            return True
+        for pos, got in ((0, ta), (1, tb)):
+            if not got or len(g.consumers[node.input[pos]]) != 1:
+                continue
+            c = g.const(node.input[1 - pos])
+            t, perm = got
+            if c is None or c.ndim > len(perm) or (op == "PRelu" and pos == 1):
+                continue
+            full = c.reshape((1,) * (len(perm) - c.ndim) + c.shape)
+            cname = g.add_init(np.ascontiguousarray(full.transpose(_inverse(perm))), node.input[1 - pos])
+            ins = [t.input[0], cname] if pos == 0 else [cname, t.input[0]]
+            _sink(g, t, node, perm, ins)
+            return True
+        return False
+    if op in REDUCE:
+        got = _transpose_input(g, node.input[0])
+        axes = _reduce_axes(g, node)
+        if got is None or axes is None or not axes or len(g.consumers[node.input[0]]) != 1:
+            return False
+        t, perm = got
+        rank = len(perm)
+        axes = sorted(a % rank for a in axes)
+        new_axes = sorted(perm[a] for a in axes)
+        keep = get_attr(node, "keepdims", 1)
+        x = t.input[0]
+        if g.opset >= AXES_AS_INPUT.get(op, 18):
+            node.input[1] = g.add_init(np.array(new_axes, dtype=np.int64), node.input[1])
+        else:
+            set_attr(node, "axes", new_axes)
+        if keep:
+            _sink(g, t, node, perm, [x] + list(node.input[1:]))
+            return True
+        remaining = [perm[i] for i in range(rank) if i not in axes]
+        order = sorted(remaining)
+        small = [order.index(r) for r in remaining]
+        if small == list(range(len(small))):
+            node.input[0] = x
+            g.refresh()
+            g.drop_if_dead(t)
+        else:
+            _sink(g, t, node, small, [x] + list(node.input[1:]))
+        return True
+    if op in ("Softmax", "LogSoftmax") and g.opset >= 13:
+        got = _transpose_input(g, node.input[0])
+        if got is None or len(g.consumers[node.input[0]]) != 1:
+            return False
+        t, perm = got
+        axis = get_attr(node, "axis", -1) % len(perm)
+        set_attr(node, "axis", perm[axis])
+        _sink(g, t, node, perm, [t.input[0]])
+        return True
+    if op == "MatMul":
+        a, b = node.input
+        ta, tb = _transpose_input(g, a), _transpose_input(g, b)
+        if not (ta and tb) or ta[1] != tb[1] or ta[0] is tb[0]:
+            return False
+        perm = ta[1]
+        r = len(perm)
+        if r < 3 or perm[-2:] != [r - 2, r - 1] or len(g.consumers[a]) != 1 or len(g.consumers[b]) != 1:
+            return False
+        _sink(g, ta[0], node, perm, [ta[0].input[0], tb[0].input[0]])
+        g.drop_if_dead(tb[0])
+        return True
+    return False
+
+
+@optimizer_pass("transpose", "core")
+def sink_transposes(g: Graph) -> None:
+    """Push Transposes below elementwise ops, reductions, Softmax and batched MatMul; merge and
+    cancel the pairs that meet."""
+    if not g.shapes:
+        g.infer()
+    for _ in range(1000):
+        changed = False
+        for node in list(g.nodes):
+            if node.domain not in DEFAULT_DOMAINS or not node.input:
+                continue
+            if _try_sink(g, node):
+                changed = True
+                break
+        if not changed:
+            break
+    algebraic_simplification(g)
