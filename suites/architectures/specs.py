@@ -60,3 +60,97 @@ ZOO: list[CaseSpec] = [
              variant="zoo-gru-h128-l2-s50", arch="gru", converters=("torch-script",),
              tolerance=RNN_TOL, marks=("zoo",)),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The pytest suite. Sizes are cut down to keep a cold run of the whole suite inside its budget
+# on a 2-core machine (the numpy reference executor runs every case too): CNN images 64x64 and
+# 96x96 (Keras ResNet50/MobileNetV2/EfficientNetB0 and the Paddle models at 64/96 instead of
+# 224, which the applications allow with weights=None), torch ResNet-18 at half width and
+# MobileNetV2 at width 0.5, recurrent hidden size 32, transformers d_model 32.
+# Every dynamic model runs 3 input sets from one conversion: (batch 1, size A) as the sample,
+# then (batch 4, size A) and (batch 2, size B) -- image sizes 64/96, sequence lengths 12/20
+# (RNN) or 10/17 (transformers).
+
+def _spec(family, framework, builder, params, variant, arch, tolerance=None, converters=None):
+    return CaseSpec(kind="arch", name=family, framework=framework, builder=builder, params=params,
+                    variant=variant, arch=arch, tolerance=tolerance or {}, converters=converters)
+
+
+def _torch_rnn(cell, layers, bidirectional, batch_first, initial_state):
+    variant = (f"{cell}-l{layers}-{'bi' if bidirectional else 'uni'}-{'bf' if batch_first else 'tm'}"
+               f"-{'init' if initial_state else 'noinit'}")
+    return _spec("rnn", "torch", f"{TORCH}:build_rnn",
+                 {"cell": cell, "layers": layers, "bidirectional": bidirectional, "batch_first": batch_first,
+                  "initial_state": initial_state}, variant, cell, RNN_TOL)
+
+
+def _keras_rnn(cell, layers, bidirectional, return_sequences, initial_state, reset_after=True):
+    variant = (f"{cell}-l{layers}-{'bi' if bidirectional else 'uni'}-{'seq' if return_sequences else 'last'}"
+               f"-{'init' if initial_state else 'noinit'}" + ("" if cell == "lstm" else
+                                                           f"-{'resetafter' if reset_after else 'resetbefore'}"))
+    return _spec("rnn", "tensorflow", f"{KERAS}:build_rnn",
+                 {"cell": cell, "layers": layers, "bidirectional": bidirectional,
+                  "return_sequences": return_sequences, "initial_state": initial_state, "reset_after": reset_after},
+                 variant, cell, RNN_TOL)
+
+
+def _paddle_rnn(cell, layers, direction, time_major, initial_state):
+    variant = (f"{cell}-l{layers}-{'bi' if direction == 'bidirect' else 'uni'}-{'tm' if time_major else 'bf'}"
+               f"-{'init' if initial_state else 'noinit'}")
+    return _spec("rnn", "paddle", f"{PADDLE}:build_rnn",
+                 {"cell": cell, "layers": layers, "direction": direction, "time_major": time_major,
+                  "initial_state": initial_state}, variant, cell, RNN_TOL)
+
+
+TORCH_CASES = [
+    _spec("cnn", "torch", f"{TORCH}:build_cnn", {"model": "resnet18", "width": 32}, "resnet18-w32", "resnet18",
+          DEEP_CNN_TOL),
+    _spec("cnn", "torch", f"{TORCH}:build_cnn", {"model": "mobilenetv2", "width": 0.5}, "mobilenetv2-w0.5",
+          "mobilenetv2", DEEP_CNN_TOL),
+    # axes covered: 1/2 layers, uni/bi, batch-first/time-major, with/without initial states
+    _torch_rnn("lstm", 1, False, True, False),
+    _torch_rnn("lstm", 2, True, False, True),
+    _torch_rnn("gru", 1, True, True, True),
+    _torch_rnn("gru", 2, False, False, False),
+    _spec("transformer", "torch", f"{TORCH}:build_transformer_encoder", {"norm_first": False, "activation": "relu"},
+          "encoder-postnorm-relu", "transformer_encoder"),
+    _spec("transformer", "torch", f"{TORCH}:build_transformer_encoder", {"norm_first": True, "activation": "gelu"},
+          "encoder-prenorm-gelu", "transformer_encoder"),
+    _spec("transformer", "torch", f"{TORCH}:build_decoder_block", {}, "decoder-causal-keypadding", "decoder_block"),
+]
+
+KERAS_CASES = [
+    _spec("cnn", "tensorflow", f"{KERAS}:build_application", {"app": "ResNet50"}, "resnet50-64", "resnet50",
+          DEEP_CNN_TOL),
+    _spec("cnn", "tensorflow", f"{KERAS}:build_application", {"app": "MobileNetV2"}, "mobilenetv2-64",
+          "mobilenetv2", DEEP_CNN_TOL),
+    _spec("cnn", "tensorflow", f"{KERAS}:build_application", {"app": "EfficientNetB0"}, "efficientnetb0-64",
+          "efficientnetb0", DEEP_CNN_TOL),
+    # axes covered: 1/2 layers, uni/bi, return_sequences on/off, initial states on/off,
+    # GRU reset_after on/off (Keras 3 has no time-major mode)
+    _keras_rnn("lstm", 1, False, True, True),
+    _keras_rnn("lstm", 2, True, False, False),
+    _keras_rnn("gru", 1, True, False, True, reset_after=True),
+    _keras_rnn("gru", 2, False, True, False, reset_after=False),
+    _spec("transformer", "tensorflow", f"{KERAS}:build_attention_block", {"causal": False, "activation": "relu"},
+          "mha-block-relu", "mha_block"),
+    _spec("transformer", "tensorflow", f"{KERAS}:build_attention_block", {"causal": True, "activation": "gelu"},
+          "mha-block-causal-gelu", "mha_block"),
+]
+
+PADDLE_CASES = [
+    _spec("cnn", "paddle", f"{PADDLE}:build_vision", {"model": "resnet18"}, "resnet18-64", "resnet18", DEEP_CNN_TOL),
+    _spec("cnn", "paddle", f"{PADDLE}:build_vision", {"model": "mobilenet_v2"}, "mobilenetv2-64", "mobilenetv2",
+          DEEP_CNN_TOL),
+    _paddle_rnn("lstm", 1, "forward", False, True),
+    _paddle_rnn("lstm", 2, "bidirect", True, False),
+    _paddle_rnn("gru", 1, "bidirect", False, True),
+    _paddle_rnn("gru", 2, "forward", True, False),
+    _spec("transformer", "paddle", f"{PADDLE}:build_transformer_encoder",
+          {"normalize_before": False, "activation": "relu"}, "encoder-postnorm-relu", "transformer_encoder"),
+    _spec("transformer", "paddle", f"{PADDLE}:build_transformer_encoder",
+          {"normalize_before": True, "activation": "gelu"}, "encoder-prenorm-gelu", "transformer_encoder"),
+]
+
+ARCH_CASES: list[CaseSpec] = TORCH_CASES + KERAS_CASES + PADDLE_CASES

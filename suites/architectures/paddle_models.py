@@ -1,0 +1,137 @@
+"""Paddle architecture builders (run in the paddle worker). Imports paddle only.
+
+Weights come from ``paddle.seed(seed)``; ``paddle.vision.models`` are built with
+``pretrained=False`` (never a download). Batch norm gets non-trivial running statistics and
+scale/bias from a seeded numpy generator.
+"""
+from __future__ import annotations
+
+import numpy as np
+import paddle
+from paddle import nn
+
+from conformance.cases import Built
+
+
+def randomize_batchnorm(model: nn.Layer, seed: int) -> None:
+    rng = np.random.default_rng(seed ^ 0x5EED)
+    for layer in model.sublayers():
+        if isinstance(layer, (nn.BatchNorm2D, nn.BatchNorm1D, nn.BatchNorm)):
+            n = layer._mean.shape[0]
+            layer._mean.set_value((rng.standard_normal(n) * 0.5).astype(np.float32))
+            layer._variance.set_value(rng.uniform(0.5, 2.0, n).astype(np.float32))
+            if getattr(layer, "weight", None) is not None:
+                layer.weight.set_value(rng.uniform(0.5, 1.5, n).astype(np.float32))
+            if getattr(layer, "bias", None) is not None:
+                layer.bias.set_value((rng.standard_normal(n) * 0.2).astype(np.float32))
+
+
+def randomize_layernorm(model: nn.Layer, seed: int) -> None:
+    rng = np.random.default_rng(seed ^ 0x1A7E)
+    for layer in model.sublayers():
+        if isinstance(layer, nn.LayerNorm):
+            shape = tuple(layer.weight.shape)
+            layer.weight.set_value(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+            layer.bias.set_value((rng.standard_normal(shape) * 0.2).astype(np.float32))
+
+
+# --------------------------------------------------------------------------------------------- CNN
+def build_vision(params: dict, seed: int) -> Built:
+    """paddle.vision.models resnet18 / mobilenet_v2 (pretrained=False), NCHW.
+
+    params: model, image, batch, classes, dynamic, extra [[batch, image], ...]."""
+    paddle.seed(seed)
+    from paddle.vision import models
+
+    classes = params.get("classes", 10)
+    factory = {"resnet18": models.resnet18, "mobilenet_v2": models.mobilenet_v2}[params["model"]]
+    model = factory(pretrained=False, num_classes=classes)
+    randomize_batchnorm(model, seed)
+    model.eval()
+    rng = np.random.default_rng(seed)
+    image = params.get("image", 64)
+    dynamic = params.get("dynamic", True)
+    sets = [(params.get("batch", 1), image)]
+    if dynamic:
+        sets += [tuple(e) for e in params.get("extra", [[4, image], [2, image + 32]])]
+    inputs = [[rng.standard_normal((b, 3, s, s)).astype(np.float32)] for b, s in sets]
+    return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
+                 dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}} if dynamic else None,
+                 extra_inputs=inputs[1:], expected_shapes=[[(b, classes)] for b, _ in sets])
+
+
+# --------------------------------------------------------------------------------------------- RNN
+class RecurrentNet(nn.Layer):
+    """paddle.nn.LSTM / GRU returning a flat tuple (output, h_n[, c_n])."""
+
+    def __init__(self, cell: str, input_size: int, hidden: int, layers: int, direction: str,
+                 time_major: bool, initial_state: bool):
+        super().__init__()
+        cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        self.rnn = cls(input_size, hidden, num_layers=layers, direction=direction, time_major=time_major)
+        self.cell = cell
+        self.initial_state = initial_state
+
+    # explicit optional arguments: paddle.jit.save cannot trace *args against an InputSpec list
+    def forward(self, x, h0=None, c0=None):
+        if self.cell == "lstm":
+            out, (h, c) = self.rnn(x, (h0, c0) if self.initial_state else None)
+            return out, h, c
+        out, h = self.rnn(x, h0 if self.initial_state else None)
+        return out, h
+
+
+def build_rnn(params: dict, seed: int) -> Built:
+    """params: cell (lstm|gru), input_size, hidden, layers, direction (forward|bidirect),
+    time_major, initial_state, batch, seq, extra, dynamic."""
+    paddle.seed(seed)
+    p = {"input_size": 16, "hidden": 32, "layers": 1, "direction": "forward", "time_major": False,
+         "initial_state": False, **params}
+    model = RecurrentNet(p["cell"], p["input_size"], p["hidden"], p["layers"], p["direction"],
+                         p["time_major"], p["initial_state"])
+    model.eval()
+    dirs = 2 if p["direction"] in ("bidirect", "bidirectional") else 1
+    tm = p["time_major"]
+    names = ["x"] + ((["h0", "c0"] if p["cell"] == "lstm" else ["h0"]) if p["initial_state"] else [])
+    rng = np.random.default_rng(seed)
+    sets = [(p.get("batch", 1), p.get("seq", 12))]
+    if p.get("dynamic", True):
+        sets += [tuple(e) for e in p.get("extra", [[4, 12], [2, 20]])]
+    input_sets, shapes = [], []
+    for b, t in sets:
+        x = rng.standard_normal((t, b, p["input_size"]) if tm else (b, t, p["input_size"])).astype(np.float32)
+        states = [(rng.standard_normal((p["layers"] * dirs, b, p["hidden"])) * 0.5).astype(np.float32)
+                  for _ in names[1:]]
+        input_sets.append([x, *states])
+        out = (t, b, dirs * p["hidden"]) if tm else (b, t, dirs * p["hidden"])
+        hn = (p["layers"] * dirs, b, p["hidden"])
+        shapes.append([out, hn, hn] if p["cell"] == "lstm" else [out, hn])
+    dynamic = None
+    if p.get("dynamic", True):
+        dynamic = {"x": {0: "seq", 1: "batch"} if tm else {0: "batch", 1: "seq"}}
+        dynamic.update({n: {1: "batch"} for n in names[1:]})
+    return Built(model=model, inputs=input_sets[0], input_names=names,
+                 output_names=["output", "h_n", "c_n"] if p["cell"] == "lstm" else ["output", "h_n"],
+                 dynamic_axes=dynamic, extra_inputs=input_sets[1:], expected_shapes=shapes)
+
+
+# ------------------------------------------------------------------------------------- transformer
+def build_transformer_encoder(params: dict, seed: int) -> Built:
+    """paddle.nn.TransformerEncoder of TransformerEncoderLayer (batch first).
+
+    params: d_model, heads, layers, ffn, normalize_before, activation, batch, seq, extra, dynamic."""
+    paddle.seed(seed)
+    p = {"d_model": 32, "heads": 4, "layers": 2, "ffn": 64, "normalize_before": False, "activation": "relu", **params}
+    layer = nn.TransformerEncoderLayer(p["d_model"], p["heads"], p["ffn"], dropout=0.0, activation=p["activation"],
+                                       attn_dropout=0.0, act_dropout=0.0, normalize_before=p["normalize_before"])
+    model = nn.TransformerEncoder(layer, p["layers"])
+    randomize_layernorm(model, seed)
+    model.eval()
+    rng = np.random.default_rng(seed)
+    sets = [(p.get("batch", 1), p.get("seq", 10))]
+    if p.get("dynamic", True):
+        sets += [tuple(e) for e in p.get("extra", [[4, 10], [2, 17]])]
+    inputs = [[rng.standard_normal((b, t, p["d_model"])).astype(np.float32)] for b, t in sets]
+    return Built(model=model, inputs=inputs[0], input_names=["src"], output_names=["encoded"],
+                 dynamic_axes={"src": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,
+                 extra_inputs=inputs[1:], expected_shapes=[[(b, t, p["d_model"])] for b, t in sets])
