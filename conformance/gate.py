@@ -1,0 +1,271 @@
+"""The regression gate: compare a run's records against a committed baseline.
+
+    conformance gate --baseline reports/baseline.jsonl --current results.jsonl
+                     [--max-error-growth 2.0] [--max-slowdown 0.10] [--error-floor 1e-7]
+
+Exit 1 (with a table naming each case) when, against the baseline:
+
+* a case that passed (``passed``/``xpassed``) now fails, errors, is not run (skipped,
+  unsupported, unavailable, newly xfailed) or disappeared from the results;
+* a case that passes in both grew its ``max_abs`` error by more than ``max_error_growth``
+  times, although still within tolerance. Growth is measured against
+  ``max(baseline error, error_floor)``, and ignored when the current error is at most
+  ``error_floor`` (1e-7 by default, under one float32 ulp at 1.0): at that size both errors
+  are rounding noise and a ratio between them (0 -> 3e-8 is "infinite growth") means nothing;
+* a benchmark (kind ``benchmark``, latency samples in ``extra["samples"]``) is slower by
+  ``conformance.bench.stats.compare_latencies`` with ``min_effect=max_slowdown`` (a
+  significant change of the median by at least that fraction). Where that module is absent,
+  benchmarks are not compared and the table says so.
+
+Exit 0 otherwise, listing improvements (cases newly passing, benchmarks faster). A missing,
+empty, truncated or other-schema file, or shards that disagree, is exit 2: never a pass.
+The gate reads records only; it never re-runs anything.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+from .errors import ConformanceError, ResultsFileError
+from .results import CaseResult
+
+PASSING = ("passed", "xpassed")
+DEFAULT_MAX_ERROR_GROWTH = 2.0
+DEFAULT_MAX_SLOWDOWN = 0.10
+DEFAULT_ERROR_FLOOR = 1e-7
+MAX_DETAIL = 110
+
+
+@dataclass
+class GateRow:
+    verdict: str          # regressed | disappeared | error-grew | slower | improved | faster | new | inconclusive
+    case_id: str
+    baseline: str
+    current: str
+    detail: str = ""
+
+
+@dataclass
+class GateResult:
+    regressions: list[GateRow] = field(default_factory=list)
+    improvements: list[GateRow] = field(default_factory=list)
+    info: list[GateRow] = field(default_factory=list)      # neither: inconclusive benchmarks
+    notes: list[str] = field(default_factory=list)
+    baseline_cases: int = 0
+    current_cases: int = 0
+    error: str | None = None                               # unusable input: exit 2
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return 2
+        return 1 if self.regressions else 0
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+    def headline(self) -> str:
+        if self.error is not None:
+            return f"Regression gate: ERROR - {self.error}"
+        verdict = "FAIL" if self.regressions else "PASS"
+        return (f"Regression gate: {verdict} - {len(self.regressions)} regression(s), "
+                f"{len(self.improvements)} improvement(s); baseline {self.baseline_cases} cases, "
+                f"current {self.current_cases}")
+
+    def table(self) -> str:
+        lines = [self.headline()]
+        if self.error is None:
+            for title, rows in (("Regressions", self.regressions), ("Improvements", self.improvements),
+                                ("Not decided", self.info)):
+                if rows:
+                    lines += ["", f"{title}:", _format_rows(rows)]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"exit_code": self.exit_code, "error": self.error, "baseline_cases": self.baseline_cases,
+                "current_cases": self.current_cases, "regressions": [asdict(r) for r in self.regressions],
+                "improvements": [asdict(r) for r in self.improvements], "info": [asdict(r) for r in self.info],
+                "notes": self.notes}
+
+
+def _format_rows(rows: list[GateRow]) -> str:
+    header = ("verdict", "case", "baseline", "current", "detail")
+    body = [(r.verdict.upper(), r.case_id, r.baseline, r.current, _clip(r.detail)) for r in rows]
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(4)]
+    out = []
+    for row in [header, *body]:
+        out.append("  " + "  ".join(str(v).ljust(w) for v, w in zip(row[:4], widths)) + "  " + row[4])
+    out.insert(1, "  " + "  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _clip(text: str) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= MAX_DETAIL else line[:MAX_DETAIL - 1] + "…"
+
+
+def _err(value) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt_err(value: float | None) -> str:
+    return "-" if value is None else (f"{value:.2e}" if math.isfinite(value) else str(value))
+
+
+def _index(records: Iterable[CaseResult], what: str) -> dict[str, CaseResult]:
+    from .results import merge
+    records = list(records)
+    if not records:
+        raise ResultsFileError(f"the {what} has no records", fix=f"pass the {what} results file of a completed run")
+    return {r.case_id: r for r in merge([records])}
+
+
+def _latency_comparer():
+    try:
+        from .bench.stats import compare_latencies
+    except ImportError as exc:
+        return None, f"benchmarks not compared: conformance.bench.stats is not available ({exc})"
+    return compare_latencies, None
+
+
+def _samples(record: CaseResult):
+    samples = (record.extra or {}).get("samples")
+    if not isinstance(samples, (list, tuple)) or not samples:
+        return None
+    try:
+        return [float(x) for x in samples]
+    except (TypeError, ValueError):
+        return None
+
+
+def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[CaseResult],
+             max_error_growth: float = DEFAULT_MAX_ERROR_GROWTH, max_slowdown: float = DEFAULT_MAX_SLOWDOWN,
+             error_floor: float = DEFAULT_ERROR_FLOOR) -> GateResult:
+    """Compare two runs' records. Never raises for bad input: an empty list or disagreeing
+    duplicates give a result whose ``exit_code`` is 2."""
+    result = GateResult()
+    try:
+        base = _index(baseline_records, "baseline")
+        cur = _index(current_records, "current run")
+    except ResultsFileError as exc:
+        result.error = exc.one_line()
+        return result
+    result.baseline_cases, result.current_cases = len(base), len(cur)
+    compare_latencies, why_not = None, None
+    bench_pairs = 0
+    not_compared_samples = 0
+
+    for case_id in sorted(base):
+        b = base[case_id]
+        c = cur.get(case_id)
+        if c is None:
+            if b.status in PASSING:
+                result.regressions.append(GateRow("disappeared", case_id, b.status, "(missing)",
+                                                  "passed in the baseline, absent from the current results"))
+            continue
+        b_pass, c_pass = b.status in PASSING, c.status in PASSING
+        if b_pass and not c_pass:
+            result.regressions.append(GateRow("regressed", case_id, b.status, c.status, c.message))
+            continue
+        if c_pass and not b_pass:
+            result.improvements.append(GateRow("improved", case_id, b.status, c.status, "newly passing"))
+            continue
+        if not (b_pass and c_pass):
+            continue
+        # both pass: error growth, then latency
+        be, ce = _err(b.max_abs), _err(c.max_abs)
+        if be is not None and ce is not None and not (ce <= error_floor):
+            if not math.isfinite(be):
+                growth = 1.0                     # nothing to grow from; not a ratio
+            elif not math.isfinite(ce):
+                growth = math.inf
+            else:
+                growth = ce / max(be, error_floor)
+            if growth > max_error_growth:
+                result.regressions.append(GateRow(
+                    "error-grew", case_id, f"{b.status} max_abs {_fmt_err(be)}", f"{c.status} max_abs {_fmt_err(ce)}",
+                    f"x{growth:.3g} > x{max_error_growth:g} allowed (still within tolerance)"))
+        if b.kind == "benchmark" and c.kind == "benchmark":
+            bs, cs = _samples(b), _samples(c)
+            if bs is None or cs is None:
+                not_compared_samples += 1
+                continue
+            if compare_latencies is None and why_not is None:
+                compare_latencies, why_not = _latency_comparer()
+            if compare_latencies is None:
+                continue
+            bench_pairs += 1
+            verdict = compare_latencies(bs, cs, min_effect=max_slowdown)
+            row = GateRow(verdict.kind, case_id, f"median {_fmt_ms(getattr(verdict, 'median_base', None))}",
+                          f"median {_fmt_ms(getattr(verdict, 'median_new', None))}", getattr(verdict, "reason", ""))
+            if verdict.kind == "slower":
+                result.regressions.append(row)
+            elif verdict.kind == "faster":
+                result.improvements.append(row)
+            elif verdict.kind == "inconclusive":
+                result.info.append(row)
+
+    new = sorted(set(cur) - set(base))
+    if new:
+        passing = sum(cur[c].status in PASSING for c in new)
+        result.notes.append(f"{len(new)} case(s) not in the baseline ({passing} passing); "
+                            "update the baseline to hold them to it")
+    missing_failing = sum(1 for c, r in base.items() if c not in cur and r.status not in PASSING)
+    if missing_failing:
+        result.notes.append(f"{missing_failing} baseline case(s) that did not pass are absent from the current results")
+    if why_not:
+        result.notes.append(why_not)
+    elif bench_pairs:
+        result.notes.append(f"{bench_pairs} benchmark(s) compared (max slowdown {max_slowdown:.0%} on the median)")
+    if not_compared_samples:
+        result.notes.append(f"{not_compared_samples} benchmark(s) not compared: no latency samples in extra['samples']")
+    result.notes.append(f"error growth ignored where the current max_abs <= {error_floor:g} (rounding noise)")
+    return result
+
+
+def _fmt_ms(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "gate", help="fail when results regressed against a baseline",
+        description="Compare result records against a baseline: exit 1 on a newly failing, erroring or "
+                    "missing case, an error that grew beyond --max-error-growth, or a slower benchmark; "
+                    "exit 2 on a missing, empty, truncated or other-schema file.")
+    p.add_argument("--baseline", nargs="+", required=True, metavar="BASE.jsonl",
+                   help="baseline results (several files: shards of one run)")
+    p.add_argument("--current", nargs="+", required=True, metavar="NEW.jsonl", help="current results")
+    p.add_argument("--max-error-growth", type=float, default=DEFAULT_MAX_ERROR_GROWTH, metavar="FACTOR",
+                   help="fail when a passing case's max_abs grew more than FACTOR times (default 2.0)")
+    p.add_argument("--max-slowdown", type=float, default=DEFAULT_MAX_SLOWDOWN, metavar="FRACTION",
+                   help="smallest significant median slowdown that fails a benchmark (default 0.10)")
+    p.add_argument("--error-floor", type=float, default=DEFAULT_ERROR_FLOOR, metavar="ABS",
+                   help="ignore error growth when the current max_abs is at most ABS (default 1e-7)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .results import read
+    if args.max_error_growth < 1 or args.max_slowdown < 0 or args.error_floor < 0:
+        raise ConformanceError("--max-error-growth must be >= 1, --max-slowdown and --error-floor >= 0")
+    baseline = [r for path in args.baseline for r in read(path)]
+    current = [r for path in args.current for r in read(path)]
+    result = run_gate(baseline, current, args.max_error_growth, args.max_slowdown, args.error_floor)
+    if result.error is not None:
+        raise ResultsFileError(result.error)
+    print(json.dumps(result.to_dict(), indent=1) if args.json else result.table())
+    return result.exit_code
+
