@@ -1,0 +1,125 @@
+"""The runner end to end with real worker processes: crash, hang, unsupported, wrong
+conversion, and the conversion cache (hit, bypass, corrupt entry rebuilt)."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.cases import CaseSpec
+from conformance.runner import CaseRun, Runner, RunnerOptions
+
+ADD = CaseSpec(kind="op", name="add", op="add", framework="numpy", builder="tests.fixtures.builders:numpy_add")
+
+
+@pytest.fixture(autouse=True)
+def misbehaving_plugins(monkeypatch):
+    monkeypatch.setenv("CONFORMANCE_PLUGINS", "tests.fixtures.misbehaving")
+    import tests.fixtures.misbehaving  # noqa: F401  (registers in this process too)
+
+
+@pytest.fixture
+def runner(tmp_path):
+    r = Runner(RunnerOptions(timeout=20, cache_dir=str(tmp_path / "cache"), repro_dir=str(tmp_path / "repro")))
+    yield r
+    r.close()
+
+
+def run(runner, converter, target="onnxruntime", spec=ADD):
+    return runner.run(CaseRun(spec, converter, 17, target))
+
+
+def test_good_conversion_passes_with_statistics(runner):
+    record = run(runner, "test-onnx-helper")
+    assert record.status == "passed", record.message
+    assert record.case_id == "op/add/numpy/test-onnx-helper/opset17/onnxruntime/default"
+    assert record.onnx_ops == ["Add"]
+    assert record.max_abs == 0.0 and record.rtol is not None
+    assert set(record.seconds) == {"build", "convert", "run"}
+
+
+def test_crashing_converter_is_one_error_and_the_worker_restarts(runner):
+    record = run(runner, "test-crash")
+    assert record.status == "error"
+    assert "SIGKILL" in record.message
+    assert run(runner, "test-onnx-helper").status == "passed"
+    assert runner.pool.get("numpy").restarts == 1
+
+
+def test_hanging_converter_times_out_and_the_session_goes_on(tmp_path):
+    r = Runner(RunnerOptions(timeout=3, cache_dir=str(tmp_path)))
+    try:
+        record = run(r, "test-hang")
+        assert record.status == "error"
+        assert "timed out after 3 s" in record.message
+        assert run(r, "test-onnx-helper").status == "passed"
+    finally:
+        r.close()
+
+
+def test_unsupported_op_is_recorded_as_unsupported(runner):
+    record = run(runner, "test-unsupported")
+    assert record.status == "unsupported"
+    assert "no mapping for numpy.add" in record.message
+
+
+def test_wrong_conversion_fails_with_statistics_and_a_repro_bundle(runner, tmp_path):
+    record = run(runner, "test-wrong-op")
+    assert record.status == "failed"
+    assert record.max_abs > 0
+    assert "atol" in record.message          # the tolerance report says what would have passed
+    repro = tmp_path / "repro" / "op_add_numpy_test-wrong-op_opset17_onnxruntime_default"
+    assert (repro / "model.onnx").exists()
+    assert (repro / "test_data_set_0" / "input_1.pb").exists()
+    assert "conformance check" in (repro / "command.sh").read_text()
+
+
+def test_cache_second_run_converts_nothing(tmp_path):
+    opts = RunnerOptions(timeout=20, cache_dir=str(tmp_path))
+    first = Runner(opts)
+    try:
+        assert run(first, "test-onnx-helper").status == "passed"
+        assert first.conversions_done == 1
+    finally:
+        first.close()
+    second = Runner(opts)
+    try:
+        record = run(second, "test-onnx-helper")
+        assert record.status == "passed" and record.extra["cached"] is True
+        assert second.conversions_done == 0
+        assert second.pool.get("numpy").pid is None      # no worker process was even started
+    finally:
+        second.close()
+
+
+def test_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
+    opts = RunnerOptions(timeout=20, cache_dir=str(tmp_path))
+    r = Runner(opts)
+    try:
+        run(r, "test-onnx-helper")
+    finally:
+        r.close()
+    model = next(tmp_path.rglob("model.onnx"))
+    model.write_bytes(model.read_bytes()[:-7] + b"garbage")
+    r = Runner(opts)
+    try:
+        record = run(r, "test-onnx-helper")
+        assert record.status == "passed"
+        assert r.cache.rebuilt == 1 and r.conversions_done == 1
+    finally:
+        r.close()
+
+
+def test_no_cache_always_converts(tmp_path):
+    for _ in range(2):
+        r = Runner(RunnerOptions(timeout=20, cache_dir=str(tmp_path), use_cache=False))
+        try:
+            run(r, "test-onnx-helper")
+            assert r.conversions_done == 1
+        finally:
+            r.close()
+    assert not any(tmp_path.rglob("meta.json"))
+
+
+def test_unavailable_target_records_the_reason_without_converting(runner):
+    record = run(runner, "test-onnx-helper", target="tensorrt")
+    assert record.status == "unavailable"
+    assert "tensorrt" in record.message and runner.conversions_done == 0
