@@ -73,8 +73,17 @@ def _try_simplify(g: Graph, node: onnx.NodeProto) -> bool:
         si, so = g.static_shape(node.input[0]), g.static_shape(node.output[0])
         if si is not None and si == so:
             return bypass(g, node, node.input[0])
+        prod = g.producer.get(node.input[0])
+        if op != "Reshape" and so is not None and prod and prod[0].domain in DEFAULT_DOMAINS \
+                and prod[0].op_type in ("Reshape", "Squeeze", "Unsqueeze", "Flatten"):
+            # a chain of shape-only ops with a static result is one Reshape of the chain's input
+            shape = g.add_init(np.array(so, dtype=np.int64), node.output[0] + "_shape")
+            new = helper.make_node("Reshape", [prod[0].input[0], shape], list(node.output), name=node.name)
+            g.nodes[g.nodes.index(node)] = new
+            g.refresh()
+            g.drop_if_dead(prod[0])
+            return True
         if op == "Reshape":
-            prod = g.producer.get(node.input[0])
             shape = g.const(node.input[1]) if len(node.input) > 1 else None
             if prod and prod[0].op_type in ("Reshape", "Squeeze", "Unsqueeze", "Flatten") \
                     and prod[0].domain in DEFAULT_DOMAINS and shape is not None \

@@ -67,6 +67,91 @@ def _reduce_axes(g: Graph, node):
     return None if a is None else list(a)
 
 
+def _group_dims(ys, zs):
+    """Pair contiguous runs of ``ys`` and ``zs`` with equal products: [(y_indices, z_indices)]."""
+    groups, i, j = [], 0, 0
+    while i < len(ys) or j < len(zs):
+        if i < len(ys) and ys[i] == 1:          # size-1 dims pair with nothing
+            groups.append(([i], [])); i += 1
+            continue
+        if j < len(zs) and zs[j] == 1:
+            groups.append(([], [j])); j += 1
+            continue
+        if i >= len(ys) or j >= len(zs):
+            return None
+        yi, zj = [i], [j]
+        py, pz = ys[i], zs[j]
+        i, j = i + 1, j + 1
+        while py != pz:
+            if py < pz:
+                if i >= len(ys):
+                    return None
+                py *= ys[i]; yi.append(i); i += 1
+            else:
+                if j >= len(zs):
+                    return None
+                pz *= zs[j]; zj.append(j); j += 1
+        groups.append((yi, zj))
+    return groups
+
+
+def _sink_through_reshape(g: Graph, node: onnx.NodeProto) -> bool:
+    """Transpose(p) -> Reshape(Z) becomes Reshape(X') -> Transpose(q) when the reshape only splits
+    dims or merges dims that are also adjacent, in order, before the transpose."""
+    got = _transpose_input(g, node.input[0])
+    if got is None or len(g.consumers[node.input[0]]) != 1:
+        return False
+    t, perm = got
+    xs = g.static_shape(t.input[0])
+    zs = g.static_shape(node.output[0])
+    if xs is None or zs is None:
+        return False
+    ys = [xs[p] for p in perm]
+    groups = _group_dims(ys, list(zs))
+    if groups is None:
+        return False
+    # for each source dim (in x order): the output dims it becomes
+    parts: dict[int, list[int]] = {}
+    loose = []
+    for yi, zj in groups:
+        if not yi:
+            loose.extend(zj)
+        elif len(yi) == 1:
+            parts[perm[yi[0]]] = zj
+        elif len(zj) == 1:
+            src = [perm[k] for k in yi]
+            if src != list(range(src[0], src[0] + len(src))):
+                return False
+            parts[src[0]] = zj
+            for k in src[1:]:
+                parts[k] = []
+        else:
+            return False
+    new_shape, order = [], []
+    for k in range(len(xs)):
+        for z in parts[k]:
+            new_shape.append(zs[z])
+            order.append(z)
+    for z in loose:
+        new_shape.append(1)
+        order.append(z)
+    q = [order.index(z) for z in range(len(zs))]
+    shape_name = g.add_init(np.array(new_shape, dtype=np.int64), node.input[1])
+    out = node.output[0]
+    inner = g.fresh(out + "_pre_transpose")
+    node.input[0] = t.input[0]
+    node.input[1] = shape_name
+    node.output[0] = inner
+    g.shapes[inner] = tuple(new_shape)
+    if out in g.types:
+        g.types[inner] = g.types[out]
+    new_t = helper.make_node("Transpose", [inner], [out], perm=q, name=(t.name or "t") + "_sunk")
+    g.nodes.insert(g.nodes.index(node) + 1, new_t)
+    g.refresh()
+    g.drop_if_dead(t)
+    return True
+
+
 def _try_sink(g: Graph, node: onnx.NodeProto) -> bool:
     op = node.op_type
     if op in UNARY:
@@ -125,6 +210,27 @@ def _try_sink(g: Graph, node: onnx.NodeProto) -> bool:
         else:
             _sink(g, t, node, small, [x] + list(node.input[1:]))
         return True
+    if op == "Gather":
+        got = _transpose_input(g, node.input[0])
+        idx = g.const(node.input[1])
+        if got is None or idx is None or idx.ndim != 0 or len(g.consumers[node.input[0]]) != 1:
+            return False
+        t, perm = got
+        rank = len(perm)
+        axis = get_attr(node, "axis", 0) % rank
+        set_attr(node, "axis", perm[axis])
+        remaining = [perm[i] for i in range(rank) if i != axis]
+        order = sorted(remaining)
+        small = [order.index(r) for r in remaining]
+        if small == list(range(len(small))):
+            node.input[0] = t.input[0]
+            g.refresh()
+            g.drop_if_dead(t)
+        else:
+            _sink(g, t, node, small, [t.input[0], node.input[1]])
+        return True
+    if op == "Reshape":
+        return _sink_through_reshape(g, node)
     if op in ("Softmax", "LogSoftmax") and g.opset >= 13:
         got = _transpose_input(g, node.input[0])
         if got is None or len(g.consumers[node.input[0]]) != 1:
