@@ -77,6 +77,10 @@ def compare(expected, actual, rtol: float, atol: float) -> str | None:
         return None if actual is None else "expected an empty optional"
     if not isinstance(actual, np.ndarray):
         return f"expected a tensor, got {type(actual).__name__}"
+    if dtypes.is_custom(actual.dtype) and not dtypes.is_custom(expected.dtype) \
+            and expected.dtype == dtypes.raw_storage(actual.dtype):
+        # the corpus stores some bfloat16 data as its raw uint16 bits: compare bits
+        actual = dtypes.raw_view(actual)
     if expected.dtype != actual.dtype:
         return f"dtype {actual.dtype} != {expected.dtype}"
     if expected.shape != actual.shape:

@@ -96,6 +96,12 @@ def custom_to_float32(array: np.ndarray) -> np.ndarray:
     return raw.astype(np.float32)
 
 
+def raw_storage(dtype: np.dtype) -> np.dtype:
+    """The integer dtype a custom type is stored in (uint8, int8 or uint16)."""
+    dtype = np.dtype(dtype)
+    return np.dtype(dtype.fields[dtype.names[0]][0]) if dtype.names else dtype
+
+
 def raw_view(array: np.ndarray) -> np.ndarray:
     """The storage integers of a custom-typed array (uint8/int8/uint16)."""
     return array.view(np.dtype(array.dtype.fields[array.dtype.names[0]][0]))
@@ -125,9 +131,7 @@ def _encode_float8(x: np.ndarray, elem_type: int, saturate: bool) -> np.ndarray:
     nan_code = 0x80 if uz else 0x7F
     inf_code = 0x7C if not e4m3 and not uz else nan_code
     if saturate:
-        out = np.where(overflow, codes[-1], out)
-        if uz:
-            out = np.where(np.isinf(x), nan_code, out)
+        out = np.where(overflow | np.isinf(x), codes[-1], out)
     else:
         out = np.where(overflow | np.isinf(x), inf_code, out)
     negative = np.signbit(x) & (out != nan_code)

@@ -520,6 +520,11 @@ class ReferenceExecutor:
         initializer_names = set(self._plan.initializers)
         self.input_names = [i.name for i in graph.input if i.name not in initializer_names]
         self.output_names = [o.name for o in graph.output]
+        self._input_custom = {}
+        for value_info in graph.input:
+            elem = value_info.type.tensor_type.elem_type if value_info.type.HasField("tensor_type") else 0
+            if elem and dtypes.is_custom(dtypes.to_dtype(elem)):
+                self._input_custom[value_info.name] = dtypes.to_dtype(elem)
         self._output_elem = {}
         for value_info in graph.output:
             t = value_info.type
@@ -533,6 +538,9 @@ class ReferenceExecutor:
                 pass
             else:
                 value = np.asarray(value)
+            custom = self._input_custom.get(name)
+            if custom is not None and isinstance(value, np.ndarray) and value.dtype == dtypes.raw_storage(custom):
+                value = value.view(custom)  # bfloat16/float8/int4 fed as their storage integers
             env[name] = _to_precision(value, self.precision)
         missing = [n for n in self.input_names if n not in env]
         if missing:
