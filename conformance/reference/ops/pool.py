@@ -191,20 +191,17 @@ def maxunpool(ctx, x, indices, output_shape=None):
     kernel = list(ctx.attr("kernel_shape"))
     strides = _ints(ctx.attr("strides"), nsp, 1)
     pads = _ints(ctx.attr("pads"), 2 * nsp, 0)
-    default = list(x.shape[:2]) + [(i - 1) * s + k - pads[a] - pads[a + nsp]
-                                   for a, (i, s, k) in enumerate(zip(x.shape[2:], strides, kernel))]
-    y = np.zeros(int(np.prod(default)), dtype=x.dtype)
-    y[indices.reshape(-1).astype(np.int64)] = x.reshape(-1)
-    y = y.reshape(default)
     if output_shape is not None and output_shape.size:
-        # Indices address the default unpooled shape; a requested output shape pads (or crops)
-        # that result at the end of each spatial axis, as ONNX's own test data expect.
+        # Indices are flat positions in the requested output, as in PyTorch's max_unpool and
+        # onnxruntime. ONNX's test_maxunpool_export_with_output_shape expects positions in the
+        # default shape instead (onnx/onnx#2398); we follow the frameworks and runtime.
         shape = [int(v) for v in output_shape]
-        out = np.zeros(shape, dtype=x.dtype)
-        common = tuple(slice(0, min(a, b)) for a, b in zip(shape, default))
-        out[common] = y[common]
-        y = out
-    return y
+    else:
+        shape = list(x.shape[:2]) + [(i - 1) * s + k - pads[a] - pads[a + nsp]
+                                     for a, (i, s, k) in enumerate(zip(x.shape[2:], strides, kernel))]
+    y = np.zeros(int(np.prod(shape)), dtype=x.dtype)
+    y[indices.reshape(-1).astype(np.int64)] = x.reshape(-1)
+    return y.reshape(shape)
 
 
 # --------------------------------------------------------------------------- RoiAlign
