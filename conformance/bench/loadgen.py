@@ -28,7 +28,9 @@ import numpy as np
 @dataclass
 class TestSettings:
     """LoadGen's TestSettings, the subset that means something here. ``None`` = scenario default
-    (see ``scenarios.SCENARIO_DEFAULTS``). Durations in seconds, latencies in milliseconds."""
+    (each scenario's ``defaults``). Durations in seconds, latencies in milliseconds."""
+
+    __test__ = False     # not a pytest test class, whatever its name
 
     scenario: str = "SingleStream"
     min_duration_s: float | None = None
