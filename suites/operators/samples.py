@@ -1,0 +1,109 @@
+"""Sample-input generators for operator specs. numpy only: imported by the spec table and by
+every framework's builder.
+
+An input is described by a small JSON-able dict (see ``specs.T``):
+``{"shape": [...], "dtype": "float32", "domain": "normal", ...}``. ``generate`` turns a list
+of them into arrays with one ``numpy.random.Generator`` seeded from the case id, so the same
+case always sees the same values and every converter of a spec sees the same inputs.
+
+Domains keep values where the operator is well defined and away from points where a tiny
+rounding difference flips the result (kinks of ReLU-like functions, .5 for Round, ties for
+comparisons), so that a mismatch means a conversion bug, not noise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DTYPES = ("float32", "float16", "float64", "int32", "int64", "bool", "int8", "uint8")
+
+
+def _away_from(values: np.ndarray, points, margin: float) -> np.ndarray:
+    """Push values that are closer than ``margin`` to any point out to exactly ``margin``."""
+    for p in points:
+        d = values - p
+        close = np.abs(d) < margin
+        values = np.where(close, p + np.where(d >= 0, margin, -margin), values)
+    return values
+
+
+def _unique_index(rng, shape, axis: int, high: int) -> np.ndarray:
+    """Indices along ``axis`` that are unique within every slice, so scatter is deterministic."""
+    shape = tuple(shape)
+    axis = axis % len(shape)
+    n = shape[axis]
+    if n > high:
+        raise ValueError(f"cannot draw {n} unique indices below {high}")
+    moved = (shape[:axis] + shape[axis + 1:])
+    count = int(np.prod(moved)) if moved else 1
+    rows = np.stack([rng.permutation(high)[:n] for _ in range(count)]) if count else np.zeros((0, n), np.int64)
+    out = rows.reshape(moved + (n,))
+    return np.moveaxis(out, -1, axis)
+
+
+def draw(rng: np.random.Generator, spec: dict) -> np.ndarray:
+    shape = tuple(int(d) for d in spec.get("shape", ()))
+    dtype = spec.get("dtype", "float32")
+    domain = spec.get("domain", "normal")
+    low, high = spec.get("low"), spec.get("high")
+    if domain == "bool" or dtype == "bool":
+        return rng.random(shape) < spec.get("p", 0.5)
+    if domain == "index":                      # integer indices in [low, high)
+        return rng.integers(low or 0, high, size=shape).astype(dtype)
+    if domain == "unique_index":               # unique along spec["axis"] (scatter targets)
+        return _unique_index(rng, shape, spec.get("axis", 0), high).astype(dtype)
+    if domain == "permutation":                # a permutation of range(shape[-1]) per row
+        return _unique_index(rng, shape, -1, shape[-1]).astype(dtype)
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        lo = -5 if low is None else low
+        hi = 6 if high is None else high
+        values = rng.integers(lo, hi, size=shape)
+        if domain == "nonzero":
+            values = np.where(values == 0, hi - 1 if hi - 1 != 0 else 1, values)
+        return values.astype(dtype)
+    # floating point domains
+    if domain == "normal":
+        values = rng.standard_normal(shape) * spec.get("scale", 1.0) + spec.get("mean", 0.0)
+    elif domain == "uniform":
+        values = rng.uniform(-1.0 if low is None else low, 1.0 if high is None else high, size=shape)
+    elif domain == "positive":                 # Log, Sqrt, Pow base, ...
+        values = rng.uniform(0.1 if low is None else low, 3.0 if high is None else high, size=shape)
+    elif domain == "nonzero":                  # divisors, Reciprocal
+        values = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    elif domain == "grid":                     # comparisons: multiples of 0.5, so ties are exact
+        values = rng.integers(-4, 5, size=shape) / 2.0
+    elif domain == "frac":                     # Floor/Ceil/Round: away from integers and .5
+        values = rng.integers(-5, 5, size=shape) + rng.choice([0.2, 0.35, 0.65, 0.8], size=shape) \
+            + rng.uniform(-0.05, 0.05, size=shape)
+    elif domain == "special":                  # IsNaN / IsInf: finite values with nan and +-inf mixed in
+        values = rng.standard_normal(shape)
+        pick = rng.random(shape)
+        values = np.where(pick < 0.15, np.nan, values)
+        values = np.where((pick >= 0.15) & (pick < 0.25), np.inf, values)
+        values = np.where((pick >= 0.25) & (pick < 0.35), -np.inf, values)
+    else:
+        raise ValueError(f"unknown sample domain {domain!r}")
+    if "avoid" in spec:                        # kinks of the op: keep a margin around them
+        values = _away_from(values, spec["avoid"], spec.get("margin", 0.05))
+    return values.astype(dtype)
+
+
+def generate(inputs: list[dict], seed: int, channels_last: bool = False) -> list[np.ndarray]:
+    """Arrays for ``inputs``; ``channels_last`` moves axis 1 to the end of inputs marked
+    ``"layout": "nc*"`` (TensorFlow's CPU kernels for conv/pool/norm want NHWC)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec in inputs:
+        spec = dict(spec)
+        if channels_last and spec.get("layout") == "nc*":
+            shape = list(spec["shape"])
+            spec["shape"] = [shape[0]] + shape[2:] + [shape[1]]
+        arrays.append(np.asarray(draw(rng, spec)))   # 0-d draws come back as numpy scalars
+    return arrays
+
+
+def weights(seed: int, shape, kind: str = "normal", scale: float = 1.0) -> np.ndarray:
+    """Deterministic parameter values for layers (weights, running statistics)."""
+    rng = np.random.default_rng(seed)
+    if kind == "positive":                     # variances
+        return rng.uniform(0.5, 1.5, size=tuple(shape)).astype("float32")
+    return (rng.standard_normal(tuple(shape)) * scale).astype("float32")

@@ -1,0 +1,202 @@
+"""TensorFlow / Keras builders for operator specs. Imported only inside the tensorflow worker.
+
+Functional ops are plain Python callables over tf tensors (the tf2onnx converter wraps them in
+a tf.function); layers are built into a functional ``keras.Model`` whose weights are then
+randomized from the case seed. Channels-first sample shapes arrive channels-last (NHWC).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from conformance.cases import Built
+
+from . import samples
+
+_ROOTS = {"tf": tf, "keras": keras}
+
+
+def resolve(dotted: str):
+    parts = dotted.split(".")
+    obj = _ROOTS[parts[0]]
+    for part in parts[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def slices(spec) -> tuple:
+    return tuple(slice(None) if s is None else (s if isinstance(s, int) else slice(*s)) for s in spec)
+
+
+def make_call(call: dict):
+    kind, kwargs = call["kind"], dict(call["kwargs"])
+    if kind == "getitem":
+        sl = slices(kwargs["slices"])
+        return lambda x: x[sl]
+    f = resolve(call["target"])
+    names, packed, pre = call.get("names"), call.get("packed"), list(call.get("pre") or [])
+    if names:
+        return lambda *xs: f(**dict(zip(names, xs)), **kwargs)
+    if packed:
+        return lambda *xs: f(list(xs), **kwargs)
+    return lambda *xs: f(*pre, *xs, **kwargs)
+
+
+def randomize(model, seed: int, scale: float = 0.5):
+    for i, w in enumerate(model.weights):
+        kind = "positive" if "variance" in w.path else "normal"
+        w.assign(samples.weights(seed + i, w.shape, kind, scale).astype(w.dtype))
+    return model
+
+
+def functional(inputs: list[np.ndarray], f, seed: int):
+    """A keras.Model over fixed-shape inputs whose body is ``f(*symbolic_inputs)``."""
+    sym = [keras.Input(shape=x.shape[1:], batch_size=x.shape[0], dtype=str(x.dtype)) for x in inputs]
+    out = f(*sym)
+    return randomize(keras.Model(sym if len(sym) > 1 else sym[0], out), seed)
+
+
+def _tup(v, nd):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * nd
+
+
+def _zero_pad(nd, pad):
+    pad = _tup(pad, nd)
+    return getattr(keras.layers, f"ZeroPadding{nd}D")(pad if nd > 1 else pad[0])
+
+
+# ---------------------------------------------------------------- custom builders (return layer callables)
+def conv(a):
+    nd, pad = a["nd"], a.get("pad", 0)
+    layer = getattr(keras.layers, f"Conv{nd}D")(
+        a["out"], _tup(a["kernel"], nd), strides=a.get("stride", 1), padding="same" if pad == "same" else "valid",
+        dilation_rate=a.get("dilation", 1), groups=a.get("groups", 1), use_bias=a.get("bias", True))
+    if pad not in (0, "same") and any(_tup(pad, nd)):
+        padding = _zero_pad(nd, pad)
+        return lambda x: layer(padding(x))
+    return layer
+
+
+def depthwise_conv(a):
+    pad = a.get("pad", 0)
+    layer = keras.layers.DepthwiseConv2D(a["kernel"], strides=a.get("stride", 1), depth_multiplier=a["out"] // a["in"],
+                                         padding="same" if pad == "same" else "valid", use_bias=a.get("bias", True))
+    if pad not in (0, "same"):
+        padding = _zero_pad(2, pad)
+        return lambda x: layer(padding(x))
+    return layer
+
+
+def conv_transpose(a):
+    nd, pad = a["nd"], a.get("pad", 0)
+    # torch's padding p crops p from both ends of the full ("valid") transposed convolution
+    layer = getattr(keras.layers, f"Conv{nd}DTranspose")(
+        a["out"], a["kernel"], strides=a.get("stride", 1), padding="valid",
+        output_padding=a.get("output_padding") or None, dilation_rate=a.get("dilation", 1))
+    if pad:
+        crop = getattr(keras.layers, f"Cropping{nd}D")(pad)
+        return lambda x: crop(layer(x))
+    return layer
+
+
+def pool(a):
+    nd, kind = a["nd"], a["type"]
+    if kind == "global_avg":
+        return keras.layers.GlobalAveragePooling2D(keepdims=True)
+    if kind == "global_max":
+        return keras.layers.GlobalMaxPooling2D(keepdims=True)
+    cls = {"max": "MaxPooling", "avg": "AveragePooling"}[kind]
+    pad = a.get("pad", 0)
+    if pad not in (0, "same"):
+        raise ValueError("keras pooling has only 'valid' and 'same' padding")
+    return getattr(keras.layers, f"{cls}{nd}D")(a["kernel"], strides=a.get("stride"),
+                                                padding="same" if pad == "same" else "valid")
+
+
+def batch_norm(a):
+    return keras.layers.BatchNormalization(axis=-1, epsilon=a["eps"])
+
+
+def layer_norm(a):
+    return keras.layers.LayerNormalization(axis=list(range(-len(a["shape"]), 0)), epsilon=a["eps"])
+
+
+def instance_norm(a):
+    return keras.layers.GroupNormalization(groups=a["channels"], axis=-1, epsilon=a["eps"])
+
+
+def group_norm(a):
+    return keras.layers.GroupNormalization(groups=a["groups"], axis=-1, epsilon=a["eps"])
+
+
+def rms_norm(a):
+    return keras.layers.RMSNormalization(axis=-1, epsilon=a["eps"])
+
+
+def prelu(a):
+    return keras.layers.PReLU(shared_axes=[1, 2])          # one slope per channel (NHWC)
+
+
+def linear(a):
+    return keras.layers.Dense(a["out"], use_bias=a["bias"])
+
+
+def embedding(a):
+    return keras.layers.Embedding(a["num"], a["dim"])
+
+
+def pad(a):
+    mode = {"constant": "CONSTANT", "reflect": "REFLECT"}[a["mode"]]
+    return lambda x: tf.pad(x, a["pads"], mode=mode, constant_values=a.get("value", 0.0))
+
+
+def resize(a):
+    mode, align = a["mode"], a.get("align_corners", False)
+
+    def f(x):
+        size = a["size"] if "size" in a else [int(d) * int(a["scale"]) for d in x.shape[1:3]]
+        if align:
+            op = {"linear": tf.raw_ops.ResizeBilinear, "cubic": tf.raw_ops.ResizeBicubic,
+                  "nearest": tf.raw_ops.ResizeNearestNeighbor}[mode]
+            return op(images=x, size=size, align_corners=True, half_pixel_centers=False)
+        method = {"nearest": "nearest", "linear": "bilinear", "cubic": "bicubic", "area": "area"}[mode]
+        return tf.image.resize(x, size, method=method)
+    return f
+
+
+def rnn(a):
+    cls = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[a["cell"]]
+    layers = []
+    for _ in range(a.get("layers", 1)):
+        layer = cls(a["hidden"], return_sequences=True)
+        layers.append(keras.layers.Bidirectional(layer) if a.get("bidirectional") else layer)
+
+    def f(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+    return f
+
+
+def multihead_attention(a):
+    mha = keras.layers.MultiHeadAttention(num_heads=a["heads"], key_dim=a["embed"] // a["heads"])
+    if a["self"]:
+        return lambda x: mha(x, x)
+    return lambda q, kv: mha(q, kv)
+
+
+# ---------------------------------------------------------------- entry point
+def build(params: dict, seed: int) -> Built:
+    call = params["call"]
+    inputs = samples.generate(params["inputs"], seed, channels_last=True)
+    keras.utils.set_random_seed(seed % (2**31))
+    if call["kind"] == "custom":
+        body = globals()[call["custom"]](params["attrs"])
+        model = functional(inputs, body, seed)
+    elif call["kind"] == "module":
+        layer = resolve(call["target"])(**call["kwargs"])
+        model = functional(inputs, layer, seed)
+    else:
+        model = make_call(call)
+    return Built(model=model, inputs=inputs)
