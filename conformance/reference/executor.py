@@ -471,11 +471,29 @@ class _ContextFunctionCall:
                 raise UnsupportedOp([(self.node.domain, self.node.op_type, ctx.opset)])
             types = [onnx.helper.make_tensor_type_proto(dtypes.elem_type_of(x.dtype), list(x.shape)).SerializeToString()
                      for x in inputs]
-            raw = self.schema.get_context_dependent_function(self.node.SerializeToString(), types)
+            raw = self.schema.get_context_dependent_function(_bound_node(self.node, self.attrs).SerializeToString(), types)
             function = onnx.FunctionProto.FromString(raw)
             self.bodies[key] = _FunctionCall(self.planner, function, self.node, self.attrs, self.opsets,
                                              schema=self.schema)
         return self.bodies[key](ctx, *inputs)
+
+
+def _bound_node(node: onnx.NodeProto, attrs: dict) -> onnx.NodeProto:
+    """The node with attribute references (inside a function body) replaced by their values."""
+    if not any(a.ref_attr_name for a in node.attribute):
+        return node
+    bound = onnx.NodeProto()
+    bound.CopyFrom(node)
+    del bound.attribute[:]
+    for attr in node.attribute:
+        if not attr.ref_attr_name:
+            bound.attribute.append(attr)
+        elif attr.name in attrs:
+            value = attrs[attr.name]
+            if isinstance(value, np.ndarray):
+                value = numpy_helper.from_array(value)
+            bound.attribute.append(onnx.helper.make_attribute(attr.name, value))
+    return bound
 
 
 class _AttrReader:
