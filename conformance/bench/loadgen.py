@@ -335,6 +335,15 @@ class RunLog:
     extra: dict = field(default_factory=dict)
 
 
+def model_label(model, proto) -> str:
+    """A model's name for summaries and case ids: the file stem, or its folder's name for the
+    exporter's ``NAME/model.onnx`` layout."""
+    if isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        return path.parent.name if path.stem == "model" and path.parent.name else path.stem
+    return proto.graph.name or "model"
+
+
 def now() -> float:
     return time.perf_counter()
 
@@ -357,7 +366,7 @@ def run_benchmark(model, target, settings: TestSettings | None = None, *, model_
         raise ConformanceError(f"target {target.name!r} is unavailable: {why}")
     proto = load_model(model)
     if model_name is None:
-        model_name = Path(model).stem if isinstance(model, (str, os.PathLike)) else (proto.graph.name or "model")
+        model_name = model_label(model, proto)
     library = SampleLibrary(proto, settings.performance_sample_count, settings.seed, settings.shapes)
     session, threads = prepare_session(target, proto, settings)
     sut = SystemUnderTest(target, session, library)
@@ -419,8 +428,7 @@ def run_comparison(a: tuple, b: tuple, settings: TestSettings | None = None, *, 
         library = SampleLibrary(proto, settings.performance_sample_count, settings.seed, settings.shapes)
         session, _ = prepare_session(target, proto, settings)
         suts.append(SystemUnderTest(target, session, library))
-        name = Path(model).name if isinstance(model, (str, os.PathLike)) else (proto.graph.name or "model")
-        labels.append(f"{name} on {target.name}")
+        labels.append(f"{model_label(model, proto)} on {target.name}")
     for sut in suts:
         for _ in range(settings.warmup_queries):
             sut.issue([0])
