@@ -1,0 +1,530 @@
+"""``conformance check MODEL.onnx``: run an ONNX file on targets and hold it to an oracle.
+
+    conformance check model.onnx [--target T ...] [--inputs INPUTS.npz] [--shape x=1x3x224x224]
+                     [--expected EXPECTED.npz] [--rtol R] [--atol A] [--json] [--out DIR]
+
+The oracle is EXPECTED.npz when given, else the reference executor (float32, or
+``--oracle-precision float64``). Per target and output it prints the error statistics and
+PASS/FAIL; on a failure it names the first divergent node (``conformance.localize``: every
+intermediate compared between the reference executor and the target) and, with ``--out``,
+writes that node as a one-node model with its captured inputs (ONNX backend-test layout).
+
+Exit 0 when every target passes, 1 when one fails (or cannot run the model), 2 when the
+model is not valid ONNX, no target knows one of its ops, or the inputs do not match it.
+``check_model`` is the library entry point (other front ends reuse it).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from .errors import ConformanceError, InvalidModel, UnsupportedOperator
+from .tolerance import Comparison, Tolerance, compare, resolve_tolerance
+
+DEFAULT_SEED = 0
+# how onnxruntime (and targets built like it) say "I do not know this op"
+_UNSUPPORTED_PATTERNS = re.compile(
+    r"not a registered function/op|Could not find an implementation|NOT_IMPLEMENTED|"
+    r"No Op registered|does not implement|unsupported op|is not supported", re.I)
+
+
+class InvalidInputs(ConformanceError):
+    """Inputs (or expected outputs) that do not match the model."""
+
+
+@dataclass
+class OutputCheck:
+    name: str
+    passed: bool
+    shape: tuple | None
+    dtype: str | None
+    max_abs: float | None
+    max_rel: float | None
+    mismatch: float | None
+    tolerance: str
+    message: str
+
+    @classmethod
+    def from_comparison(cls, c: Comparison) -> "OutputCheck":
+        return cls(c.name, bool(c.passed), c.shape, c.dtype, c.max_abs, c.max_rel, c.mismatch,
+                   _tol_text(c), c.message)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["shape"] = list(self.shape) if self.shape is not None else None
+        for key in ("max_abs", "max_rel", "mismatch"):
+            if isinstance(d[key], float) and not math.isfinite(d[key]):
+                d[key] = str(d[key])
+        return d
+
+
+@dataclass
+class TargetCheck:
+    target: str
+    status: str                        # passed | failed | error | unsupported | unavailable
+    outputs: list[OutputCheck] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    divergence: Any = None             # localize.Divergence
+    localization: str = ""             # what localization found, in words
+    repro_dir: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "status": self.status, "message": self.message,
+                "seconds": round(self.seconds, 4), "outputs": [o.to_dict() for o in self.outputs],
+                "divergence": _jsonable(self.divergence.to_dict()) if self.divergence is not None else None,
+                "localization": self.localization,
+                "repro_dir": str(self.repro_dir) if self.repro_dir else None}
+
+
+@dataclass
+class CheckReport:
+    model: str
+    oracle: str
+    inputs: dict[str, dict]            # name -> {"shape", "dtype", "source"}
+    targets: list[TargetCheck]
+    nodes: int = 0
+    opsets: dict[str, int] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.targets) and all(t.passed for t in self.targets)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "oracle": self.oracle, "passed": self.passed, "exit_code": self.exit_code,
+                "nodes": self.nodes, "opsets": self.opsets, "inputs": self.inputs,
+                "targets": [t.to_dict() for t in self.targets],
+                "out_dir": str(self.out_dir) if self.out_dir else None}
+
+    def text(self) -> str:
+        opsets = ", ".join(f"{d or 'ai.onnx'} {v}" for d, v in self.opsets.items())
+        lines = [f"model: {self.model} ({self.nodes} nodes; opset {opsets}); oracle: {self.oracle}"]
+        for name, info in self.inputs.items():
+            lines.append(f"input: {name} {info['dtype']} {tuple(info['shape'])} ({info['source']})")
+        header = ("target", "output", "shape", "max_abs", "max_rel", "mismatch", "tolerance", "verdict")
+        rows = []
+        for t in self.targets:
+            if not t.outputs:
+                rows.append((t.target, "-", "-", "-", "-", "-", "-", t.status.upper()))
+            for o in t.outputs:
+                rows.append((t.target, o.name, str(tuple(o.shape)) if o.shape is not None else "-",
+                             _e(o.max_abs), _e(o.max_rel),
+                             "-" if o.mismatch is None else f"{100 * o.mismatch:.2f}%",
+                             o.tolerance, "PASS" if o.passed else "FAIL"))
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for r in [header, *rows]:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        for t in self.targets:
+            if t.passed:
+                continue
+            if t.message:
+                lines.append(f"{t.target}: {t.status}: {t.message}")
+            for o in t.outputs:
+                if not o.passed:
+                    lines += [f"  {line}" for line in o.message.splitlines()]
+            if t.localization:
+                lines.append(f"{t.target}: {t.localization}")
+            if t.repro_dir:
+                lines.append(f"{t.target}: one-node repro written to {t.repro_dir}")
+        n_ok = sum(t.passed for t in self.targets)
+        lines.append(f"result: {'PASS' if self.passed else 'FAIL'} ({n_ok} of {len(self.targets)} targets pass)")
+        return "\n".join(lines)
+
+
+def _tol_text(c: Comparison) -> str:
+    tol = c.tol
+    exact = tol.exact if tol.exact is not None else (c.dtype is not None and np.dtype(c.dtype).kind in "iub")
+    if exact:
+        return "exact"
+    text = f"rtol={tol.rtol:g} atol={tol.atol:g}"
+    return text + (f" {tol.stat}<={tol.stat_atol:g}" if tol.stat else "")
+
+
+def _e(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2e}" if math.isfinite(value) else str(value)
+
+
+def _jsonable(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, np.integer)):
+        return _jsonable(obj.item())
+    return obj
+
+
+# ---------------------------------------------------------------- model and inputs
+
+def load_and_validate(model) -> tuple[onnx.ModelProto, str]:
+    """(ModelProto, label). Anything onnx cannot read or its checker rejects: InvalidModel."""
+    label = "<ModelProto>"
+    if isinstance(model, onnx.ModelProto):
+        proto = model
+    else:
+        try:
+            if isinstance(model, (bytes, bytearray)):
+                label = "<bytes>"
+                proto = onnx.load_from_string(bytes(model))
+            else:
+                label = str(model)
+                path = Path(model)
+                if not path.is_file():
+                    raise InvalidModel(f"{path} does not exist or is not a file")
+                if path.stat().st_size == 0:
+                    raise InvalidModel(f"{path} is empty")
+                proto = onnx.load(str(path))
+        except ConformanceError:
+            raise
+        except Exception as exc:
+            raise InvalidModel(f"{label} is not a readable ONNX model ({_first(exc)})",
+                               fix="the file is corrupt or truncated, or not ONNX") from None
+    if not proto.graph.node and not proto.graph.output:
+        raise InvalidModel(f"{label} has an empty graph (not an ONNX model, or truncated)")
+    try:
+        onnx.checker.check_model(proto)
+    except Exception as exc:
+        raise InvalidModel(f"{label} is not valid ONNX: {_first(exc)}") from None
+    return proto, label
+
+
+def _first(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    initializers = {t.name for t in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in initializers]
+
+
+def _declared(value: onnx.ValueInfoProto) -> tuple[np.dtype, list]:
+    """(numpy dtype, dims) of a tensor input; dims hold int or None (dynamic)."""
+    t = value.type
+    if not t.HasField("tensor_type") or not t.tensor_type.elem_type:
+        raise InvalidInputs(f"input {value.name!r} is not a typed tensor; this command feeds tensors only")
+    try:
+        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(t.tensor_type.elem_type))
+    except Exception:
+        raise InvalidInputs(f"input {value.name!r} has element type "
+                            f"{onnx.TensorProto.DataType.Name(t.tensor_type.elem_type)} with no numpy equivalent",
+                            fix="pass --inputs with arrays of that type") from None
+    if not t.tensor_type.HasField("shape"):
+        return dtype, None
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in t.tensor_type.shape.dim]
+    return dtype, dims
+
+
+def parse_shapes(specs: Iterable[str] | Mapping[str, Sequence[int]] | None) -> dict[str, tuple[int, ...]]:
+    """``["x=1x3x224x224", ...]`` (or a mapping) -> {name: shape}."""
+    if not specs:
+        return {}
+    if isinstance(specs, Mapping):
+        return {k: tuple(int(d) for d in v) for k, v in specs.items()}
+    shapes = {}
+    for spec in specs:
+        name, sep, dims = spec.rpartition("=")
+        try:
+            shape = tuple(int(d) for d in dims.lower().split("x")) if dims.strip() else ()
+        except ValueError:
+            shape = None
+        if not sep or not name or shape is None or any(d < 0 for d in shape):
+            raise InvalidInputs(f"--shape {spec!r} is not NAME=DxDxD", fix="e.g. --shape input=1x3x224x224")
+        shapes[name] = shape
+    return shapes
+
+
+def _check_shape(name: str, shape: tuple, dims: list | None, what: str) -> None:
+    if dims is None:
+        return
+    if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
+        want = "x".join("?" if d is None else str(d) for d in dims) or "scalar"
+        raise InvalidInputs(f"{what} {name!r} has shape {tuple(shape)}, the model declares [{want}]")
+
+
+def random_inputs(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]] | None = None,
+                  seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
+    """Seeded inputs from the model's input types: floats ~ N(0, 1), integers in [0, 10),
+    bools fair coins. A dynamic dimension needs ``shapes[name]``."""
+    shapes = dict(shapes or {})
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    names = [v.name for v in graph_inputs(model)]
+    unknown = sorted(set(shapes) - set(names))
+    if unknown:
+        raise InvalidInputs(f"--shape names {unknown} are not inputs of the model; inputs: {names}")
+    for value in graph_inputs(model):
+        dtype, dims = _declared(value)
+        if value.name in shapes:
+            shape = tuple(shapes[value.name])
+            _check_shape(value.name, shape, dims, "--shape for input")
+        elif dims is None or any(d is None for d in dims):
+            have = "unknown rank" if dims is None else "x".join("?" if d is None else str(d) for d in dims)
+            raise InvalidInputs(f"input {value.name!r} has dynamic dimensions ({have})",
+                                fix=f"pass --shape {value.name}=" + "x".join(
+                                    "1" if d is None else str(d) for d in (dims or [1])))
+        else:
+            shape = tuple(dims)
+        if dtype.kind == "f" or dtype.kind == "c":
+            array = rng.standard_normal(shape).astype(dtype)
+        elif dtype.kind in "iu":
+            array = rng.integers(0, 10, size=shape).astype(dtype)
+        elif dtype.kind == "b":
+            array = rng.integers(0, 2, size=shape).astype(bool)
+        else:
+            raise InvalidInputs(f"input {value.name!r} of dtype {dtype} cannot be drawn at random",
+                                fix="pass --inputs INPUTS.npz")
+        feeds[value.name] = array
+    return feeds
+
+
+def load_npz(path, what: str) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputs(f"{what} file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise InvalidInputs(f"{what} file {path} is a single array, not an .npz archive",
+                                    fix="save with numpy.savez(path, name=array, ...)")
+            return {k: data[k] for k in data.files}
+    except InvalidInputs:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise InvalidInputs(f"{what} file {path} is not a readable .npz ({_first(exc)})") from None
+
+
+def _by_name(arrays: Mapping[str, np.ndarray] | Sequence[np.ndarray], names: list[str], what: str) -> dict:
+    """Map arrays to ``names``: by key, or by position (a list, or npz keys arr_0, arr_1...)."""
+    if not isinstance(arrays, Mapping):
+        arrays = {f"arr_{i}": a for i, a in enumerate(arrays)}
+    keys = list(arrays)
+    if set(keys) == set(names):
+        return {n: np.asarray(arrays[n]) for n in names}
+    positional = [f"arr_{i}" for i in range(len(names))]
+    if sorted(keys) == sorted(positional):
+        return {n: np.asarray(arrays[p]) for n, p in zip(names, positional)}
+    missing, extra = sorted(set(names) - set(keys)), sorted(set(keys) - set(names))
+    raise InvalidInputs(f"{what} do not match the model: missing {missing}, unexpected {extra}",
+                        fix=f"name the arrays {names}")
+
+
+def validate_inputs(model: onnx.ModelProto, inputs) -> dict[str, np.ndarray]:
+    values = graph_inputs(model)
+    feeds = _by_name(inputs, [v.name for v in values], "inputs")
+    for value in values:
+        dtype, dims = _declared(value)
+        array = feeds[value.name]
+        if array.dtype != dtype:
+            raise InvalidInputs(f"input {value.name!r} is {array.dtype}, the model expects {dtype}",
+                                fix=f"convert it with .astype('{dtype}')")
+        _check_shape(value.name, array.shape, dims, "input")
+    return feeds
+
+
+# ---------------------------------------------------------------- running
+
+def _classify(exc: BaseException) -> str:
+    if isinstance(exc, (UnsupportedOperator, NotImplementedError)) or _UNSUPPORTED_PATTERNS.search(str(exc)):
+        return "unsupported"
+    return "error"
+
+
+def _tolerance(dtype, rtol: float | None, atol: float | None) -> Tolerance:
+    tol = resolve_tolerance(dtype)
+    given = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    return dataclasses.replace(tol, **given) if given else tol
+
+
+def _oracle_outputs(model, feeds, precision: str) -> list[np.ndarray]:
+    from .reference import ReferenceExecutor, UnsupportedOp
+    try:
+        return [np.asarray(v) for v in ReferenceExecutor(model, precision).run(None, feeds)]
+    except UnsupportedOp as exc:
+        raise UnsupportedOperator(f"{exc}; it is the oracle when no expected outputs are given",
+                                  fix="pass --expected EXPECTED.npz computed elsewhere") from None
+    except Exception as exc:
+        raise InvalidModel(f"the reference executor (oracle) cannot run the model: {_first(exc)}",
+                           fix="check the inputs, or pass --expected") from None
+
+
+def check_model(model, targets: Sequence[str] | None = None, inputs=None, expected=None,
+                rtol: float | None = None, atol: float | None = None,
+                shapes: Mapping[str, Sequence[int]] | Iterable[str] | None = None, *,
+                seed: int = DEFAULT_SEED, out_dir=None, localize: bool = True,
+                oracle_precision: str = "float32") -> CheckReport:
+    """Run ``model`` (path, bytes or ModelProto) on ``targets`` and compare every output with
+    ``expected`` (name -> array, or a list in output order) or the reference executor.
+
+    Raises ``InvalidModel`` / ``InvalidInputs`` / ``UnsupportedOperator`` (exit 2 in the CLI)
+    for a model or inputs that cannot be checked; a target that fails is a result, not an error.
+    """
+    from .targets import DEFAULT_TARGETS, get_target, target_status
+
+    proto, label = load_and_validate(model)
+    target_names = list(dict.fromkeys(targets or DEFAULT_TARGETS))
+    resolved = {name: get_target(name) for name in target_names}   # UnknownTarget early, before running
+    output_names = [o.name for o in proto.graph.output]
+
+    if inputs is not None:
+        feeds = validate_inputs(proto, inputs)
+        source = "given"
+    else:
+        feeds = random_inputs(proto, parse_shapes(shapes), seed)
+        source = f"random, seed {seed}"
+    input_info = {k: {"shape": list(v.shape), "dtype": str(v.dtype), "source": source} for k, v in feeds.items()}
+
+    if expected is not None:
+        expected_arrays = _by_name(expected, output_names, "expected outputs")
+        oracle = "expected outputs (given)"
+    else:
+        expected_arrays = dict(zip(output_names, _oracle_outputs(proto, feeds, oracle_precision)))
+        oracle = f"reference executor ({oracle_precision})"
+
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        np.savez(out / "inputs.npz", **feeds)
+        np.savez(out / "expected.npz", **expected_arrays)
+
+    results: list[TargetCheck] = []
+    for name in target_names:
+        result = TargetCheck(name, "passed")
+        results.append(result)
+        ok, why = target_status(name)
+        if not ok:
+            result.status, result.message = "unavailable", why
+            continue
+        target = resolved[name]
+        start = time.perf_counter()
+        try:
+            session = target.prepare(proto)
+            actual = target.run(session, dict(feeds))
+        except Exception as exc:
+            result.status, result.message = _classify(exc), _first(exc)
+            result.seconds = time.perf_counter() - start
+            continue
+        result.seconds = time.perf_counter() - start
+        if len(actual) != len(output_names):
+            result.status = "failed"
+            result.message = f"{len(actual)} outputs, the model declares {len(output_names)}"
+        for out_name, value in zip(output_names, actual):
+            exp = expected_arrays[out_name]
+            comparison = compare(value, exp, _tolerance(exp.dtype, rtol, atol), name=out_name)
+            result.outputs.append(OutputCheck.from_comparison(comparison))
+        if not all(o.passed for o in result.outputs):
+            result.status = "failed"
+        if result.status == "failed" and localize:
+            _localize(result, proto, feeds, rtol, atol, out, reference_is_oracle=expected is None)
+
+    ran = [r for r in results if r.status not in ("unsupported", "unavailable")]
+    unsupported = [r for r in results if r.status == "unsupported"]
+    if unsupported and not ran:
+        raise UnsupportedOperator(f"no target can run the model: {unsupported[0].target}: {unsupported[0].message}",
+                                  fix="use a target that implements the op, or a standard-domain op")
+    opsets = {imp.domain: imp.version for imp in proto.opset_import}
+    return CheckReport(model=label, oracle=oracle, inputs=input_info, targets=results,
+                       nodes=len(proto.graph.node), opsets=opsets, out_dir=out)
+
+
+def _localize(result: TargetCheck, proto, feeds, rtol, atol, out: Path | None, reference_is_oracle: bool) -> None:
+    from .localize import LocalizationError, first_divergent_node
+
+    oracle = "onnxruntime" if result.target == "reference" else "reference"
+    given = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+
+    def tol(dtype):
+        return _tolerance(dtype, given.get("rtol"), given.get("atol"))
+
+    try:
+        divergence = first_divergent_node(proto, feeds, result.target, tol, oracle=oracle)
+    except ConformanceError as exc:
+        result.localization = f"divergent node not localized: {exc.one_line()}"
+        return
+    except Exception as exc:   # localization is a diagnosis: its failure must not hide the verdict
+        result.localization = f"divergent node not localized: {type(exc).__name__}: {_first(exc)}"
+        return
+    if divergence is None:
+        if reference_is_oracle or oracle != "reference":
+            result.localization = (f"no node diverges from {oracle} when every intermediate is an output "
+                                   "(the fault may live in a fused kernel)")
+        else:
+            result.localization = ("every node agrees with the reference executor: the model itself "
+                                   "computes something other than the expected outputs")
+        return
+    result.divergence = divergence
+    result.localization = divergence.describe() + f" [vs {oracle}]"
+    if out is not None:
+        result.repro_dir = divergence.write_repro(out / _safe(result.target))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
+
+
+# ---------------------------------------------------------------- CLI
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "check", help="run an ONNX file on targets, compare, and localize the first divergent node",
+        description=__doc__.split("\n\n")[1] if __doc__ else None)
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("--target", action="append", default=None, metavar="NAME[,NAME]",
+                   help="target(s); repeatable, comma-separated (default: reference,onnxruntime)")
+    p.add_argument("--inputs", metavar="INPUTS.npz", help="input arrays by input name (default: seeded random)")
+    p.add_argument("--shape", action="append", default=None, metavar="NAME=1x3x224x224",
+                   help="shape of a random input with dynamic dimensions; repeatable")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the random inputs (default 0)")
+    p.add_argument("--expected", metavar="EXPECTED.npz",
+                   help="expected outputs by output name (default: the reference executor is the oracle)")
+    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: per dtype)")
+    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: per dtype)")
+    p.add_argument("--oracle-precision", choices=("float32", "float64"), default="float32",
+                   help="precision of the reference executor when it is the oracle")
+    p.add_argument("--no-localize", action="store_true", help="skip the divergent-node search")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--out", metavar="DIR", help="write inputs, expected outputs and one-node repros here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    targets = [t.strip() for spec in (args.target or []) for t in spec.split(",") if t.strip()] or None
+    inputs = load_npz(args.inputs, "inputs") if args.inputs else None
+    expected = load_npz(args.expected, "expected") if args.expected else None
+    for key in ("rtol", "atol"):
+        value = getattr(args, key)
+        if value is not None and not value >= 0:
+            raise InvalidInputs(f"--{key} must be >= 0, got {value}")
+    report = check_model(args.model, targets, inputs=inputs, expected=expected, rtol=args.rtol, atol=args.atol,
+                         shapes=args.shape, seed=args.seed, out_dir=args.out, localize=not args.no_localize,
+                         oracle_precision=args.oracle_precision)
+    if args.json:
+        print(json.dumps(_jsonable(report.to_dict()), indent=1, allow_nan=False))
+    else:
+        print(report.text())
+    return report.exit_code
