@@ -107,10 +107,10 @@ class Runner:
         base_name, pass_names = split_chain(converter_name)
         base = get_converter(base_name)
         fw_version = framework_version(spec.framework)
-        base_key = cache_key(spec, base_name, base.version(), fw_version, opset)
+        base_key = cache_key(spec, base_name, base.fingerprint(), fw_version, opset)
         if pass_names:
             passes = get_passes(converter_name)
-            key = cache_key(spec, converter_name, base.version() + "|" + ",".join(p.version() for p in passes),
+            key = cache_key(spec, converter_name, base.fingerprint() + "|" + ",".join(p.version() for p in passes),
                             fw_version, opset)
         else:
             passes, key = [], base_key

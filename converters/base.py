@@ -28,9 +28,29 @@ class Converter:
         except metadata.PackageNotFoundError:
             return ""
 
+    def fingerprint(self) -> str:
+        """Version of the converter package plus a hash of our own adapter code, so that a
+        change to the adapter invalidates cached conversions too."""
+        return f"{self.version()}+{_code_hash(type(self))}"
+
     def convert(self, built: Built, opset: int, workdir: Path):
         """Return an ``onnx.ModelProto`` for ``built.model``; raise UnsupportedOperator for ops it lacks."""
         raise NotImplementedError
+
+
+def _code_hash(cls) -> str:
+    import hashlib
+    import inspect
+    digest = hashlib.sha256()
+    for klass in cls.__mro__:
+        module = inspect.getmodule(klass)
+        if module is None or not module.__name__.startswith("converters"):
+            continue
+        try:
+            digest.update(inspect.getsource(module).encode())
+        except (OSError, TypeError):
+            digest.update(module.__name__.encode())
+    return digest.hexdigest()[:12]
 
 
 class ModelPass:
@@ -42,7 +62,7 @@ class ModelPass:
         return True, ""
 
     def version(self) -> str:
-        return ""
+        return _code_hash(type(self))
 
     def apply(self, model):
         raise NotImplementedError

@@ -37,8 +37,9 @@ class TorchScriptExporter(Converter):
         args = tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in built.inputs)
         path = Path(workdir) / "model.onnx"
         try:
-            with torch.no_grad():
-                torch.onnx.export(model, args, str(path), **self.export_kwargs(built, opset))
+            # Not under no_grad: there nn.TransformerEncoder takes its fused fast path
+            # (aten::_transformer_encoder_layer_fwd), which has no ONNX export.
+            torch.onnx.export(model, args, str(path), **self.export_kwargs(built, opset))
         except Exception as exc:
             kind = UnsupportedOperator if is_unsupported_message(f"{type(exc).__name__} {exc}") else ConversionError
             raise kind(short(exc)) from exc
