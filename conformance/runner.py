@@ -381,12 +381,14 @@ def _dist_version(name: str) -> str:
         return ""
 
 
-def write_backend_test_layout(folder: Path, onnx_bytes: bytes, inputs, input_names, outputs, output_names) -> Path:
-    """ONNX backend-test layout: model.onnx and test_data_set_0/{input,output}_N.pb."""
+def write_backend_test_layout(folder: Path, onnx_bytes: bytes | None, inputs, input_names, outputs, output_names,
+                              data_set: int = 0) -> Path:
+    """ONNX backend-test layout: model.onnx and test_data_set_N/{input,output}_K.pb."""
     from onnx import numpy_helper
-    data = folder / "test_data_set_0"
+    data = folder / f"test_data_set_{data_set}"
     data.mkdir(parents=True, exist_ok=True)
-    (folder / "model.onnx").write_bytes(onnx_bytes)
+    if onnx_bytes is not None:
+        (folder / "model.onnx").write_bytes(onnx_bytes)
     for i, (name, arr) in enumerate(zip(input_names, inputs)):
         (data / f"input_{i}.pb").write_bytes(numpy_helper.from_array(np.asarray(arr), name).SerializeToString())
     for i, (name, arr) in enumerate(zip(output_names, outputs)):
