@@ -435,9 +435,14 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
             result.message = f"{len(actual)} outputs, the model declares {len(output_names)}"
         for out_name, value in zip(output_names, actual):
             exp = expected_arrays[out_name]
-            comparison = compare(value, exp, _tolerance(exp.dtype, rtol, atol), name=out_name)
+            try:
+                comparison = compare(value, exp, _tolerance(exp.dtype, rtol, atol), name=out_name)
+            except Exception as exc:   # a value compare() cannot read (sequence, map): a failure, said plainly
+                result.status = "error"
+                result.message = f"output {out_name!r} cannot be compared: {_first(exc)}"
+                continue
             result.outputs.append(OutputCheck.from_comparison(comparison))
-        if not all(o.passed for o in result.outputs):
+        if result.status == "passed" and not all(o.passed for o in result.outputs):
             result.status = "failed"
         if result.status == "failed" and localize:
             _localize(result, proto, feeds, rtol, atol, out, reference_is_oracle=expected is None)

@@ -8,6 +8,8 @@ from .model import Matrix, format_error
 #: a PR comment has a size limit (65536 characters on GitHub): list this many failing cases
 MAX_FAILURES = 60
 MAX_MESSAGE = 200
+#: wider than this, the table is split into one table per framework
+MAX_COLUMNS = 8
 
 
 def md_text(text: str) -> str:
@@ -20,6 +22,32 @@ def md_text(text: str) -> str:
 def _first_line(message: str) -> str:
     line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
     return line if len(line) <= MAX_MESSAGE else line[:MAX_MESSAGE - 1] + "…"
+
+
+def _table(matrix: Matrix, columns, with_framework: bool) -> list[str]:
+    def title(c):
+        text = f"{c.converter} · opset{c.opset} → {c.target}"
+        return md_text(f"{c.framework} · {text}" if with_framework else text)
+
+    header = ["case"] + [title(c) for c in columns]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in matrix.rows:
+        cells_of_row = [matrix.cell(row, c) for c in columns]
+        if all(cell is None for cell in cells_of_row):
+            continue
+        name = row.name if row.kind == "op" else f"{row.name} ({row.kind})"
+        cells = [md_text(name)]
+        for cell in cells_of_row:
+            if cell is None:
+                cells.append("")
+                continue
+            text = cell.text
+            if cell.status in ("failed", "error"):
+                text = f"**{text}**"
+            worst = format_error(cell.worst_abs)
+            cells.append(md_text(text) + (f" <sub>{worst}</sub>" if worst and cell.failing else ""))
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 def render_markdown(matrix: Matrix, title: str = "Conformance matrix") -> str:
@@ -46,25 +74,17 @@ def render_markdown(matrix: Matrix, title: str = "Conformance matrix") -> str:
     if not matrix.rows:
         out.append("_No cases._")
         return "\n".join(out) + "\n"
-    header = ["case"] + [md_text(f"{c.framework} · {c.converter} · opset{c.opset} → {c.target}")
-                         for c in matrix.columns]
-    out.append("| " + " | ".join(header) + " |")
-    out.append("|" + "---|" * len(header))
-    for row in matrix.rows:
-        name = row.name if row.kind == "op" else f"{row.name} ({row.kind})"
-        cells = [md_text(name)]
-        for column in matrix.columns:
-            cell = matrix.cell(row, column)
-            if cell is None:
-                cells.append("")
-                continue
-            text = cell.text
-            if cell.status in ("failed", "error"):
-                text = f"**{text}**"
-            worst = format_error(cell.worst_abs)
-            cells.append(md_text(text) + (f" <sub>{worst}</sub>" if worst and cell.failing else ""))
-        out.append("| " + " | ".join(cells) + " |")
-    out.append("")
+    groups = [("", matrix.columns)]
+    if len(matrix.columns) > MAX_COLUMNS:
+        # one table per framework: a PR comment stays readable when the run is wide
+        frameworks = list(dict.fromkeys(c.framework for c in matrix.columns))
+        groups = [(fw, [c for c in matrix.columns if c.framework == fw]) for fw in frameworks]
+    for framework, columns in groups:
+        if framework:
+            out.append(f"### {md_text(framework)}")
+            out.append("")
+        out += _table(matrix, columns, with_framework=not framework)
+        out.append("")
     failures = [(c.case_id, c.status, c.message) for cell in matrix.cells.values()
                 for c in cell.cases if c.status in ("failed", "error")]
     failures.sort()

@@ -66,3 +66,16 @@ def test_markdown_pipes_in_names_do_not_break_the_table():
     md = render_markdown(build_matrix([rec(op="a|b", message="x|y", status="failed")]))
     row = next(l for l in md.splitlines() if l.startswith("| a"))
     assert row.startswith("| a\\|b |") and row.count(" | ") == 1
+
+
+def test_markdown_splits_a_wide_matrix_per_framework():
+    records = [rec(fw=fw, conv=f"{fw}-conv", target=t, opset=o)
+               for fw in ("torch", "tensorflow") for t in ("onnxruntime", "reference", "openvino") for o in (13, 17)]
+    records.append(rec(op="lstm", fw="tensorflow", conv="tensorflow-conv", status="failed"))
+    md = render_markdown(build_matrix(records))
+    assert "### tensorflow" in md and "### torch" in md
+    torch_part = md[md.index("### torch"):]
+    tf_part = md[md.index("### tensorflow"):md.index("### torch")]
+    header = next(l for l in torch_part.splitlines() if l.startswith("| case |"))
+    assert header.count("|") == 6 + 2 and "torch ·" not in header      # framework named once, above
+    assert "| lstm |" in tf_part and "| lstm |" not in torch_part        # rows without cells left out
