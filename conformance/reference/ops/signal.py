@@ -8,10 +8,14 @@ from ..registry import op
 
 
 def _as_complex(x):
-    """[..., 1] real or [..., 2] (real, imag) -> complex array without the last axis."""
+    """[..., 1] real or [..., 2] (real, imag) -> complex array without the last axis.
+
+    Single precision stays single (numpy >= 2 transforms complex64 natively), as backends do."""
+    ctype = np.complex128 if x.dtype == np.float64 else np.complex64
+    out = x[..., 0].astype(ctype)
     if x.shape[-1] == 2:
-        return x[..., 0].astype(np.complex128) + 1j * x[..., 1]
-    return x[..., 0].astype(np.complex128)
+        out = out + (1j * x[..., 1]).astype(ctype)
+    return out
 
 
 def _as_pairs(c, dtype):
