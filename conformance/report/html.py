@@ -5,7 +5,8 @@ Every string that comes from a record (op names, ids, messages, versions) goes t
 are ``\\u``-escaped, and the script puts them on the page with ``textContent`` only, so a
 message that contains markup is shown, never run.
 
-The page reads its state from the URL fragment (``#framework=torch&status=failed&open=ROW@COL``)
+The page reads its state from the URL fragment
+(``#framework=torch&status=failed&sort=COL&dir=desc&open=ROW@COL``, ``sort=name`` for the first column)
 and writes it back when the filters change: a link reproduces a view, and a headless browser
 can be pointed at one (the browser test and ``screenshot.py`` rely on this).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 from .model import Matrix, format_error
 
@@ -86,6 +88,11 @@ JS = r"""
     filters.forEach(function(f){ if (sel(f).value) parts.push(f + '=' + encodeURIComponent(sel(f).value)); });
     var q = document.getElementById('f-text').value;
     if (q) parts.push('q=' + encodeURIComponent(q));
+    var sorted = table.tHead.querySelector('.sorted-asc, .sorted-desc');
+    if (sorted){
+      parts.push('sort=' + encodeURIComponent(sorted.dataset.col || 'name'));
+      if (sorted.classList.contains('sorted-desc')) parts.push('dir=desc');
+    }
     var open = document.querySelector('td.open');
     if (open) parts.push('open=' + encodeURIComponent(open.parentNode.dataset.row + '@' + open.dataset.col));
     if (history.replaceState) history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname);
@@ -151,8 +158,8 @@ JS = r"""
     });
   }
 
-  function sortBy(th){
-    var asc = !th.classList.contains('sorted-asc');
+  function sortBy(th, asc){
+    if (asc === undefined) asc = !th.classList.contains('sorted-asc');
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function(h){ h.classList.remove('sorted-asc', 'sorted-desc'); });
     th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
     var col = th.dataset.col, rows = Array.prototype.slice.call(tbody.rows);
@@ -174,7 +181,7 @@ JS = r"""
   document.getElementById('f-text').addEventListener('input', function(){ apply(); writeState(); });
   document.getElementById('detail-close').addEventListener('click', function(){ closeDetail(); writeState(); });
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function(th){
-    th.addEventListener('click', function(){ sortBy(th); });
+    th.addEventListener('click', function(){ sortBy(th); writeState(); });
   });
   tbody.addEventListener('click', function(ev){
     var td = ev.target.closest('td.cell');
@@ -189,6 +196,11 @@ JS = r"""
   });
   if (state.q) document.getElementById('f-text').value = state.q;
   apply();
+  if (state.sort){
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function(th){
+      if ((th.dataset.col || 'name') === state.sort) sortBy(th, state.dir !== 'desc');
+    });
+  }
   if (state.open){
     var at = state.open.lastIndexOf('@');
     var rowKey = state.open.slice(0, at), colKey = state.open.slice(at + 1);
@@ -254,7 +266,9 @@ def render_html(matrix: Matrix, title: str = "Conformance matrix") -> str:
             frac = cell.passed / cell.ran if cell.ran else -1
             worst = format_error(cell.worst_abs)
             counts = ", ".join(f"{k} {v}" for k, v in sorted(cell.counts.items()))
-            worst_attr = "" if cell.worst_abs is None else esc(repr(cell.worst_abs))
+            # NaN and Inf sort as the worst error of all
+            worst_attr = ("" if cell.worst_abs is None else
+                          repr(cell.worst_abs) if math.isfinite(cell.worst_abs) else "Infinity")
             tds.append(
                 f'<td class="cell st-{esc(cell.status)}" data-col="{esc(c.key)}" data-status="{esc(cell.status)}" '
                 f'data-frac="{frac:.6f}" data-worst="{worst_attr}" data-counts="{esc(counts)}" '

@@ -88,3 +88,17 @@ def test_default_view_opens_the_cell_with_most_failures():
     from conformance.report import build_matrix
     assert default_view(build_matrix(sample_records())) == "open=" + quote(
         "op:conv2d@torch/torch-script/opset17/onnxruntime", safe="")
+
+
+def test_sort_by_column_puts_the_worst_rows_first(tmp_path):
+    from .test_model import rec
+    records = [rec(op="aaa", variant=f"v{i}", status="passed") for i in range(4)]
+    records += [rec(op="mmm", variant=f"v{i}", status="failed" if i < 3 else "passed") for i in range(4)]
+    records += [rec(op="zzz", variant=f"v{i}", status="failed" if i < 1 else "passed", max_abs=1.0) for i in range(4)]
+    page = write_reports(records, tmp_path)["html"]
+    col = "torch/torch-script/opset17/onnxruntime"
+    order = lambda dom: list(_rows(dom))                       # noqa: E731  (document order)
+    assert order(dump_dom(page)) == ["aaa", "mmm", "zzz"]
+    assert order(dump_dom(page, f"sort={quote(col, safe='')}")) == ["mmm", "zzz", "aaa"]   # 1/4, 3/4, 4/4
+    assert order(dump_dom(page, f"sort={quote(col, safe='')}&dir=desc")) == ["aaa", "zzz", "mmm"]
+    assert order(dump_dom(page, "sort=name&dir=desc")) == ["zzz", "mmm", "aaa"]
