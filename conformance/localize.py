@@ -39,10 +39,10 @@ class Divergence:
     node_index: int
     node: onnx.NodeProto
     output_name: str                  # the first of the node's outputs out of tolerance
-    comparison: Comparison            # of that output
-    inputs: dict[str, np.ndarray]     # the node's inputs, as the oracle computed them (captured)
-    expected: dict[str, np.ndarray]   # the node's outputs on the oracle
-    actual: dict[str, np.ndarray]     # the node's outputs on the target
+    comparison: Comparison = field(repr=False)          # of that output
+    inputs: dict[str, np.ndarray] = field(repr=False)   # the node's inputs as the oracle computed them
+    expected: dict[str, np.ndarray] = field(repr=False)  # the node's outputs on the oracle
+    actual: dict[str, np.ndarray] = field(repr=False)    # the node's outputs on the target
     model: onnx.ModelProto = field(repr=False, default=None)     # the one-node model
     compared_nodes: int = 0
     reproduces: bool | None = None    # does the one-node model alone diverge on the target
@@ -56,19 +56,25 @@ class Divergence:
     def node_name(self) -> str:
         return self.node.name
 
-    def describe(self) -> str:
+    def summary(self) -> str:
+        """``#3 Add 'add0' (output 'a'): max_abs 0.1, ...; reproduces alone``."""
         c = self.comparison
         label = f"#{self.node_index} {self.op_type}" + (f" {self.node_name!r}" if self.node_name else "")
         stats = "; ".join(c.problems) if c.problems else (
             f"max_abs {c.max_abs:.3g}, max_rel {c.max_rel:.3g}, mismatch {100 * (c.mismatch or 0):.2f}%")
-        text = f"first divergent node {label} (output {self.output_name!r}): {stats}"
+        text = f"{label} (output {self.output_name!r}): {stats}"
         if self.reproduces is not None:
             text += "; reproduces alone" if self.reproduces else "; does NOT reproduce alone (context-dependent)"
         return text
 
+    def describe(self) -> str:
+        return "first divergent node " + self.summary()
+
+    __str__ = summary
+
     def to_dict(self) -> dict:
         c = self.comparison
-        return {"target": self.target, "node_index": self.node_index, "node_name": self.node_name,
+        return {"summary": self.summary(), "target": self.target, "node_index": self.node_index, "node_name": self.node_name,
                 "op_type": self.op_type, "domain": self.node.domain, "output": self.output_name,
                 "max_abs": c.max_abs, "max_rel": c.max_rel, "mismatch": c.mismatch, "problems": c.problems,
                 "inputs": {k: [list(v.shape), str(v.dtype)] for k, v in self.inputs.items()},

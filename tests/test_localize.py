@@ -138,3 +138,12 @@ def test_one_node_model_keeps_outer_scope_values_of_subgraphs():
                            {"out": np.ones(2, np.float32)})
     assert [i.name for i in repro.graph.input] == ["cond", "v"]
     onnx.checker.check_model(repro)
+
+
+def test_divergence_reads_well_as_text_and_json(perturbed):
+    import json
+    div = first_divergent_node(small_model(), sample_inputs(), perturbed("Add"))
+    assert str(div).startswith("#1 Add 'add0' (output 'a'): max_abs ")
+    assert "array(" not in repr(div)
+    data = json.loads(json.dumps(div.to_dict()))
+    assert (data["op_type"], data["node_name"], data["inputs"]) == ("Add", "add0", {"c": [[1, 4, 8, 8], "float32"], "B": [[1, 4, 1, 1], "float32"]})
