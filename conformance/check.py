@@ -475,12 +475,13 @@ def _localize(result: TargetCheck, proto, feeds, rtol, atol, out: Path | None, r
         result.localization = f"divergent node not localized: {type(exc).__name__}: {_first(exc)}"
         return
     if divergence is None:
-        if reference_is_oracle or oracle != "reference":
-            result.localization = (f"no node diverges from {oracle} when every intermediate is an output "
-                                   "(the fault may live in a fused kernel)")
+        label = "the reference executor" if oracle == "reference" else oracle
+        if reference_is_oracle:
+            result.localization = (f"no node diverges from {label} when every intermediate is an output "
+                                   "(the fault may live in a kernel the target fuses)")
         else:
-            result.localization = ("every node agrees with the reference executor: the model itself "
-                                   "computes something other than the expected outputs")
+            result.localization = (f"every node agrees with {label}: the model itself computes something "
+                                   "other than the expected outputs (a conversion fault, not the target's)")
         return
     result.divergence = divergence
     result.localization = divergence.describe() + f" [vs {oracle}]"

@@ -31,8 +31,9 @@ def files(tmp_path):
 
 
 def check(files, model_path, *extra):
+    """Default targets (reference, onnxruntime) against the unchanged model's outputs."""
     return main(["check", str(model_path), "--inputs", str(files / "inputs.npz"),
-                 "--expected", str(files / "expected.npz"), *TARGETS, *extra])
+                 "--expected", str(files / "expected.npz"), *extra])
 
 
 def save(model, path):
@@ -44,6 +45,7 @@ def test_unchanged_model_passes(files, capsys):
     assert check(files, files / "model.onnx") == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == 3 and "FAIL" not in out     # two target rows + result line
+    assert [line.split()[0] for line in out.splitlines() if line.endswith("PASS")] == ["reference", "onnxruntime"]
 
 
 def test_conv_with_changed_pads_fails(files, capsys):
@@ -52,14 +54,15 @@ def test_conv_with_changed_pads_fails(files, capsys):
     assert check(files, path) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out.splitlines()[-1]
-    assert "every node agrees with the reference executor" in out
+    assert "onnxruntime: every node agrees with the reference executor: the model itself computes" in out
+    assert "reference: every node agrees with onnxruntime" in out
 
 
 def test_add_turned_into_sub_fails(files, capsys):
     path = save(small_model(second="Sub"), files / "sub.onnx")
     assert check(files, path) == 1
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("onnxruntime")]
-    assert len(rows) >= 2 and all(r.rstrip().endswith("FAIL") for r in rows[:2])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.endswith(("PASS", "FAIL"))]
+    assert [(r[0], r[-1]) for r in rows] == [("reference", "FAIL"), ("onnxruntime", "FAIL")]
 
 
 def test_default_targets_and_reference_oracle(files, capsys):
