@@ -223,11 +223,12 @@ class Graph:
     def infer(self) -> None:
         """Refresh ``shapes``/``types`` from onnx.shape_inference (best effort)."""
         self.shapes, self.types = {}, {}
+        model = self._model_for_inference()
         try:
-            inferred = onnx.shape_inference.infer_shapes(self.to_model(keep_value_info=False), data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception:
             try:
-                inferred = onnx.shape_inference.infer_shapes(self.to_model(keep_value_info=False))
+                inferred = onnx.shape_inference.infer_shapes(model)
             except Exception:
                 return
         g = inferred.graph
@@ -247,6 +248,34 @@ class Graph:
                 t = self._init_protos[name]
                 self.shapes[name] = tuple(t.dims)
                 self.types[name] = t.data_type
+
+    def _model_for_inference(self) -> onnx.ModelProto:
+        """The graph with large weights declared as typed inputs instead of data: inference needs
+        their shapes only, and serializing 100 MB of weights per call is what made it slow."""
+        light = onnx.ModelProto()
+        light.ir_version = self.model.ir_version
+        light.opset_import.extend(self.model.opset_import)
+        light.functions.extend(self.model.functions)
+        g = self.model.graph
+        inits, extra_inputs = [], []
+        for name in self.init_names():
+            if name in self.input_names:
+                continue
+            if name in self._arrays:
+                a = self._arrays[name]
+                dims, dtype, size = a.shape, helper.np_dtype_to_tensor_dtype(a.dtype), a.size
+            else:
+                t = self._init_protos[name]
+                dims, dtype, size = tuple(t.dims), t.data_type, int(np.prod(t.dims, dtype=np.int64))
+            if size > 64 and dtype not in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+                extra_inputs.append(helper.make_tensor_value_info(name, dtype, list(dims)))
+            elif name in self._arrays:
+                inits.append(numpy_helper.from_array(self._arrays[name], name))
+            else:
+                inits.append(self._init_protos[name])
+        light.graph.CopyFrom(helper.make_graph(self.nodes, g.name, list(g.input) + extra_inputs, list(g.output),
+                                               inits, sparse_initializer=list(g.sparse_initializer)))
+        return light
 
     def static_shape(self, name: str):
         if self.is_init(name):
