@@ -135,36 +135,9 @@ def lstm_cases():
 
 
 # --------------------------------------------------------------------------- timing
-class _DirectReference:
-    """The reference executor without the target registry (before the reference target lands)."""
-    name = "reference"
-
-    def available(self):
-        try:
-            from ..reference import ReferenceExecutor  # noqa: F401
-        except ImportError as exc:
-            return False, str(exc)
-        return True, ""
-
-    def prepare(self, model):
-        from ..reference import ReferenceExecutor
-        return ReferenceExecutor(model)
-
-    def run(self, session, feeds):
-        return session.run(None, feeds)
-
-
 def resolve_targets(names) -> list:
-    from ..targets import get_target
-    out = []
-    for name in names:
-        try:
-            out.append(get_target(name))
-        except Exception:
-            if name != "reference":
-                raise
-            out.append(_DirectReference())
-    return out
+    from .loadgen import _resolve_target
+    return [_resolve_target(name) for name in names]
 
 
 def time_case(target, case: KernelCase, *, budget_s: float = 1.0, max_reps: int = 30) -> float:

@@ -220,29 +220,35 @@ class Server(Scenario):
     ``server_workers`` threads. A query's latency runs from its *scheduled* arrival to its
     completion, so queueing delay (and a late issue) counts. Without a target QPS the run
     starts with a short peak-finding calibration; without a latency bound the bound is
-    derived from the calibration's single-stream median (and said so)."""
+    derived from the calibration's single-stream p90 (and said so)."""
 
     name = "Server"
     percentile = 99.0
-    defaults = {"min_duration_s": 20.0, "max_duration_s": 240.0, "min_query_count": 662}
+    defaults = {"min_duration_s": 20.0, "max_duration_s": 180.0, "min_query_count": 662}
     calibration_queries = 80     # each peak-finding probe: at least this many queries
     calibration_seconds = 2.0    # and at least this long, so that a queue can build up
-    bound_factor = 10.0          # derived bound: this many single-stream medians,
+    probe_seconds = 2.0          # single-stream probe for the service time (no QPS or bound given)
+    bound_factor = 5.0           # derived bound: this many single-stream p90s (p90, not the median:
+                                 # on a loaded machine the tail is what the bound must allow for),
     min_derived_bound_ms = 1.0   # but no less than the thread hand-off of a Python server
-    qps_margin = 0.8             # final QPS: this fraction of the highest calibrated passing QPS
+    qps_margin = 0.7             # final QPS: this fraction of the highest calibrated passing QPS
+    probe_headroom = 0.6         # a probe passes when its p99 is within this fraction of the bound:
+                                 # short probes see less of the tail than the full run will
 
     def run(self, sut, settings, log=None):
         log = log or (lambda msg: None)
         extra: dict = {}
         bound = settings.latency_bound_ms
         if bound is None or settings.target_qps is None:
-            probe = _closed_loop(sut, TestSettings(min_duration_s=0.5, max_duration_s=5.0, min_query_count=20,
-                                                   seed=settings.seed + 7), 1)
+            probe = _closed_loop(sut, TestSettings(min_duration_s=self.probe_seconds, max_duration_s=30.0,
+                                                   min_query_count=30, seed=settings.seed + 7), 1)
             service_ms = float(np.median(probe.latencies_ms))
+            service_p90 = stats.percentile(probe.latencies_ms, 90)
             extra["single_stream_median_ms"] = service_ms
+            extra["single_stream_p90_ms"] = service_p90
             if bound is None:
-                bound = max(self.bound_factor * service_ms, self.min_derived_bound_ms)
-                extra["latency_bound_derived"] = (f"max({self.bound_factor:g} x single-stream median {service_ms:.3g} ms, "
+                bound = max(self.bound_factor * service_p90, self.min_derived_bound_ms)
+                extra["latency_bound_derived"] = (f"max({self.bound_factor:g} x single-stream p90 {service_p90:.3g} ms, "
                                                    f"{self.min_derived_bound_ms:g} ms)")
                 log(f"Server: latency bound {bound:.3g} ms ({extra['latency_bound_derived']})")
         extra["latency_bound_ms"] = bound
@@ -259,7 +265,8 @@ class Server(Scenario):
 
     def calibrate(self, sut, settings, bound_ms, service_ms, log):
         """LoadGen-style peak finding, shortened: bisect the utilisation on short Server runs,
-        keep the highest QPS whose p99 stays within the bound, back off by ``qps_margin``."""
+        keep the highest QPS whose p99 stays within ``probe_headroom`` of the bound, back off
+        by ``qps_margin`` (a shared machine's load drifts between calibration and run)."""
         saturation = settings.server_workers * 1e3 / max(service_ms, 1e-6)
         lo, hi = 0.0, 1.0
         best = None
@@ -271,7 +278,7 @@ class Server(Scenario):
                                 seed=settings.seed + 100 + i)
             p99 = stats.percentile(probe.latencies_ms, 99)
             kept_up = (probe.extra.get("completed_qps") or 0) >= 0.9 * (probe.extra.get("scheduled_qps") or qps)
-            ok = p99 <= bound_ms and kept_up and not probe.stopped_by_max_duration
+            ok = p99 <= self.probe_headroom * bound_ms and kept_up and not probe.stopped_by_max_duration
             probes.append({"qps": round(qps, 3), "p99_ms": p99, "passed": ok})
             log(f"Server calibration: {qps:.3g} QPS -> p99 {p99:.3g} ms ({'ok' if ok else 'over bound'})")
             if ok:

@@ -237,12 +237,14 @@ def test_server_same_seed_same_schedule():
 def test_server_calibrates_qps_and_bound_when_not_given(monkeypatch):
     monkeypatch.setattr(scenarios.Server, "calibration_seconds", 0.2)
     monkeypatch.setattr(scenarios.Server, "calibration_queries", 20)
+    monkeypatch.setattr(scenarios.Server, "probe_seconds", 0.2)
     target = RecordingTarget(sleep_s=0.004)
     s = run_benchmark(tiny_model(), target, quick(scenario="Server", min_query_count=30, min_duration_s=0.0,
                                                   check_accuracy=False))
     extra = s.run.extra
     assert extra["target_qps_derived"] and len(extra["calibration"]) == 4
-    assert extra["latency_bound_ms"] >= 10 * 4.0 * 0.9            # derived: 10 x ~4 ms median
+    assert extra["latency_bound_ms"] == pytest.approx(5 * extra["single_stream_p90_ms"])   # derived
+    assert extra["single_stream_median_ms"] >= 4.0                # the 4 ms sleep
     assert 0 < extra["target_qps"] < 250                            # below saturation (1 / 4 ms)
     assert "calibrated by a peak-finding run" in s.text()
 
