@@ -158,22 +158,46 @@ def convert_float16(model: onnx.ModelProto, keep_io_types: bool = True,
     g.nodes = result
     g.refresh()
     out = g.to_model(keep_value_info=False)
-    if not keep_io_types:
-        for vi in list(out.graph.input) + list(out.graph.output):
-            if vi.type.tensor_type.elem_type == F32:
-                vi.type.tensor_type.elem_type = F16
-        _retype_io(out, produced_half)
-    return out
+    return out if keep_io_types else _half_io(out)
 
 
-def _retype_io(model: onnx.ModelProto, produced_half) -> None:
-    """Without keep_io_types: float32 inputs are now float16, so Casts to float16 of an input are
-    identities and float32 readers need a Cast up."""
-    inputs = {i.name for i in model.graph.input if i.type.tensor_type.elem_type == F16}
-    for node in model.graph.node:
-        if node.op_type == "Cast" and node.input[0] in inputs and get_attr(node, "to") == F16:
-            node.op_type = "Identity"
-            del node.attribute[:]
+def _half_io(model: onnx.ModelProto) -> onnx.ModelProto:
+    """float32 graph inputs and outputs become float16 (names kept), Casts adjusted at the edges."""
+    g = Graph(model)
+    for vi in list(model.graph.input) + list(model.graph.output):
+        if vi.type.tensor_type.elem_type == F32 and not g.is_init(vi.name):
+            vi.type.tensor_type.elem_type = F16
+    for name in g.input_names:
+        if g.is_init(name) or name not in {i.name for i in model.graph.input if i.type.tensor_type.elem_type == F16}:
+            continue
+        up = None
+        for node in list(g.consumers.get(name, [])):
+            if node.op_type == "Cast" and get_attr(node, "to") == F16 and node.output[0] not in g.protected:
+                g.replace_output(node.output[0], name)
+                g.remove_nodes([node])
+            else:
+                if up is None:
+                    up = g.fresh(name + "_fp32")
+                    g.nodes.insert(0, helper.make_node("Cast", [name], [up], to=F32, name=up))
+                for k, i in enumerate(node.input):
+                    if i == name:
+                        node.input[k] = up
+        g.refresh()
+    for name in g.output_names:
+        prod = g.producer.get(name)
+        if prod is None:
+            continue
+        node = prod[0]
+        if node.op_type == "Cast" and get_attr(node, "to") == F32 and node.name == name + "_to_fp32":
+            inner = node.input[0]
+            g.remove_nodes([node])
+            g.rename_everywhere(inner, name)
+        else:
+            inner = g.fresh(name + "_fp32")
+            node.output[prod[1]] = inner
+            g.nodes.insert(g.nodes.index(node) + 1, helper.make_node("Cast", [inner], [name], to=F16, name=name + "_to_fp16"))
+            g.refresh()
+    return g.to_model(keep_value_info=False)
 
 
 # ----------------------------------------------------------------------------- INT8
