@@ -18,7 +18,7 @@ import math
 
 from .model import Matrix, format_error
 
-STATUS_FILTER = ("failed", "error", "passed", "xfailed", "unsupported", "unavailable", "skipped")
+STATUS_FILTER = ("failing", "failed", "error", "passed", "xfailed", "unsupported", "unavailable", "skipped")
 
 
 def esc(value) -> str:
@@ -54,11 +54,13 @@ td.cell small{display:block;color:#555;font-size:10px}
 td.dim{opacity:.25}
 td.open{outline:3px solid #246;outline-offset:-3px}
 .hidden{display:none}
-#detail{position:fixed;right:0;top:0;bottom:0;width:46%;overflow:auto;background:#fff;
+#detail{position:fixed;right:0;top:0;bottom:0;width:42%;overflow:auto;background:#fff;
   border-left:2px solid #246;padding:1em;box-shadow:-4px 0 12px rgba(0,0,0,.15)}
-#detail table{border-collapse:collapse;width:100%}
+#detail table{border-collapse:collapse;width:100%;table-layout:fixed}
+#detail th:nth-child(1){width:34%}#detail th:nth-child(2){width:10%}#detail th:nth-child(3){width:10%}
 #detail td,#detail th{border-bottom:1px solid #eee;padding:2px 6px;text-align:left;vertical-align:top;font-size:12px}
-#detail td.msg{white-space:pre-wrap;font-family:ui-monospace,monospace}
+#detail td.msg{white-space:pre-wrap;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
+#detail td.case-id{overflow-wrap:anywhere;min-width:12em}
 #detail-close{float:right}
 .sorted-asc::after{content:" ▲"}.sorted-desc::after{content:" ▼"}
 """
@@ -109,21 +111,34 @@ JS = r"""
       h.classList.toggle('hidden', !show);
       if (show) visibleCols[h.dataset.col] = true;
     }
-    var shownRows = 0;
+    var shownRows = 0, used = {};
+    function matches(status){
+      if (!status) return false;
+      if (!want.status) return true;
+      if (want.status === 'failing') return status === 'failed' || status === 'error';
+      return status === want.status;
+    }
     Array.prototype.forEach.call(tbody.rows, function(tr){
-      var any = false;
+      var any = false, hits = [];
       Array.prototype.forEach.call(tr.cells, function(td){
         if (!td.dataset.col) return;
-        var colShown = !!visibleCols[td.dataset.col];
-        td.classList.toggle('hidden', !colShown);
-        var match = td.dataset.status && (!want.status || td.dataset.status === want.status);
+        var match = matches(td.dataset.status);
         td.classList.toggle('dim', !!td.dataset.status && !match);
-        if (colShown && match) any = true;
+        if (visibleCols[td.dataset.col] && match){ any = true; hits.push(td.dataset.col); }
       });
       var nameOk = !q || tr.dataset.name.toLowerCase().indexOf(q) >= 0;
       var show = any && nameOk;
       tr.classList.toggle('hidden', !show);
-      if (show) shownRows++;
+      if (show){ shownRows++; hits.forEach(function(c){ used[c] = true; }); }
+    });
+    // a column with no matching cell in any shown row is hidden too
+    for (var j = 1; j < heads.length; j++){
+      if (!used[heads[j].dataset.col]) heads[j].classList.add('hidden');
+    }
+    Array.prototype.forEach.call(tbody.rows, function(tr){
+      Array.prototype.forEach.call(tr.cells, function(td){
+        if (td.dataset.col) td.classList.toggle('hidden', !used[td.dataset.col]);
+      });
     });
     document.getElementById('shown').textContent = shownRows + ' of ' + tbody.rows.length + ' rows shown';
     table.dataset.filtered = JSON.stringify(want);
@@ -214,8 +229,9 @@ JS = r"""
 """
 
 
-def _options(name: str, values) -> str:
-    opts = "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+def _options(name: str, values, labels: dict | None = None) -> str:
+    labels = labels or {}
+    opts = "".join(f'<option value="{esc(v)}">{esc(labels.get(v, v))}</option>' for v in values)
     return (f'<label>{esc(name)} <select id="f-{esc(name)}"><option value="">all</option>{opts}'
             f'</select></label>')
 
@@ -283,7 +299,7 @@ def render_html(matrix: Matrix, title: str = "Conformance matrix") -> str:
         _options("framework", sorted({c.framework for c in cols})),
         _options("converter", sorted({c.converter for c in cols})),
         _options("target", sorted({c.target for c in cols})),
-        _options("status", STATUS_FILTER),
+        _options("status", STATUS_FILTER, {"failing": "failing (failed or error)"}),
     ))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

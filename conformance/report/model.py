@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import platform
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,15 @@ PASSING = ("passed", "xpassed")
 FAILING = ("failed", "error")
 #: the kinds whose rows are sorted first, in this order
 KIND_ORDER = ("op", "padding", "semantics", "arch", "model")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_message(text: str) -> str:
+    """Messages quote tools that colour their output: drop ANSI escapes and control bytes."""
+    return _CONTROL.sub("", _ANSI.sub("", text or ""))
 
 
 def as_float(value) -> float | None:
@@ -173,7 +183,7 @@ class Cell:
             self.worst_abs, self.worst_case = max_abs, record.case_id
         if _worse(max_rel, self.worst_rel):
             self.worst_rel = max_rel
-        self.cases.append(CaseLine(record.case_id, record.status, record.message or "", max_abs, max_rel))
+        self.cases.append(CaseLine(record.case_id, record.status, clean_message(record.message), max_abs, max_rel))
 
     def finish(self) -> None:
         self.cases.sort(key=lambda c: (c.status in PASSING, c.status, c.case_id))

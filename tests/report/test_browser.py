@@ -102,3 +102,16 @@ def test_sort_by_column_puts_the_worst_rows_first(tmp_path):
     assert order(dump_dom(page, f"sort={quote(col, safe='')}")) == ["mmm", "zzz", "aaa"]   # 1/4, 3/4, 4/4
     assert order(dump_dom(page, f"sort={quote(col, safe='')}&dir=desc")) == ["aaa", "zzz", "mmm"]
     assert order(dump_dom(page, "sort=name&dir=desc")) == ["zzz", "mmm", "aaa"]
+
+
+def test_failing_filter_takes_errors_and_failures_and_hides_empty_columns(tmp_path):
+    from .test_model import rec
+    records = [rec(op="ok", status="passed"), rec(op="bad", status="failed"), rec(op="crash", status="error"),
+               rec(op="ok", target="reference", status="passed")]
+    page = write_reports(records, tmp_path)["html"]
+    dom = dump_dom(page, "status=failing")
+    rows = _rows(dom)
+    assert (_hidden(rows["ok"]), _hidden(rows["bad"]), _hidden(rows["crash"])) == (True, False, False)
+    assert _hidden(_tag(dom, "th", "data-col", "torch/torch-script/opset17/reference"))   # nothing failing there
+    rows = _rows(dump_dom(page, "status=error"))
+    assert (_hidden(rows["bad"]), _hidden(rows["crash"])) == (True, False)

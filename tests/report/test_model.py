@@ -88,3 +88,9 @@ def test_cpu_from_records_wins():
 def test_empty_records_make_an_empty_matrix():
     m = build_matrix([])
     assert m.rows == [] and m.columns == [] and m.summary.overall.text.startswith("-")
+
+
+def test_messages_lose_ansi_colours_and_control_bytes():
+    m = build_matrix([rec(status="failed", message="\x1b[96mThis is step 1/3\x1b[0m of\x07 export\nline 2")])
+    assert m.cell("op:conv2d", "torch/torch-script/opset17/onnxruntime").cases[0].message == \
+        "This is step 1/3 of export\nline 2"
