@@ -506,6 +506,27 @@ class _AttrReader:
         return GraphPlan(self.planner, graph, self.planner.opsets)
 
 
+def _declared_elem(type_proto: onnx.TypeProto) -> int:
+    """The element type a tensor, sequence or optional value is declared with (0 if unknown)."""
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return type_proto.tensor_type.elem_type
+    if kind == "sequence_type":
+        return _declared_elem(type_proto.sequence_type.elem_type)
+    if kind == "optional_type":
+        return _declared_elem(type_proto.optional_type.elem_type)
+    return 0
+
+
+def _cast_back(value, elem: int | None):
+    """float64-mode values back to the declared floating type (through sequences)."""
+    if isinstance(value, list):
+        return [_cast_back(v, elem) for v in value]
+    if isinstance(value, np.ndarray) and elem in dtypes.FLOATING_ELEM and value.dtype != dtypes.to_dtype(elem):
+        return value.astype(dtypes.to_dtype(elem))
+    return value
+
+
 def _load_model(model) -> tuple[onnx.ModelProto, str]:
     if isinstance(model, onnx.ModelProto):
         return model, ""
@@ -543,11 +564,7 @@ class ReferenceExecutor:
             elem = value_info.type.tensor_type.elem_type if value_info.type.HasField("tensor_type") else 0
             if elem and dtypes.is_custom(dtypes.to_dtype(elem)):
                 self._input_custom[value_info.name] = dtypes.to_dtype(elem)
-        self._output_elem = {}
-        for value_info in graph.output:
-            t = value_info.type
-            if t.HasField("tensor_type") and t.tensor_type.elem_type:
-                self._output_elem[value_info.name] = t.tensor_type.elem_type
+        self._output_elem = {o.name: _declared_elem(o.type) for o in graph.output}
 
     def _start_env(self, feeds: dict) -> dict:
         env = dict(self._plan.initializers)
@@ -566,10 +583,8 @@ class ReferenceExecutor:
         return env
 
     def _finish(self, name: str, value):
-        if self.precision == "float64" and isinstance(value, np.ndarray):
-            elem = self._output_elem.get(name)
-            if elem in dtypes.FLOATING_ELEM and value.dtype != dtypes.to_dtype(elem):
-                return value.astype(dtypes.to_dtype(elem))
+        if self.precision == "float64":
+            return _cast_back(value, self._output_elem.get(name))
         return value
 
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list:

@@ -61,7 +61,7 @@ def trilu(ctx, x, k=None):
 
 def _cast(ctx, x, elem_type: int):
     saturate = bool(ctx.attr("saturate", 1))
-    if ctx.precision == "float64" and isinstance(x, np.ndarray):
+    if ctx.precision == "float64" and isinstance(x, np.ndarray) and not dtypes.is_custom(x.dtype):
         if elem_type in (TensorProto.FLOAT, TensorProto.DOUBLE) and (x.dtype.kind in "fiub" and x.dtype != object):
             return x.astype(np.float64)
         if elem_type == TensorProto.FLOAT16 and x.dtype.kind == "f":
