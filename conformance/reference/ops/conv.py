@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..registry import op
+from .linalg import blas_threads
 
 
 # --------------------------------------------------------------------------- padding helpers
@@ -194,7 +195,8 @@ def _depthwise(view, w, n, g, mg, out_shape, nsp):
 
 @op("Conv", since=1)
 def conv(ctx, x, w, b=None):
-    return conv_nd(
+    with blas_threads():
+        return conv_nd(
         x, w, b,
         auto_pad=ctx.attr("auto_pad", "NOTSET"),
         pads=ctx.attr("pads"),
@@ -271,7 +273,8 @@ def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=Non
 
 @op("ConvTranspose", since=1)
 def conv_transpose(ctx, x, w, b=None):
-    return conv_transpose_nd(
+    with blas_threads():
+        return conv_transpose_nd(
         x, w, b,
         auto_pad=ctx.attr("auto_pad", "NOTSET"),
         pads=ctx.attr("pads"),

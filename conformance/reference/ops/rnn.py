@@ -14,12 +14,12 @@ import numpy as np
 
 from ..registry import op
 from .conv import prepared
+from .linalg import blas_threads
 
 
 def _sigmoid(x):
-    # exp of a non-positive number only: no overflow warnings for large |x|.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    # The tanh form never overflows (exp(-x) does for x < -88 in float32).
+    return np.tanh(x * 0.5) * 0.5 + 0.5
 
 
 def _softplus(x):
@@ -70,62 +70,108 @@ def _activations(ctx, defaults: list[str], num_directions: int) -> list[list[Act
 
 
 class _Common:
-    """Attributes, layouts and the time loop shared by the three cells."""
+    """Attributes, layouts and the time loop shared by the three cells.
+
+    Both directions advance together: the reverse direction's inputs are re-indexed so that
+    step t reads each batch entry's (length - 1 - t)-th element, which turns a bidirectional
+    layer into one loop over time on arrays stacked as (directions, batch, ...), one batched
+    matmul per step. Outputs are scattered back through the same index at the end.
+    """
 
     def __init__(self, ctx, x, w, r, b, seq_lens, init_h, gates: int, defaults):
         direction = ctx.attr("direction", "forward")
         self.direction = direction.decode() if isinstance(direction, bytes) else direction
         self.dirs = 2 if self.direction == "bidirectional" else 1
         self.layout = int(ctx.attr("layout", 0))
-        self.clip = ctx.attr("clip")
+        clip = ctx.attr("clip")
+        self.clip = None if clip is None else float(clip)
         self.ctx = ctx
         self.x = x if self.layout == 0 else np.swapaxes(x, 0, 1)      # (S, B, I)
         self.seq, self.batch = self.x.shape[:2]
         self.hidden = int(ctx.attr("hidden_size") or r.shape[-1])
+        self.gates = gates
         self.dtype = x.dtype
         self.w, self.r = w, r
         self.b = b if b is not None else np.zeros((self.dirs, 2 * gates * self.hidden), x.dtype)
-        self.acts = _activations(ctx, defaults, self.dirs)
-        if seq_lens is not None and np.any(np.asarray(seq_lens) < self.seq):
-            self.lens = np.asarray(seq_lens, dtype=np.int64).reshape(-1)
-        else:
-            self.lens = None
+        acts = _activations(ctx, defaults, self.dirs)
+        # One activation call on the stacked directions when both use the same functions.
+        same = self.dirs == 1 or all(a.name.lower() == b_.name.lower() and a.alpha == b_.alpha
+                                     and a.beta == b_.beta for a, b_ in zip(acts[0], acts[1]))
+        self.acts = [self._stacked(fs) for fs in zip(*acts)] if not same else list(acts[0])
+        self.lens = None
+        if seq_lens is not None:
+            lens = np.asarray(seq_lens, dtype=np.int64).reshape(-1)
+            if np.any(lens < self.seq):
+                self.lens = lens
+        self.reversed = [self.direction == "reverse" or d == 1 for d in range(self.dirs)]
         self.h0 = self._state_in(init_h)
+
+    def _stacked(self, per_dir):
+        def apply(v):
+            return np.stack([f(v[d]) for d, f in enumerate(per_dir)])
+        return apply
 
     def _state_in(self, state):
         if state is None:
             return np.zeros((self.dirs, self.batch, self.hidden), self.dtype)
-        return state if self.layout == 0 else np.swapaxes(state, 0, 1)
+        return np.array(state if self.layout == 0 else np.swapaxes(state, 0, 1), dtype=self.dtype)
 
     def clipped(self, v):
         if self.clip is None:
             return v
-        return np.clip(v, -float(self.clip), float(self.clip))
+        return np.clip(v, -self.clip, self.clip)
 
-    def projection(self, d, bias):
-        """X @ W[d]^T + bias for every time step at once: (S, B, gates*H)."""
+    def time_index(self):
+        """(S, B) source time step read at loop step t by a reversed direction."""
+        t = np.arange(self.seq)[:, None]
+        if self.lens is None:
+            return np.broadcast_to(self.seq - 1 - t, (self.seq, self.batch))
+        lens = self.lens[None, :]
+        return np.where(t < lens, lens - 1 - t, t)
+
+    def projections(self, bias):
+        """X @ W^T + bias for all time steps and directions: (S, D, B, gates*H), with each
+        reversed direction already re-indexed into its processing order."""
         s, bsz, i = self.x.shape
-        wt = prepared(self.ctx, ("W^T", d), self.w, lambda w: np.ascontiguousarray(w[d].T))
-        proj = self.x.reshape(s * bsz, i) @ wt
-        proj += bias
-        return proj.reshape(s, bsz, -1)
+        wt = prepared(self.ctx, "W^T", self.w,
+                      lambda w: np.ascontiguousarray(np.concatenate(list(w), axis=0).T))
+        proj = (self.x.reshape(s * bsz, i) @ wt).reshape(s, bsz, self.dirs, -1)
+        proj += bias.reshape(1, 1, self.dirs, -1)
+        proj = proj.transpose(0, 2, 1, 3)
+        if any(self.reversed):
+            proj = proj.copy()
+            idx = self.time_index()
+            cols = np.arange(bsz)[None, :]
+            for d in range(self.dirs):
+                if self.reversed[d]:
+                    proj[:, d] = proj[idx, d, cols]
+        return np.ascontiguousarray(proj)
 
-    def recurrent_weight(self, d):
-        return prepared(self.ctx, ("R^T", d), self.r, lambda r: np.ascontiguousarray(r[d].T))
+    def recurrent_weight(self):
+        """R^T stacked by direction: (D, H, gates*H)."""
+        return prepared(self.ctx, "R^T", self.r,
+                        lambda r: np.ascontiguousarray(np.swapaxes(r, 1, 2)))
 
-    def steps(self, d):
-        reverse = self.direction == "reverse" or d == 1
-        return range(self.seq - 1, -1, -1) if reverse else range(self.seq)
-
-    def mask(self, t):
+    def masks(self):
         if self.lens is None:
             return None
-        return (t < self.lens)[:, None]
+        return (np.arange(self.seq)[:, None] < self.lens[None, :])[:, None, :, None]   # (S,1,B,1)
 
-    def outputs(self, ys, finals):
-        """ys: per direction (S, B, H); finals: lists of per-direction (B, H) states."""
-        y = np.stack(ys, axis=1)                               # (S, D, B, H)
-        states = [np.stack(f, axis=0) for f in finals]         # (D, B, H)
+    def finish_y(self, y):
+        """y: (S, D, B, H) in processing order -> time order per direction."""
+        if any(self.reversed):
+            idx = self.time_index()
+            cols = np.arange(self.batch)[None, :]
+            for d in range(self.dirs):
+                if self.reversed[d]:
+                    out = np.zeros_like(y[:, d])
+                    out[idx, cols] = y[:, d]
+                    y[:, d] = out
+        return y
+
+    def outputs(self, y, states):
+        """y: (S, D, B, H) in processing order; states: (D, B, H) arrays."""
+        y = self.finish_y(y)
         if self.layout == 1:
             y = y.transpose(2, 0, 1, 3)
             states = [np.swapaxes(s, 0, 1) for s in states]
@@ -133,88 +179,111 @@ class _Common:
         return tuple(o.astype(self.dtype, copy=False) for o in outs)[:max(1, self.ctx.output_count)]
 
 
-@op("RNN", since=1)
-def rnn(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
+def _fast_sigmoid(acts, k):
+    """The k-th activation, with Sigmoid computed as 0.5 * tanh(0.5 x) + 0.5 in place."""
+    f = acts[k]
+    if isinstance(f, Activation) and f.name.lower() == "sigmoid":
+        def sigmoid_inplace(v):
+            v *= 0.5
+            np.tanh(v, out=v)
+            v *= 0.5
+            v += 0.5
+            return v
+        return sigmoid_inplace
+    return f
+
+
+def _rnn(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
     c = _Common(ctx, x, w, r, b, seq_lens, init_h, 1, ["Tanh"])
     hsz = c.hidden
-    ys, finals = [], []
-    for d in range(c.dirs):
-        f = c.acts[d][0]
-        proj = c.projection(d, c.b[d, :hsz] + c.b[d, hsz:])
-        rt = c.recurrent_weight(d)
-        h = c.h0[d]
-        y = np.zeros((c.seq, c.batch, hsz), c.dtype)
-        for t in c.steps(d):
-            h_new = f(c.clipped(proj[t] + h @ rt))
-            m = c.mask(t)
-            if m is not None:
-                h_new = np.where(m, h_new, h)
-                y[t] = np.where(m, h_new, 0)
-            else:
-                y[t] = h_new
-            h = h_new
-        ys.append(y)
-        finals.append(h)
-    return c.outputs(ys, [finals])
+    f = c.acts[0]
+    proj = c.projections(c.b[:, :hsz] + c.b[:, hsz:])
+    rt = c.recurrent_weight()
+    masks = c.masks()
+    h = c.h0
+    y = np.zeros((c.seq, c.dirs, c.batch, hsz), c.dtype)
+    for t in range(c.seq):
+        h_new = f(c.clipped(proj[t] + np.matmul(h, rt)))
+        if masks is not None:
+            h_new = np.where(masks[t], h_new, h)
+            y[t] = np.where(masks[t], h_new, 0)
+        else:
+            y[t] = h_new
+        h = h_new
+    return c.outputs(y, [h])
 
 
-@op("GRU", since=1)
-def gru(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
+def _gru(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
     c = _Common(ctx, x, w, r, b, seq_lens, init_h, 3, ["Sigmoid", "Tanh"])
     hsz = c.hidden
     lbr = bool(ctx.attr("linear_before_reset", 0))
-    ys, finals = [], []
-    for d in range(c.dirs):
-        f, g = c.acts[d]
-        wb, rb = c.b[d, :3 * hsz], c.b[d, 3 * hsz:]
-        # z and r take both biases up front; the candidate's recurrent bias depends on
-        # linear_before_reset, so only Wbh goes into the projection for it.
-        proj = c.projection(d, np.concatenate([wb[:2 * hsz] + rb[:2 * hsz], wb[2 * hsz:]]))
-        rt = c.recurrent_weight(d)                   # (H, 3H)
-        r_zr, r_h = rt[:, :2 * hsz], rt[:, 2 * hsz:]
-        rbh = rb[2 * hsz:]
-        h = c.h0[d]
-        y = np.zeros((c.seq, c.batch, hsz), c.dtype)
-        for t in c.steps(d):
-            p = proj[t]
-            zr = f(c.clipped(p[:, :2 * hsz] + h @ r_zr))
-            z, rr = zr[:, :hsz], zr[:, hsz:]
-            if lbr:
-                cand = p[:, 2 * hsz:] + rr * (h @ r_h + rbh)
-            else:
-                cand = p[:, 2 * hsz:] + (rr * h) @ r_h + rbh
-            hh = g(c.clipped(cand))
-            h_new = (1 - z) * hh + z * h
-            m = c.mask(t)
-            if m is not None:
-                h_new = np.where(m, h_new, h)
-                y[t] = np.where(m, h_new, 0)
-            else:
-                y[t] = h_new
-            h = h_new
-        ys.append(y)
-        finals.append(h)
-    return c.outputs(ys, [finals])
+    f, g = _fast_sigmoid(c.acts, 0), c.acts[1]
+    wb, rb = c.b[:, :3 * hsz], c.b[:, 3 * hsz:]
+    # z and r take both biases up front; the candidate's recurrent bias depends on
+    # linear_before_reset, so only Wbh goes into the projection for it.
+    proj = c.projections(np.concatenate([wb[:, :2 * hsz] + rb[:, :2 * hsz], wb[:, 2 * hsz:]], axis=1))
+    rt = c.recurrent_weight()                                   # (D, H, 3H)
+    rbh = rb[:, None, 2 * hsz:]                                 # (D, 1, H)
+    r_zr, r_h = np.ascontiguousarray(rt[:, :, :2 * hsz]), np.ascontiguousarray(rt[:, :, 2 * hsz:])
+    masks = c.masks()
+    h = c.h0
+    y = np.zeros((c.seq, c.dirs, c.batch, hsz), c.dtype)
+    two = 2 * hsz
+    for t in range(c.seq):
+        p = proj[t]
+        if lbr:
+            rec = np.matmul(h, rt)
+            zr = rec[..., :two]
+            zr += p[..., :two]
+            zr = f(c.clipped(zr))
+            cand = rec[..., two:]
+            cand += rbh
+            cand *= zr[..., hsz:]
+            cand += p[..., two:]
+        else:
+            zr = f(c.clipped(p[..., :two] + np.matmul(h, r_zr)))
+            cand = np.matmul(zr[..., hsz:] * h, r_h)
+            cand += rbh
+            cand += p[..., two:]
+        hh = g(c.clipped(cand))
+        # (1 - z) * hh + z * h  ==  hh + z * (h - hh)
+        h_new = h - hh
+        h_new *= zr[..., :hsz]
+        h_new += hh
+        if masks is not None:
+            h_new = np.where(masks[t], h_new, h)
+            y[t] = np.where(masks[t], h_new, 0)
+        else:
+            y[t] = h_new
+        h = h_new
+    return c.outputs(y, [h])
 
 
-@op("LSTM", since=1)
-def lstm(ctx, x, w, r, b=None, seq_lens=None, init_h=None, init_c=None, p=None):
+def _lstm(ctx, x, w, r, b=None, seq_lens=None, init_h=None, init_c=None, p=None):
     c = _Common(ctx, x, w, r, b, seq_lens, init_h, 4, ["Sigmoid", "Tanh", "Tanh"])
     hsz = c.hidden
     input_forget = bool(ctx.attr("input_forget", 0))
-    c0 = c._state_in(init_c)
-    ys, final_h, final_c = [], [], []
-    for d in range(c.dirs):
-        f, g, hact = c.acts[d]
-        proj = c.projection(d, c.b[d, :4 * hsz] + c.b[d, 4 * hsz:])   # gates i, o, f, c
-        rt = c.recurrent_weight(d)
-        if p is not None:
-            pi, po, pf = p[d, :hsz], p[d, hsz:2 * hsz], p[d, 2 * hsz:]
-        h, cell = c.h0[d], c0[d]
-        y = np.zeros((c.seq, c.batch, hsz), c.dtype)
-        for t in c.steps(d):
-            gates = proj[t] + h @ rt
-            gi, go, gf, gc = (gates[:, k * hsz:(k + 1) * hsz] for k in range(4))
+    cell = c._state_in(init_c)
+    f, g, hact = _fast_sigmoid(c.acts, 0), c.acts[1], c.acts[2]
+    proj = c.projections(c.b[:, :4 * hsz] + c.b[:, 4 * hsz:])      # gates i, o, f, c
+    rt = c.recurrent_weight()
+    if p is not None:
+        pi, po, pf = (p[:, None, k * hsz:(k + 1) * hsz] for k in range(3))
+    # Without peepholes or coupling, i, o and f share one activation call on 3H columns.
+    fused = p is None and not input_forget and c.clip is None
+    masks = c.masks()
+    h = c.h0
+    y = np.zeros((c.seq, c.dirs, c.batch, hsz), c.dtype)
+    for t in range(c.seq):
+        gates = np.matmul(h, rt)
+        gates += proj[t]
+        if fused:
+            iof = f(gates[..., :3 * hsz])
+            i, o, fg = iof[..., :hsz], iof[..., hsz:2 * hsz], iof[..., 2 * hsz:]
+            cell_new = fg * cell
+            cell_new += i * g(gates[..., 3 * hsz:])
+        else:
+            gi, go, gf, gc = (gates[..., k * hsz:(k + 1) * hsz] for k in range(4))
             if p is not None:
                 gi = gi + pi * cell
                 gf = gf + pf * cell
@@ -224,16 +293,31 @@ def lstm(ctx, x, w, r, b=None, seq_lens=None, init_h=None, init_c=None, p=None):
             if p is not None:
                 go = go + po * cell_new
             o = f(c.clipped(go))
-            h_new = o * hact(cell_new)
-            m = c.mask(t)
-            if m is not None:
-                h_new = np.where(m, h_new, h)
-                cell_new = np.where(m, cell_new, cell)
-                y[t] = np.where(m, h_new, 0)
-            else:
-                y[t] = h_new
-            h, cell = h_new, cell_new
-        ys.append(y)
-        final_h.append(h)
-        final_c.append(cell)
-    return c.outputs(ys, [final_h, final_c])
+        h_new = o * hact(cell_new)
+        if masks is not None:
+            h_new = np.where(masks[t], h_new, h)
+            cell_new = np.where(masks[t], cell_new, cell)
+            y[t] = np.where(masks[t], h_new, 0)
+        else:
+            y[t] = h_new
+        h, cell = h_new, cell_new
+    return c.outputs(y, [h, cell])
+
+
+# Per-step matmuls are tiny and latency-bound: BLAS worker threads only add hand-off costs.
+@op("RNN", since=1)
+def rnn(ctx, *inputs):
+    with blas_threads():
+        return _rnn(ctx, *inputs)
+
+
+@op("GRU", since=1)
+def gru(ctx, *inputs):
+    with blas_threads():
+        return _gru(ctx, *inputs)
+
+
+@op("LSTM", since=1)
+def lstm(ctx, *inputs):
+    with blas_threads():
+        return _lstm(ctx, *inputs)

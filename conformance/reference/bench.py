@@ -1,0 +1,419 @@
+"""``conformance bench-reference``: how fast and how exact our numpy reference executor is.
+
+For every ONNX model found under ``--models`` (``NAME/model.onnx`` with ``inputs.npz`` and
+``expected.npz`` beside it, or ONNX's ``test_data_set_0/`` layout, or a bare ``*.onnx`` fed with
+seeded random inputs) it times, in this one process, our ``ReferenceExecutor``, onnxruntime
+(CPU execution provider, default threads) and ``onnx.reference.ReferenceEvaluator``: one
+warm-up run, then the median of ``--runs`` runs. Accuracy is the largest absolute difference to
+the source framework's outputs divided by the output's scale (its largest magnitude).
+A failure of onnxruntime or onnx.reference on a model is recorded as that engine's failure,
+never a crash of the command.
+
+onnxruntime is imported only here, when the command runs: the executor itself stays numpy+onnx.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+TARGET_ACCURACY = 1e-4
+TARGET_OURS_OVER_ORT = 3.0
+TARGET_REF_OVER_OURS = 10.0
+
+
+@dataclass
+class ModelCase:
+    name: str
+    path: str
+    inputs: dict
+    expected: dict | None          # output name -> array; None when no source outputs exist
+    expected_source: str = "source framework"
+
+
+@dataclass
+class EngineResult:
+    ok: bool = False
+    median_ms: float | None = None
+    runs: int = 0
+    times_ms: list = field(default_factory=list)
+    rel_error: float | None = None   # max |out - expected| / scale over all outputs
+    error: str | None = None         # why the engine failed
+
+
+@dataclass
+class ModelResult:
+    name: str
+    path: str
+    expected_source: str
+    engines: dict                    # "ours" | "onnxruntime" | "onnx.reference" -> EngineResult
+
+
+# --------------------------------------------------------------------------- discovery
+
+def _npz(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _pb_dir(folder: Path, prefix: str, names: list[str]) -> dict:
+    files = sorted(folder.glob(f"{prefix}_*.pb"), key=lambda p: int(p.stem.split("_")[-1]))
+    out = {}
+    for name, f in zip(names, files):
+        t = onnx.TensorProto()
+        t.ParseFromString(f.read_bytes())
+        out[t.name or name] = numpy_helper.to_array(t)
+    return out
+
+
+_NP_OF_ONNX = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.DOUBLE: np.float64,
+               onnx.TensorProto.INT64: np.int64, onnx.TensorProto.INT32: np.int32,
+               onnx.TensorProto.BOOL: np.bool_, onnx.TensorProto.FLOAT16: np.float16,
+               onnx.TensorProto.UINT8: np.uint8, onnx.TensorProto.INT8: np.int8}
+
+
+def _random_inputs(model: onnx.ModelProto, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    init = {i.name for i in model.graph.initializer}
+    feeds = {}
+    for vi in model.graph.input:
+        if vi.name in init:
+            continue
+        tt = vi.type.tensor_type
+        shape = [d.dim_value if d.dim_value > 0 else 1 for d in tt.shape.dim]
+        dtype = _NP_OF_ONNX.get(tt.elem_type, np.float32)
+        if np.issubdtype(dtype, np.floating):
+            feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
+        else:
+            feeds[vi.name] = rng.integers(0, 2, shape).astype(dtype)
+    return feeds
+
+
+def _graph_io(model: onnx.ModelProto):
+    init = {i.name for i in model.graph.initializer}
+    return ([i.name for i in model.graph.input if i.name not in init],
+            [o.name for o in model.graph.output])
+
+
+def find_models(root: str) -> list[ModelCase]:
+    """Every model under root: NAME/model.onnx (zoo layout) or any other *.onnx file."""
+    root_path = Path(root)
+    paths = sorted(set(root_path.rglob("*.onnx")))
+    cases = []
+    for path in paths:
+        if "test_data_set" in str(path):
+            continue
+        folder = path.parent
+        name = folder.name if path.name == "model.onnx" else path.stem
+        model = onnx.load(str(path), load_external_data=False)
+        in_names, out_names = _graph_io(model)
+        inputs = expected = None
+        source = "source framework"
+        if (folder / "inputs.npz").exists() and path.name == "model.onnx":
+            inputs = _npz(folder / "inputs.npz")
+            if (folder / "expected.npz").exists():
+                expected = _npz(folder / "expected.npz")
+        elif (folder / "test_data_set_0").is_dir() and path.name == "model.onnx":
+            inputs = _pb_dir(folder / "test_data_set_0", "input", in_names)
+            expected = _pb_dir(folder / "test_data_set_0", "output", out_names) or None
+        if inputs is None:
+            inputs = _random_inputs(model)
+        if expected is not None:
+            # Match source outputs to graph outputs by name, else by position.
+            if not set(out_names) & set(expected):
+                expected = dict(zip(out_names, expected.values()))
+            expected = {k: v for k, v in expected.items() if k in out_names}
+        if inputs and not set(in_names) <= set(inputs):
+            inputs = dict(zip(in_names, inputs.values()))
+        if expected is None:
+            source = "onnxruntime (no source outputs saved)"
+        cases.append(ModelCase(name=name, path=str(path), inputs=inputs, expected=expected,
+                               expected_source=source))
+    return cases
+
+
+# --------------------------------------------------------------------------- measuring
+
+def relative_error(outputs: dict, expected: dict) -> float:
+    worst = 0.0
+    for name, want in expected.items():
+        got = outputs.get(name)
+        if got is None:
+            return math.inf
+        got = np.asarray(got, dtype=np.float64)
+        want = np.asarray(want, dtype=np.float64)
+        if got.shape != want.shape:
+            if got.size == want.size:
+                got = got.reshape(want.shape)
+            else:
+                return math.inf
+        if want.size == 0:
+            continue
+        scale = float(np.max(np.abs(want)))
+        scale = scale if scale > 0 else 1.0
+        diff = float(np.max(np.abs(got - want))) if want.size else 0.0
+        if not math.isfinite(diff):
+            return math.inf
+        worst = max(worst, diff / scale)
+    return worst
+
+
+def time_engine(run_once, runs: int, budget_s: float | None = None) -> tuple[dict, EngineResult]:
+    """Warm up once (its outputs are returned), then time up to ``runs`` runs (fewer if the
+    warm-up says they would exceed ``budget_s``); report the median."""
+    res = EngineResult()
+    t0 = time.perf_counter()
+    outputs = run_once()
+    warm = time.perf_counter() - t0
+    n = runs
+    if budget_s is not None and warm > 0:
+        n = max(1, min(runs, int(budget_s / warm)))
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        run_once()
+        times.append((time.perf_counter() - t0) * 1e3)
+    res.ok = True
+    res.runs = n
+    res.times_ms = [round(t, 3) for t in times]
+    res.median_ms = statistics.median(times)
+    return outputs, res
+
+
+def _failed(exc: BaseException) -> EngineResult:
+    msg = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return EngineResult(ok=False, error=msg[:200])
+
+
+def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget_s: float,
+                verbose: bool = False) -> ModelResult:
+    results: dict = {}
+    outputs_of: dict = {}
+    model = onnx.load(case.path)
+    _, out_names = _graph_io(model)
+
+    if "onnxruntime" in engines:
+        try:
+            import onnxruntime as ort
+            sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            outs, r = time_engine(lambda: sess.run(None, case.inputs), runs)
+            outputs_of["onnxruntime"] = dict(zip(out_names, outs))
+            results["onnxruntime"] = r
+        except Exception as exc:   # noqa: BLE001 - an engine failure is a result
+            results["onnxruntime"] = _failed(exc)
+            if verbose:
+                traceback.print_exc()
+
+    if "ours" in engines:
+        try:
+            from .executor import ReferenceExecutor
+            ex = ReferenceExecutor(model)
+            outs, r = time_engine(lambda: ex.run(None, case.inputs), runs)
+            outputs_of["ours"] = dict(zip(out_names, outs))
+            results["ours"] = r
+        except Exception as exc:   # noqa: BLE001
+            results["ours"] = _failed(exc)
+            if verbose:
+                traceback.print_exc()
+
+    if "onnx.reference" in engines:
+        try:
+            from onnx.reference import ReferenceEvaluator
+            ev = ReferenceEvaluator(model)
+            with np.errstate(all="ignore"):
+                outs, r = time_engine(lambda: ev.run(None, case.inputs), runs, reference_budget_s)
+            outputs_of["onnx.reference"] = dict(zip(out_names, outs))
+            results["onnx.reference"] = r
+        except Exception as exc:   # noqa: BLE001
+            results["onnx.reference"] = _failed(exc)
+            if verbose:
+                traceback.print_exc()
+
+    expected = case.expected
+    if expected is None and "onnxruntime" in outputs_of:
+        expected = outputs_of["onnxruntime"]
+    if expected is not None:
+        for engine, outs in outputs_of.items():
+            results[engine].rel_error = relative_error(outs, expected)
+    return ModelResult(name=case.name, path=case.path, expected_source=case.expected_source,
+                       engines=results)
+
+
+def geomean(values: list[float]) -> float | None:
+    values = [v for v in values if v and v > 0 and math.isfinite(v)]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def summarize(results: list[ModelResult]) -> dict:
+    ours_over_ort, ref_over_ours, errors = [], [], []
+    ref_failures = []
+    for m in results:
+        ours, ort_, ref = (m.engines.get(k) for k in ("ours", "onnxruntime", "onnx.reference"))
+        if ours and ours.ok and ort_ and ort_.ok:
+            ours_over_ort.append(ours.median_ms / ort_.median_ms)
+        if ours and ours.ok and ref is not None:
+            if ref.ok:
+                ref_over_ours.append(ref.median_ms / ours.median_ms)
+            else:
+                ref_failures.append(m.name)
+        if ours and ours.rel_error is not None:
+            errors.append(ours.rel_error)
+    g1, g2 = geomean(ours_over_ort), geomean(ref_over_ours)
+    worst = max(errors) if errors else None
+    return {
+        "models": len(results),
+        "ours_failed": [m.name for m in results if not m.engines.get("ours", EngineResult()).ok],
+        "onnx_reference_failed": ref_failures,
+        "geomean_ours_over_onnxruntime": g1,
+        "geomean_onnx_reference_over_ours": g2,
+        "worst_relative_error_ours": worst,
+        "targets": {
+            "relative_error_max": TARGET_ACCURACY,
+            "ours_over_onnxruntime_max": TARGET_OURS_OVER_ORT,
+            "onnx_reference_over_ours_min": TARGET_REF_OVER_OURS,
+        },
+        "met": {
+            "accuracy": worst is not None and worst <= TARGET_ACCURACY,
+            "ours_over_onnxruntime": g1 is not None and g1 <= TARGET_OURS_OVER_ORT,
+            "onnx_reference_over_ours": g2 is not None and g2 >= TARGET_REF_OVER_OURS,
+        },
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+def _ms(r: EngineResult | None) -> str:
+    if r is None:
+        return "-"
+    if not r.ok:
+        return "FAILED"
+    return f"{r.median_ms:.1f}"
+
+
+def _err(r: EngineResult | None) -> str:
+    if r is None or r.rel_error is None:
+        return "-"
+    return f"{r.rel_error:.1e}"
+
+
+def format_table(results: list[ModelResult], summary: dict) -> str:
+    head = ["model", "ours ms", "ort ms", "onnx.ref ms", "ours/ort", "ref/ours",
+            "err ours", "err ort", "err onnx.ref"]
+    rows = []
+    for m in results:
+        ours, ort_, ref = (m.engines.get(k) for k in ("ours", "onnxruntime", "onnx.reference"))
+        ratio = (f"{ours.median_ms / ort_.median_ms:.2f}"
+                 if ours and ours.ok and ort_ and ort_.ok else "-")
+        ref_ratio = (f"{ref.median_ms / ours.median_ms:.1f}"
+                     if ours and ours.ok and ref and ref.ok else "-")
+        rows.append([m.name, _ms(ours), _ms(ort_), _ms(ref), ratio, ref_ratio,
+                     _err(ours), _err(ort_), _err(ref)])
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths)))
+    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    g1, g2 = summary["geomean_ours_over_onnxruntime"], summary["geomean_onnx_reference_over_ours"]
+    worst = summary["worst_relative_error_ours"]
+    met = summary["met"]
+    out.append("")
+    out.append(f"geomean ours/onnxruntime      {g1:.2f}  (target <= {TARGET_OURS_OVER_ORT})  "
+               f"{'met' if met['ours_over_onnxruntime'] else 'NOT met'}" if g1 else
+               "geomean ours/onnxruntime      -")
+    out.append(f"geomean onnx.reference/ours   {g2:.1f}  (target >= {TARGET_REF_OVER_OURS})  "
+               f"{'met' if met['onnx_reference_over_ours'] else 'NOT met'}" if g2 else
+               "geomean onnx.reference/ours   -")
+    out.append(f"worst relative error (ours)   {worst:.1e}  (target <= {TARGET_ACCURACY:g})  "
+               f"{'met' if met['accuracy'] else 'NOT met'}" if worst is not None else
+               "worst relative error (ours)   -")
+    for m in results:
+        for engine, r in m.engines.items():
+            if not r.ok:
+                out.append(f"{m.name}: {engine} failed: {r.error}")
+        if m.expected_source != "source framework":
+            out.append(f"{m.name}: errors measured against {m.expected_source}")
+    return "\n".join(out)
+
+
+def default_models_dir() -> str:
+    for candidate in ("reports/models", "suites/models"):
+        if glob.glob(os.path.join(candidate, "**", "*.onnx"), recursive=True):
+            return candidate
+    return "reports/models"
+
+
+def main(args: argparse.Namespace) -> int:
+    root = args.models or default_models_dir()
+    cases = find_models(root)
+    if args.only:
+        wanted = set(args.only.split(","))
+        cases = [c for c in cases if c.name in wanted]
+    if not cases:
+        print(f"bench-reference: no ONNX models under {root!r} "
+              f"(export the zoo with `python -m suites.models.export`)", file=sys.stderr)
+        return 2
+    engines = ["ours", "onnxruntime", "onnx.reference"]
+    if args.skip_onnx_reference:
+        engines.remove("onnx.reference")
+    results = []
+    for case in cases:
+        print(f"[bench-reference] {case.name} ...", file=sys.stderr, flush=True)
+        results.append(bench_model(case, args.runs, engines, args.reference_budget, args.verbose))
+    summary = summarize(results)
+    print(format_table(results, summary))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "models_dir": root,
+            "runs": args.runs,
+            "versions": _versions(),
+            "results": [{**{k: v for k, v in asdict(m).items() if k != "engines"},
+                         "engines": {e: asdict(r) for e, r in m.engines.items()}} for m in results],
+            "summary": summary,
+        }
+        Path(args.json).write_text(json.dumps(payload, indent=2))
+    if summary["ours_failed"]:
+        return 1
+    if args.check and not all(summary["met"].values()):
+        return 1
+    return 0
+
+
+def _versions() -> dict:
+    out = {"numpy": np.__version__, "onnx": onnx.__version__, "cpu_count": os.cpu_count()}
+    try:
+        import onnxruntime
+        out["onnxruntime"] = onnxruntime.__version__
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench-reference",
+        help="time the numpy reference executor against onnxruntime and onnx.reference",
+        description=__doc__.split("\n\n")[1] if __doc__ else None)
+    p.add_argument("--models", metavar="DIR", help="folder searched for *.onnx models "
+                   "(default: reports/models or suites/models, whichever has models)")
+    p.add_argument("--runs", type=int, default=10, help="timed runs per engine after one warm-up (default 10)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated model names to run")
+    p.add_argument("--skip-onnx-reference", action="store_true", help="do not run onnx.reference")
+    p.add_argument("--reference-budget", type=float, default=60.0, metavar="S",
+                   help="seconds of timed runs allowed to onnx.reference per model (default 60)")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    p.set_defaults(func=main)
