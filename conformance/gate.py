@@ -14,7 +14,9 @@ Exit 1 (with a table naming each case) when, against the baseline:
   are rounding noise and a ratio between them (0 -> 3e-8 is "infinite growth") means nothing;
 * a benchmark (kind ``benchmark``, latency samples in ``extra["samples"]``) is slower by
   ``conformance.bench.stats.compare_latencies`` with ``min_effect=max_slowdown`` (a
-  significant change of the median by at least that fraction). Where that module is absent,
+  significant change of the median by at least that fraction). Latencies are compared
+  whenever both records carry samples, whatever their status (a run judged invalid for a
+  missed latency bound in both still has comparable samples). Where that module is absent,
   benchmarks are not compared and the table says so.
 
 Exit 0 otherwise, listing improvements (cases newly passing, benchmarks faster). A missing,
@@ -181,11 +183,8 @@ def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[C
         if c_pass and not b_pass:
             result.improvements.append(GateRow("improved", case_id, b.status, c.status, "newly passing"))
             continue
-        if not (b_pass and c_pass):
-            continue
-        # both pass: error growth, then latency
         be, ce = _err(b.max_abs), _err(c.max_abs)
-        if be is not None and ce is not None and not (ce <= error_floor):
+        if b_pass and c_pass and be is not None and ce is not None and not (ce <= error_floor):
             if not math.isfinite(be):
                 growth = 1.0                     # nothing to grow from; not a ratio
             elif not math.isfinite(ce):
@@ -196,6 +195,8 @@ def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[C
                 result.regressions.append(GateRow(
                     "error-grew", case_id, f"{b.status} max_abs {_fmt_err(be)}", f"{c.status} max_abs {_fmt_err(ce)}",
                     f"x{growth:.3g} > x{max_error_growth:g} allowed (still within tolerance)"))
+        # latency whatever the status: a benchmark run judged invalid (a missed latency bound,
+        # recorded as failed) in both runs still has samples worth comparing
         if b.kind == "benchmark" and c.kind == "benchmark":
             bs, cs = _samples(b), _samples(c)
             if bs is None or cs is None:

@@ -153,3 +153,11 @@ def test_gate_result_api_for_the_plugin():
     result = run_gate(baseline(), flip(baseline(), "conv2d", status="failed"), max_error_growth=2.0, max_slowdown=0.1)
     assert result.exit_code == 1 and "REGRESSED" in result.table()
     assert json.loads(json.dumps(result.to_dict()))["regressions"][0]["verdict"] == "regressed"
+
+
+def test_benchmarks_failing_in_both_runs_still_compare_latency():
+    rng = np.random.default_rng(1)
+    base = [dataclasses.replace(bench("mm", 10 + rng.normal(0, 0.1, 30)), status="failed")]
+    cur = [dataclasses.replace(bench("mm", 13 + rng.normal(0, 0.1, 30)), status="failed")]
+    result = run_gate(base, cur)
+    assert result.exit_code == 1 and result.regressions[0].verdict == "slower"

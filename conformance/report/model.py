@@ -312,13 +312,16 @@ def host_cpu() -> str:
 
 
 def _cpu(records: list[CaseResult]) -> tuple[list[str], str]:
-    """The CPU the records were produced on (``versions["cpu"]`` or ``extra["cpu"]``); where
-    no record says, the machine rendering the report, labelled as such."""
+    """The CPU the records were produced on (``versions["cpu"]``, ``extra["cpu"]``, or the
+    benchmark records' ``extra["environment"]["cpu_model"]``); where no record says, the
+    machine rendering the report, labelled as such."""
     cpus = set()
     for record in records:
-        cpu = (record.versions or {}).get("cpu") or (record.extra or {}).get("cpu")
+        extra = record.extra or {}
+        env = extra.get("environment") if isinstance(extra.get("environment"), dict) else {}
+        cpu = (record.versions or {}).get("cpu") or extra.get("cpu") or env.get("cpu_model")
         if cpu:
-            cpus.add(str(cpu))
+            cpus.add(str(cpu) + (f" x{env['cpu_count']}" if env.get("cpu_model") == cpu and env.get("cpu_count") else ""))
     if cpus:
         return sorted(cpus), "records"
     return [host_cpu()], "report host (records carry no cpu)"

@@ -94,3 +94,9 @@ def test_messages_lose_ansi_colours_and_control_bytes():
     m = build_matrix([rec(status="failed", message="\x1b[96mThis is step 1/3\x1b[0m of\x07 export\nline 2")])
     assert m.cell("op:conv2d", "torch/torch-script/opset17/onnxruntime").cases[0].message == \
         "This is step 1/3 of export\nline 2"
+
+
+def test_cpu_from_benchmark_environment():
+    bench = rec(kind="benchmark", extra={"environment": {"cpu_model": "EPYC 9654", "cpu_count": 16}})
+    s = build_matrix([rec(), bench]).summary
+    assert s.cpu == ["EPYC 9654 x16"] and s.cpu_source == "records"
