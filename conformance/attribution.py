@@ -15,8 +15,13 @@ Where the exporters keep source names:
   names, ``['', 'layer1', 'layer1.0', 'layer1.0.bn1', '<op>']``.
 * tf2onnx: TF op names, ``model_1/conv1_conv_1/convolution`` (Keras 3 appends ``_<n>`` to the
   layer scopes); nodes tf2onnx rewrote are renamed ``Conv__547`` and belong to no layer.
-* paddle2onnx (2.x): no source names at all (``Conv.0``, values ``p2o.pd_op.conv2d.0.0``); such
-  models cannot be localized and ``attribute_source`` returns ``None``.
+* paddle2onnx (2.x): no source names on nodes (``Conv.0``), but values are named after the
+  Paddle op and its ordinal in the program, ``p2o.pd_op.conv2d.3.0`` (4th conv2d, output 0).
+  With the worker's call log (``"__calls__"``: layer name and class per call, in order) the
+  k-th call of a layer class that lowers to one op (Conv2D -> conv2d, BatchNorm2D ->
+  batch_norm_, LSTM/GRU -> rnn, ...) is matched to ordinal k of that op -- only where the
+  number of calls equals the number of ONNX ordinals, so a functional call of the same op
+  cannot shift the pairing silently.
 
 Fusions: exporters fold BatchNorm into the preceding Conv, so the ONNX value leaving ``conv1``
 is the source's ``bn1`` output. A module whose ONNX value matches a *later* module's source
@@ -141,6 +146,42 @@ def module_groups(graph, known: Mapping[str, Any]) -> dict[str, list]:
     return groups
 
 
+CALLS_KEY = "__calls__"
+# Paddle layer class -> the Paddle op it lowers to (its value names: p2o.pd_op.<op>.<k>.<out>)
+PADDLE_LAYER_OPS = {
+    "Conv2D": "conv2d", "Conv2DTranspose": "conv2d_transpose", "BatchNorm2D": "batch_norm",
+    "BatchNorm1D": "batch_norm", "BatchNorm": "batch_norm", "LayerNorm": "layer_norm", "ReLU": "relu",
+    "ReLU6": "relu6", "GELU": "gelu", "Sigmoid": "sigmoid", "Hardswish": "hardswish", "Softmax": "softmax",
+    "MaxPool2D": "pool2d", "AvgPool2D": "pool2d", "AdaptiveAvgPool2D": "pool2d", "LSTM": "rnn", "GRU": "rnn",
+    "SimpleRNN": "rnn",
+}
+_P2O_VALUE = re.compile(r"^p2o\.pd_op\.(?P<op>[A-Za-z0-9_]+?)_?\.(?P<k>\d+)\.")
+
+
+def paddle_ordinal_groups(graph, calls: np.ndarray) -> dict[str, list]:
+    """module name -> nodes producing the ONNX values of that layer's calls (paddle2onnx)."""
+    producers: dict[tuple[str, int], list] = {}
+    for node in graph.node:
+        for out in node.output:
+            m = _P2O_VALUE.match(out)
+            if m:
+                producers.setdefault((m["op"], int(m["k"])), []).append(node)
+                break
+    per_op: dict[str, list[str]] = {}
+    for name, cls in np.asarray(calls).reshape(-1, 2):
+        op = PADDLE_LAYER_OPS.get(str(cls))
+        if op is not None:
+            per_op.setdefault(op, []).append(str(name))
+    groups: dict[str, list] = {}
+    for op, names in per_op.items():
+        ordinals = sorted(k for o, k in producers if o == op)
+        if ordinals != list(range(len(names))):
+            continue                      # functional calls of this op too: pairing unsafe
+        for k, name in enumerate(names):
+            groups.setdefault(name, []).extend(producers[(op, k)])
+    return groups
+
+
 def boundary_values(nodes, graph) -> list[str]:
     """Values produced inside a node group and consumed outside it (or graph outputs)."""
     inside = {id(n) for n in nodes}
@@ -237,9 +278,11 @@ def attribute_source(onnx_model, feeds: Mapping[str, np.ndarray], intermediates:
     model = onnx_model if isinstance(onnx_model, onnx.ModelProto) else onnx.load_from_string(onnx_model)
     rtol = float(getattr(tol, "rtol", 1e-5) or 0.0)
     atol = float(getattr(tol, "atol", 1e-5) or 0.0)
-    order = [name for name, arrays in intermediates.items() if name]
+    order = [name for name in intermediates if name and not name.startswith("__")]
     graph = model.graph
     groups = module_groups(graph, intermediates)
+    if not groups and CALLS_KEY in intermediates:
+        groups = paddle_ordinal_groups(graph, intermediates[CALLS_KEY][0])
     if not groups:
         return None
     if values is None:

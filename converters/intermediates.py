@@ -8,7 +8,8 @@ input set, the same feeds the main process gives the ONNX model) and returns
   ``layer1.0.conv1``); a module called several times contributes the outputs of every call.
 * keras: one sub-model ``keras.Model(model.inputs, [layer.output ...])`` over the functional
   graph's layers (layer names, e.g. ``conv1_conv``).
-* paddle: forward post-hooks on every named sublayer (``model.named_sublayers()`` names).
+* paddle: forward post-hooks on every named sublayer (``model.named_sublayers()`` names), plus
+  the reserved entry ``"__calls__"``: the (layer name, layer class) of every call in order.
 
 The framework is detected from the model's type; only frameworks already imported in this
 worker are looked at (this module imports none at module level). Outputs are copied at hook
@@ -22,6 +23,9 @@ from typing import Any
 import numpy as np
 
 from conformance.cases import Built
+
+#: reserved key: an (n, 2) string array of (layer name, layer class) per call, in call order
+CALLS_KEY = "__calls__"
 
 
 def detect_framework(model: Any) -> str:
@@ -100,6 +104,7 @@ def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
 
     model = built.model
     captured: dict[str, list[np.ndarray]] = {}
+    calls: list[tuple[str, str]] = []
 
     def to_numpy(t):
         if not isinstance(t, paddle.Tensor):
@@ -109,6 +114,7 @@ def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
     def hook_for(name):
         def hook(layer, args, output):
             captured.setdefault(name, []).extend(_flatten(output, to_numpy))
+            calls.append((name, type(layer).__name__))
         return hook
 
     handles = [layer.register_forward_post_hook(hook_for(name)) for name, layer in model.named_sublayers()]
@@ -122,6 +128,10 @@ def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
     finally:
         for h in handles:
             h.remove()
+    if calls:
+        # paddle2onnx keeps no layer names; the main side maps layers to ONNX values by call
+        # order per op type, which needs every call's layer and class (see conformance.attribution)
+        captured[CALLS_KEY] = [np.array(calls, dtype=str).reshape(-1, 2)]
     return captured
 
 

@@ -217,3 +217,56 @@ def test_keras_layer_divergence_found_through_a_transpose():
     found = attribute_source(model, {"x": x}, intermediates)
     assert found is not None and found.module == "scale" and found.layout == "transpose(0, 2, 3, 1)"
     assert found.agreeing_before == 2
+
+
+# ------------------------------------------------------------------------------ paddle2onnx
+PADDLE_SCRIPT = r'''
+import json, sys, tempfile
+import numpy as np, onnx, paddle, paddle2onnx
+from paddle import nn
+from conformance.attribution import attribute_source
+from conformance.cases import Built
+from converters.intermediates import source_intermediates
+from suites.architectures.paddle_models import randomize_batchnorm
+
+paddle.seed(0)
+model = nn.Sequential(nn.Conv2D(3, 8, 3, padding=1), nn.BatchNorm2D(8), nn.ReLU(),
+                      nn.Conv2D(8, 8, 3, padding=1), nn.BatchNorm2D(8), nn.ReLU())
+randomize_batchnorm(model, 0)
+model.eval()
+x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
+built = Built(model=model, inputs=[x], input_names=["image"])
+d = tempfile.mkdtemp()
+paddle.jit.save(model, d + "/m", input_spec=[paddle.static.InputSpec([1, 3, 8, 8], "float32", "image")])
+paddle2onnx.export(d + "/m.json", d + "/m.pdiparams", save_file=d + "/m.onnx", opset_version=17)
+m = onnx.load(d + "/m.onnx")
+feeds = {m.graph.input[0].name: x}
+inter = source_intermediates(built)
+clean = attribute_source(m, feeds, inter)
+bns = [n for n in m.graph.node if n.op_type == "BatchNormalization"]
+[a for a in bns[1].attribute if a.name == "epsilon"][0].f = 0.75
+found = attribute_source(m, feeds, inter)
+print("RESULT " + json.dumps({"clean": clean is None, "module": found and found.module,
+                              "value": found and found.onnx_value}))
+'''
+
+
+def test_paddle2onnx_batchnorm_epsilon_edit_is_named_by_call_order():
+    """paddle2onnx keeps no layer names; the call-order pairing still names the second BN.
+    Run in a subprocess: Paddle must never share a process with TensorFlow."""
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+    if importlib.util.find_spec("paddle") is None or importlib.util.find_spec("paddle2onnx") is None:
+        pytest.skip("paddle / paddle2onnx not installed")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", PADDLE_SCRIPT], cwd=root, capture_output=True, text=True,
+                          timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    assert lines, proc.stderr[-2000:]
+    import json
+    result = json.loads(lines[-1][len("RESULT "):])
+    assert result["clean"] is True
+    assert result["module"] == "4"                     # nn.Sequential index of the second BatchNorm2D
+    assert result["value"].startswith("p2o.pd_op.batch_norm")
