@@ -39,32 +39,39 @@ def is_inf(ctx, x):
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """Vectorized error function, accurate to float64 rounding.
+    """Vectorized error function, accurate to the rounding of the input's precision.
 
-    |x| < 3: the positive series erf(x) = 2/sqrt(pi) exp(-x^2) sum (2x^2)^n x / (2n+1)!!;
-    otherwise the continued fraction of erfc, evaluated bottom-up at a fixed depth.
+    |x| < 3: the positive series erf(x) = 2/sqrt(pi) exp(-x^2) sum (2x^2)^n x / (2n+1)!!, summed
+    per band of |x| until the terms stop mattering (few terms near 0, where GELU's inputs live);
+    |x| >= 3: the continued fraction of erfc, evaluated bottom-up at a fixed depth.
     """
     x = np.asarray(x)
     work = x.astype(np.float64)
     out = np.empty_like(work)
     ax = np.abs(work)
-    small = ax < 3.0
-    xs = work[small]
-    if xs.size:
-        x2 = xs * xs
+    tolerance = 1e-17 if x.dtype == np.float64 or x.dtype.kind != "f" else 1e-9
+    for low, high in ((0.0, 1.0), (1.0, 2.0), (2.0, 3.0)):
+        band = (ax >= low) & (ax < high)
+        xs = work[band]
+        if not xs.size:
+            continue
+        two_x2 = 2.0 * xs * xs
         term = xs.copy()
         total = xs.copy()
-        for n in range(1, 90):
-            term = term * (2.0 * x2) / (2 * n + 1)
-            total = total + term
-        out[small] = 2.0 / np.sqrt(np.pi) * np.exp(-x2) * total
-    xl = ax[~small]
+        for n in range(1, 120):
+            term *= two_x2 / (2 * n + 1)
+            total += term
+            if n % 4 == 0 and np.all(np.abs(term) <= tolerance * np.abs(total)):
+                break
+        out[band] = 2.0 / np.sqrt(np.pi) * np.exp(-0.5 * two_x2) * total
+    large = ax >= 3.0
+    xl = ax[large]
     if xl.size:
         frac = np.zeros_like(xl)
         for k in range(60, 0, -1):
             frac = (k / 2.0) / (xl + frac)
         erfc = np.exp(-xl * xl) / np.sqrt(np.pi) / (xl + frac)
-        out[~small] = np.sign(work[~small]) * (1.0 - erfc)
+        out[large] = np.sign(work[large]) * (1.0 - erfc)
     out[np.isnan(work)] = np.nan
     return out.astype(x.dtype) if x.dtype.kind == "f" else out
 
