@@ -3,9 +3,11 @@
     conformance check model.onnx [--target T ...] [--inputs INPUTS.npz] [--shape x=1x3x224x224]
                      [--expected EXPECTED.npz] [--rtol R] [--atol A] [--json] [--out DIR]
 
-The oracle is EXPECTED.npz when given, else the reference executor (float32, or
-``--oracle-precision float64``). Per target and output it prints the error statistics and
-PASS/FAIL; on a failure it names the first divergent node (``conformance.localize``: every
+The oracle is EXPECTED.npz when given, else the reference executor computing in float64
+(outputs cast back to the model's declared types): every target, the float32 ``reference``
+target included, is then held to the same higher-precision answer rather than to a copy of
+itself; ``--oracle-precision float32`` gives the executor's float32 arithmetic instead.
+Per target and output it prints the error statistics and PASS/FAIL; on a failure it names the first divergent node (``conformance.localize``: every
 intermediate compared between the reference executor and the target) and, with ``--out``,
 writes that node as a one-node model with its captured inputs (ONNX backend-test layout).
 
@@ -377,7 +379,7 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
                 rtol: float | None = None, atol: float | None = None,
                 shapes: Mapping[str, Sequence[int]] | Iterable[str] | None = None, *,
                 seed: int = DEFAULT_SEED, out_dir=None, localize: bool = True,
-                oracle_precision: str = "float32") -> CheckReport:
+                oracle_precision: str = "float64") -> CheckReport:
     """Run ``model`` (path, bytes or ModelProto) on ``targets`` and compare every output with
     ``expected`` (name -> array, or a list in output order) or the reference executor.
 
@@ -510,15 +512,25 @@ def register(subparsers) -> None:
                    help="expected outputs by output name (default: the reference executor is the oracle)")
     p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: per dtype)")
     p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: per dtype)")
-    p.add_argument("--oracle-precision", choices=("float32", "float64"), default="float32",
-                   help="precision of the reference executor when it is the oracle")
+    p.add_argument("--oracle-precision", choices=("float32", "float64"), default="float64",
+                   help="arithmetic of the reference executor when it is the oracle (default float64)")
     p.add_argument("--no-localize", action="store_true", help="skip the divergent-node search")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--out", metavar="DIR", help="write inputs, expected outputs and one-node repros here")
+    framework = p.add_argument_group(
+        "framework model files (.pt, .pt2, .keras, .h5, SavedModel folder, Paddle .json/.pdmodel)",
+        "MODEL may be a framework's own file: it is run in that framework for the expected outputs, "
+        "converted, and the conversion checked")
+    framework.add_argument("--converter", help="override the converter chosen for the format")
+    framework.add_argument("--opset", type=int, default=17)
+    framework.add_argument("--onnx", metavar="OUT.onnx", help="check this existing conversion instead of converting")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from .source_check import cmd_check_source, is_framework_source
+    if is_framework_source(args.model):
+        return cmd_check_source(args)
     targets = [t.strip() for spec in (args.target or []) for t in spec.split(",") if t.strip()] or None
     inputs = load_npz(args.inputs, "inputs") if args.inputs else None
     expected = load_npz(args.expected, "expected") if args.expected else None

@@ -68,8 +68,14 @@ def test_add_turned_into_sub_fails(files, capsys):
 def test_default_targets_and_reference_oracle(files, capsys):
     assert main(["check", str(files / "model.onnx")]) == 0
     out = capsys.readouterr().out
-    assert "oracle: reference executor (float32)" in out and "random, seed 0" in out
-    assert any(line.startswith("onnxruntime ") and line.endswith("PASS") for line in out.splitlines())
+    assert "oracle: reference executor (float64)" in out and "random, seed 0" in out
+    assert [line.split()[0] for line in out.splitlines() if line.endswith("PASS")] == ["reference", "onnxruntime"]
+    assert main(["check", str(files / "model.onnx"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # the float32 reference target is held to the float64 oracle, not to a copy of itself
+    assert data["oracle"] == "reference executor (float64)"
+    assert [t["target"] for t in data["targets"]] == ["reference", "onnxruntime"]
+    assert 0 < data["targets"][0]["outputs"][0]["max_abs"] < 1e-5
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
