@@ -6,7 +6,8 @@
 ``python -m suites.models.export`` writes them) or bare ``NAME.onnx`` files (seeded inputs).
 Per model: node counts, the largest relative difference of our output against the original on
 the reference executor and on onnxruntime with graph optimizations off, and the median run times
-of both models on both. ``--precision`` adds FP16 and INT8 metrics for models with a Conv:
+of both models on both (best of interleaved runs; set OPENBLAS_NUM_THREADS=1 for steadier
+numbers on a shared machine). ``--precision`` adds FP16 and INT8 metrics for models with a Conv:
 cosine similarity and top-1 agreement of the logits over seeded inputs, and the size reduction.
 """
 from __future__ import annotations
@@ -110,7 +111,8 @@ def median_time(fn, repeat: int, budget_s: float) -> float:
 
 
 def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, float]:
-    """Median times of two callables run alternately, so load changes hit both alike."""
+    """Best times of two callables run alternately, so load changes hit both alike; the minimum,
+    not the median, because on a shared machine the noise only ever adds time."""
     fa(), fb()
     ta, tb = [], []
     start = time.perf_counter()
@@ -119,7 +121,7 @@ def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, flo
         t0 = time.perf_counter(); fb(); tb.append(time.perf_counter() - t0)
         if time.perf_counter() - start > budget_s and len(ta) >= 3:
             break
-    return statistics.median(ta), statistics.median(tb)
+    return min(ta), min(tb)
 
 
 def reference_executor():

@@ -273,7 +273,16 @@ class Graph:
                 inits.append(numpy_helper.from_array(self._arrays[name], name))
             else:
                 inits.append(self._init_protos[name])
-        light.graph.CopyFrom(helper.make_graph(self.nodes, g.name, list(g.input) + extra_inputs, list(g.output),
+        # outputs without their declared shapes: an exporter's wrong declaration must not become a
+        # "static shape" that a pass trusts
+        outputs = []
+        for o in g.output:
+            vi = onnx.ValueInfoProto()
+            vi.CopyFrom(o)
+            if vi.type.HasField("tensor_type"):
+                vi.type.tensor_type.ClearField("shape")
+            outputs.append(vi)
+        light.graph.CopyFrom(helper.make_graph(self.nodes, g.name, list(g.input) + extra_inputs, outputs,
                                                inits, sparse_initializer=list(g.sparse_initializer)))
         return light
 
