@@ -11,7 +11,7 @@ import pytest
 
 from conformance.reference import corpus
 
-FLOOR = 1260  # 1266 reached; a small margin for ref-kernels' work in progress
+FLOOR = 1264  # 1270 reached; a small margin for ref-kernels' work in progress
 KNOWN_FAILURES = Path(corpus.__file__).with_name("KNOWN_FAILURES.md")
 
 

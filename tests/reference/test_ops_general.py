@@ -348,3 +348,54 @@ def test_einsum_trilu_range_eyelike():
     np.testing.assert_array_equal(run_op("Trilu", [a, np.array(0)], {"upper": 0}), [[1, 0], [3, 4]])
     np.testing.assert_array_equal(run_op("Range", [np.int64(10), np.int64(1), np.int64(-4)]), [10, 6, 2])
     np.testing.assert_array_equal(run_op("EyeLike", [np.zeros((2, 3), np.int32)], {"k": 1}), [[0, 1, 0], [0, 0, 1]])
+
+
+def _png(pixels: np.ndarray, filters: list[int]) -> bytes:
+    """A minimal RGB PNG encoder applying the given filter type to each row."""
+    import struct
+    import zlib
+
+    h, w, _ = pixels.shape
+    p = pixels.astype(np.int64).reshape(h, w * 3)
+    rows = []
+    for y in range(h):
+        prior = p[y - 1] if y else np.zeros(w * 3, np.int64)
+        left = np.concatenate([np.zeros(3, np.int64), p[y, :-3]])
+        up_left = np.concatenate([np.zeros(3, np.int64), prior[:-3]])
+        kind = filters[y % len(filters)]
+        if kind == 0:
+            pred = 0
+        elif kind == 1:
+            pred = left
+        elif kind == 2:
+            pred = prior
+        elif kind == 3:
+            pred = (left + prior) // 2
+        else:
+            base = left + prior - up_left
+            pa, pb, pc = abs(base - left), abs(base - prior), abs(base - up_left)
+            pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prior, up_left))
+        rows.append(bytes([kind]) + ((p[y] - pred) % 256).astype(np.uint8).tobytes())
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+
+
+def test_image_decoder_inverts_every_png_filter_and_converts_formats():
+    pixels = np.random.default_rng(6).integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    encoded = np.frombuffer(_png(pixels, [0, 1, 2, 3, 4]), dtype=np.uint8)
+    np.testing.assert_array_equal(run_op("ImageDecoder", [encoded], opset=20), pixels)
+    np.testing.assert_array_equal(run_op("ImageDecoder", [encoded], {"pixel_format": "BGR"}, opset=20),
+                                  pixels[:, :, ::-1])
+    gray = run_op("ImageDecoder", [encoded], {"pixel_format": "Grayscale"}, opset=20)
+    expected = np.rint(pixels.astype(np.float64) @ [0.299, 0.587, 0.114])
+    assert gray.shape == (5, 4, 1) and np.abs(gray[:, :, 0] - expected).max() <= 1
+
+
+def test_max_roi_pool_bins():
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    got = run_op("MaxRoiPool", [x, np.float32([[0, 0, 0, 3, 3], [0, 2, 2, 3, 3]])], {"pooled_shape": [2, 2]})
+    np.testing.assert_array_equal(got[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(got[1, 0], [[10, 11], [14, 15]])
