@@ -180,12 +180,9 @@ def clip_attrs(ctx, x):
 
 @op("Clip", since=11)
 def clip(ctx, x, lo=None, hi=None):
-    out = x
-    if lo is not None:
-        out = np.maximum(out, lo)
-    if hi is not None:
-        out = np.minimum(out, hi)
-    return np.asarray(out, dtype=x.dtype)
+    if lo is None and hi is None:
+        return x
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
 
 # binary arithmetic -------------------------------------------------------------------------

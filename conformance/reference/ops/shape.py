@@ -41,8 +41,9 @@ def squeeze(ctx, x, axes=None):
 
 
 def _squeeze(x, axes):
+    # np.squeeze/expand_dims return views: no copy even when x is a strided slice
     if axes is None:
-        return x.reshape([d for d in x.shape if d != 1])
+        return np.squeeze(x)
     return np.squeeze(x, axis=tuple(_axes(axes, x.ndim)))
 
 
@@ -57,11 +58,7 @@ def unsqueeze(ctx, x, axes):
 
 
 def _unsqueeze(x, axes):
-    rank = x.ndim + len(axes)
-    shape = list(x.shape)
-    for axis in sorted(_axes(axes, rank)):
-        shape.insert(axis, 1)
-    return x.reshape(shape)
+    return np.expand_dims(x, tuple(_axes(axes, x.ndim + len(axes))))
 
 
 @op("Transpose")
