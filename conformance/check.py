@@ -528,9 +528,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .source_check import cmd_check_source, is_framework_source
-    if is_framework_source(args.model):
-        return cmd_check_source(args)
+    try:   # framework model files (.pt, .keras, ...) are another module's business
+        from .source_check import cmd_check_source, is_framework_source
+    except ModuleNotFoundError as exc:
+        if exc.name != "conformance.source_check":
+            raise
+    else:
+        if is_framework_source(args.model):
+            return cmd_check_source(args)
     targets = [t.strip() for spec in (args.target or []) for t in spec.split(",") if t.strip()] or None
     inputs = load_npz(args.inputs, "inputs") if args.inputs else None
     expected = load_npz(args.expected, "expected") if args.expected else None
