@@ -9,8 +9,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("optimize", help="optimize an ONNX model with our pass pipeline",
                               description="Run the optimizer's passes (default ONNX domain only) and "
                                           "report nodes before/after per pass.")
-    p.add_argument("input", help="model to read (.onnx)")
-    p.add_argument("output", help="where to write the optimized model")
+    p.add_argument("input", nargs="?", help="model to read (.onnx)")
+    p.add_argument("output", nargs="?", help="where to write the optimized model")
     p.add_argument("--passes", default=None,
                    help="comma-separated pass names, run in order until nothing changes "
                         "(default: the full pipeline); --list-passes shows them")
@@ -34,10 +34,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{mark} {name:18s} [{info.stage}] {info.doc}")
         print("* = in the default pipeline")
         return 0
+    if not args.input or not args.output:
+        raise ConformanceError("optimize needs an input and an output model",
+                               fix="conformance optimize IN.onnx OUT.onnx [--passes ...]")
     try:
         names = parse_passes(args.passes)
     except KeyError as exc:
-        raise ConformanceError(str(exc.args[0]), fix="see conformance optimize x y --list-passes") from None
+        raise ConformanceError(str(exc.args[0]), fix="see conformance optimize --list-passes") from None
     try:
         model = onnx.load(args.input)
     except Exception as exc:

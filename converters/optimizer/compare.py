@@ -6,8 +6,8 @@
 ``python -m suites.models.export`` writes them) or bare ``NAME.onnx`` files (seeded inputs).
 Per model: node counts, the largest relative difference of our output against the original on
 the reference executor and on onnxruntime with graph optimizations off, and the median run times
-of both models on both (best of interleaved runs; set OPENBLAS_NUM_THREADS=1 for steadier
-numbers on a shared machine). ``--precision`` adds FP16 and INT8 metrics for models with a Conv:
+of both models on both (best CPU time of interleaved runs; run with OPENBLAS_NUM_THREADS=1 so
+that numpy is single-threaded like the onnxruntime sessions here). ``--precision`` adds FP16 and INT8 metrics for models with a Conv:
 cosine similarity and top-1 agreement of the logits over seeded inputs, and the size reduction.
 """
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
 import tempfile
 import time
@@ -97,28 +96,19 @@ def max_rel_diff(a: list, b: list) -> float:
     return worst
 
 
-def median_time(fn, repeat: int, budget_s: float) -> float:
-    fn()                                            # warm-up
-    times = []
-    start = time.perf_counter()
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget_s and len(times) >= 3:
-            break
-    return statistics.median(times)
-
-
 def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, float]:
-    """Best times of two callables run alternately, so load changes hit both alike; the minimum,
-    not the median, because on a shared machine the noise only ever adds time."""
+    """Best CPU times of two callables run alternately, so load changes hit both alike.
+
+    Process CPU time, not wall time, and the minimum, not the median: on a shared machine other
+    processes only ever add wall time, and everything here runs on one thread (onnxruntime with
+    one intra-op thread; numpy with OPENBLAS_NUM_THREADS=1), so CPU time is the work done."""
     fa(), fb()
     ta, tb = [], []
     start = time.perf_counter()
+    clock = time.process_time
     for _ in range(repeat):
-        t0 = time.perf_counter(); fa(); ta.append(time.perf_counter() - t0)
-        t0 = time.perf_counter(); fb(); tb.append(time.perf_counter() - t0)
+        t0 = clock(); fa(); ta.append(clock() - t0)
+        t0 = clock(); fb(); tb.append(clock() - t0)
         if time.perf_counter() - start > budget_s and len(ta) >= 3:
             break
     return min(ta), min(tb)
@@ -216,7 +206,7 @@ def _fmt(v) -> str:
 def print_table(rows: list[dict], file=sys.stdout) -> None:
     has_sim = any(r.get("nodes_onnxsim") is not None for r in rows)
     head = ["model", "orig", "ours", "ORT basic", "onnxopt"] + (["onnxsim"] if has_sim else []) + \
-           ["maxrel ref", "maxrel ORT", "ORT-noopt ms orig/ours", "ref ms orig/ours"]
+           ["maxrel ref", "maxrel ORT", "ORT-noopt CPU ms orig/ours", "ref CPU ms orig/ours"]
     lines = [head]
     for r in rows:
         ort_t = f"{r['ort_s_orig'] * 1e3:.2f} / {r['ort_s_ours'] * 1e3:.2f}"

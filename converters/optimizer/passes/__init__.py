@@ -22,7 +22,7 @@ OPTIMIZER_PASSES: dict[str, PassInfo] = {}
 
 def optimizer_pass(name: str, stage: str):
     def deco(fn):
-        OPTIMIZER_PASSES[name] = PassInfo(name, stage, fn, (fn.__doc__ or "").strip().splitlines()[0])
+        OPTIMIZER_PASSES[name] = PassInfo(name, stage, fn, " ".join((fn.__doc__ or "").split("\n\n")[0].split()))
         return fn
     return deco
 
