@@ -1,0 +1,128 @@
+"""Fast checks of the padding/semantics suite's specs: counts, unique ids, kinds, builders named,
+every padding case's hand rule sane. Imports no framework."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from suites.padding import handcalc as hc
+from suites.padding.specs import PADDING_CASES, SEMANTICS_CASES, all_cases
+
+
+def test_counts():
+    assert len(PADDING_CASES) >= 60
+    assert len(SEMANTICS_CASES) >= 30
+    per_fw = Counter(s.framework for s in PADDING_CASES)
+    assert all(per_fw[fw] >= 15 for fw in ("torch", "tensorflow", "paddle")), per_fw
+    assert {s.framework for s in SEMANTICS_CASES} == {"torch", "tensorflow", "paddle"}
+
+
+def test_unique_ids_and_kinds():
+    ids = [f"{s.base_id}/{s.variant}" for s in all_cases()]
+    assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
+    assert all(s.kind == "padding" for s in PADDING_CASES)
+    assert all(s.kind == "semantics" for s in SEMANTICS_CASES)
+    for s in all_cases():
+        assert s.op == s.name
+        assert s.variant and "/" not in s.variant and " " not in s.variant
+
+
+def test_specs_are_plain_data():
+    for s in all_cases():
+        json.dumps(s.to_dict())
+        module, _, fn = s.builder.partition(":")
+        assert module == f"suites.padding.{ {'torch': 'torch', 'tensorflow': 'tf', 'paddle': 'paddle'}[s.framework]}_cases"
+        assert fn == "build"
+        assert importlib.util.find_spec(module) is not None
+        assert "op" in s.params
+
+
+def test_tolerances_are_tight():
+    for s in all_cases():
+        assert s.tolerance, s
+        assert s.tolerance["rtol"] <= 2e-6 and s.tolerance["atol"] <= 2e-6, s
+
+
+def test_builders_declare_every_op():
+    """Each framework module registers a builder for every op its specs use (source scan: no
+    framework import)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1] / "suites" / "padding"
+    for fw, mod in (("torch", "torch_cases"), ("tensorflow", "tf_cases"), ("paddle", "paddle_cases")):
+        declared = set(re.findall(r'@builder\("([^"]+)"\)', (root / f"{mod}.py").read_text()))
+        used = {s.params["op"] for s in all_cases() if s.framework == fw}
+        assert used <= declared, (fw, used - declared)
+
+
+# -- the hand rules the expected values come from -----------------------------------------------
+def test_same_pads_put_the_odd_pad_at_the_end():
+    assert hc.same_pads(6, 3, 2) == (0, 1)
+    assert hc.same_pads(7, 3, 2) == (1, 1)
+    assert hc.same_pads(7, 4, 2) == (1, 2)
+    assert hc.same_lower_pads(7, 4, 2) == (2, 1)
+    assert hc.same_pads(6, 2, 1, 3) == (1, 2)
+    assert hc.torch_same_pads(4) == (1, 2)
+
+
+def test_ceil_mode_drops_a_window_starting_in_the_padding():
+    assert hc.pool_out_size(5, 2, 2, 1, 1, ceil_mode=True) == 3
+    assert hc.pool_out_size(5, 2, 2, 1, 1, ceil_mode=True, drop_window_in_padding=False) == 4
+    assert hc.pool_out_size(6, 3, 2, 0, 0, ceil_mode=True) == 3
+
+
+def test_max_pool_pads_with_minus_infinity():
+    x = -hc.ramp((1, 1, 2, 2))
+    y = hc.pool(x, 3, 1, pads=[(1, 1), (1, 1)], mode="max")
+    assert (y < 0).all()
+
+
+def test_avg_pool_divisors():
+    x = np.ones((1, 1, 2, 2), np.float32)
+    inc = hc.pool(x, 3, 1, pads=[(1, 1), (1, 1)], mode="avg", count_include_pad=True)
+    exc = hc.pool(x, 3, 1, pads=[(1, 1), (1, 1)], mode="avg", count_include_pad=False)
+    np.testing.assert_allclose(inc, np.full((1, 1, 2, 2), 4 / 9))
+    np.testing.assert_allclose(exc, np.ones((1, 1, 2, 2)))
+
+
+def test_pad_modes_and_cropping():
+    x = np.arange(1, 5, dtype=np.float32)[None]
+    np.testing.assert_array_equal(hc.pad(x, [(0, 0), (2, 1)], "reflect"), [[3, 2, 1, 2, 3, 4, 3]])
+    np.testing.assert_array_equal(hc.pad(x, [(0, 0), (2, 1)], "symmetric"), [[2, 1, 1, 2, 3, 4, 4]])
+    np.testing.assert_array_equal(hc.pad(x, [(0, 0), (1, 2)], "wrap"), [[4, 1, 2, 3, 4, 1, 2]])
+    np.testing.assert_array_equal(hc.pad(x, [(0, 0), (-1, 2)], "constant"), [[2, 3, 4, 0, 0]])
+
+
+def test_adaptive_windows_overlap():
+    x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)
+    np.testing.assert_allclose(hc.adaptive_pool(x, [3]), [[[0.5, 2.0, 3.5]]])
+
+
+def test_conv_transpose_is_the_adjoint_of_conv():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 3, 3))
+    w = rng.standard_normal((2, 3, 3, 3))     # (I, O, kH, kW) transposed = (O, C, kH, kW) forward
+    y = rng.standard_normal((1, 3, 6, 6))
+    up = hc.conv_transpose(x, w, stride=2, pads=[(1, 0), (1, 0)], output_padding=0)
+    assert up.shape == (1, 3, 6, 6)
+    down = hc.conv(y, w, stride=2, pads=[(1, 0), (1, 0)])
+    assert np.isclose((up * y).sum(), (x * down).sum(), rtol=1e-4)
+
+
+def test_integer_division_tables_match_python():
+    for a, b, fl, tr, pm, cm in zip(hc.INT_A, hc.INT_B, hc.FLOOR_DIV, hc.TRUNC_DIV, hc.PY_MOD, hc.C_FMOD):
+        assert a // b == fl and int(a / b) == tr and a % b == pm and np.fmod(a, b) == cm
+
+
+def test_round_is_half_to_even():
+    np.testing.assert_array_equal(np.round(np.array(hc.ROUND_X, np.float32)), hc.ROUND_HALF_EVEN)
+
+
+@pytest.mark.parametrize("method", ["nearest", "linear", "cubic"])
+def test_resize_rows_sum_to_one(method):
+    m = hc.resize_matrix(3, 7, method, "half_pixel")
+    np.testing.assert_allclose(m.sum(1), 1)
