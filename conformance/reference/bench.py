@@ -197,6 +197,29 @@ def _failed(exc: BaseException) -> EngineResult:
     return EngineResult(ok=False, error=msg[:200])
 
 
+def _interleaved(engines: dict, runs: int) -> dict:
+    """Warm up every engine once, then time them in turns (ours, onnxruntime, ours, ...) so
+    that a change of machine load hits both alike; median per engine."""
+    outputs, results = {}, {}
+    for name, fn in engines.items():
+        try:
+            outputs[name] = fn()
+            results[name] = EngineResult(ok=True)
+        except Exception as exc:   # noqa: BLE001 - an engine failure is a result
+            results[name] = _failed(exc)
+    live = {k: fn for k, fn in engines.items() if results[k].ok}
+    times: dict = {k: [] for k in live}
+    for _ in range(runs):
+        for name, fn in live.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    for name, ts in times.items():
+        r = results[name]
+        r.runs, r.times_ms, r.median_ms = len(ts), [round(t, 3) for t in ts], statistics.median(ts)
+    return outputs, results
+
+
 def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget_s: float,
                 verbose: bool = False) -> ModelResult:
     results: dict = {}
@@ -204,29 +227,29 @@ def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget
     model = onnx.load(case.path)
     _, out_names = _graph_io(model)
 
-    if "onnxruntime" in engines:
-        try:
-            import onnxruntime as ort
-            sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-            outs, r = time_engine(lambda: sess.run(None, case.inputs), runs)
-            outputs_of["onnxruntime"] = dict(zip(out_names, outs))
-            results["onnxruntime"] = r
-        except Exception as exc:   # noqa: BLE001 - an engine failure is a result
-            results["onnxruntime"] = _failed(exc)
-            if verbose:
-                traceback.print_exc()
-
+    runners = {}
     if "ours" in engines:
         try:
             from .executor import ReferenceExecutor
             ex = ReferenceExecutor(model)
-            outs, r = time_engine(lambda: ex.run(None, case.inputs), runs)
-            outputs_of["ours"] = dict(zip(out_names, outs))
-            results["ours"] = r
+            runners["ours"] = lambda: ex.run(None, case.inputs)
         except Exception as exc:   # noqa: BLE001
             results["ours"] = _failed(exc)
             if verbose:
                 traceback.print_exc()
+    if "onnxruntime" in engines:
+        try:
+            import onnxruntime as ort
+            sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            runners["onnxruntime"] = lambda: sess.run(None, case.inputs)
+        except Exception as exc:   # noqa: BLE001
+            results["onnxruntime"] = _failed(exc)
+            if verbose:
+                traceback.print_exc()
+    outs, timed = _interleaved(runners, runs)
+    results.update(timed)
+    for name, o in outs.items():
+        outputs_of[name] = dict(zip(out_names, o))
 
     if "onnx.reference" in engines:
         try:
