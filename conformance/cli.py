@@ -12,7 +12,8 @@ SUBCOMMAND_MODULES = (
     "conformance.commands",            # targets, run
     "conformance.report.cli",          # matrix
     "conformance.gate",                # gate
-    "conformance.check",               # check, convert
+    "conformance.check",               # check (ONNX files and, via source_check, framework files)
+    "conformance.source_check",        # convert
     "conformance.export",              # export-cases
     "conformance.bench.cli",           # bench, bench-kernels
     "conformance.reference.bench",     # bench-reference

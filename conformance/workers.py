@@ -91,7 +91,18 @@ class _WorkerState:
         return resolve(fn_path)(self.build(CaseSpec.from_dict(spec_dict)), **kwargs)
 
 
-def _worker_main(conn, framework: str) -> None:
+def _redirect_output(log_path: str) -> None:
+    """Frameworks and exporters print progress and warnings on the C and Python level: keep
+    them out of the user's terminal, in a log a crash message points to."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
+    if log_path:
+        _redirect_output(log_path)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("FLAGS_call_stack_level", "0")
@@ -137,6 +148,7 @@ class Worker:
         self._proc = None
         self._conn = None
         self._started = 0
+        self.log_path: str | None = None
 
     @property
     def restarts(self) -> int:
@@ -145,7 +157,8 @@ class Worker:
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker_main, args=(child, self.framework),
+        self.log_path = os.path.join(tempfile.gettempdir(), f"conformance-worker-{self.framework}-{os.getpid()}.log")
+        proc = ctx.Process(target=_worker_main, args=(child, self.framework, self.log_path),
                            name=f"conformance-{self.framework}", daemon=True)
         proc.start()
         self._started += 1
@@ -191,7 +204,7 @@ class Worker:
                 how = f"killed by signal {-code}"
         else:
             how = f"exited with code {code}"
-        return WorkerCrashed(f"{self.framework} worker {how}; restarted for the next case")
+        return WorkerCrashed(f"{self.framework} worker {how}; restarted for the next case (its output: {self.log_path})")
 
     def kill(self) -> None:
         if self._proc is not None:

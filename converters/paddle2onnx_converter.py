@@ -33,10 +33,10 @@ def saved_model_files(prefix: Path) -> tuple[Path, Path]:
     raise ConversionError(f"paddle.jit.save wrote no model file next to {prefix}")
 
 
-def paddle_to_onnx(model_file: Path, params_file: Path, opset: int):
+def paddle_to_onnx(model_file: Path, params_file: Path, opset: int, out: Path | None = None):
     import onnx
     import paddle2onnx
-    out = model_file.with_name("model.onnx")
+    out = out or model_file.with_name("model.onnx")
     log = io.StringIO()
     try:
         with contextlib.redirect_stdout(log):
@@ -62,6 +62,11 @@ class Paddle2OnnxConverter(Converter):
 
     def convert(self, built: Built, opset: int, workdir: Path):
         import paddle
+        if built.options.get("paddle_files"):       # a saved inference model: convert its files as they are
+            model_file, params_file = (Path(f) for f in built.options["paddle_files"])
+            proto = paddle_to_onnx(model_file, params_file, opset, out=Path(workdir) / "model.onnx")
+            check_standard_ops(proto, self.name)
+            return proto
         model = built.model
         if hasattr(model, "eval"):
             model.eval()

@@ -32,6 +32,8 @@ class TorchScriptExporter(Converter):
         import torch
 
         model = built.model
+        if isinstance(model, torch.export.ExportedProgram) and not self.dynamo:
+            model = model.module()          # the TorchScript exporter takes modules only
         if hasattr(model, "eval"):
             model.eval()
         args = tuple(torch.from_numpy(np.ascontiguousarray(x)) for x in built.inputs)

@@ -1,0 +1,128 @@
+"""``conformance convert SOURCE`` and ``conformance check SOURCE`` for framework model files.
+
+The file is loaded and run in its own framework's worker (the expected outputs), converted
+by the converter for its format (or ``--converter``), and the ONNX model is checked on the
+targets by ``conformance.check.check_model`` against those outputs: statistics per output and
+target, and the first divergent node on a failure. ``--onnx OUT.onnx`` checks an existing
+conversion against the file instead of converting again (the file and the ONNX out of step
+fail).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from .errors import ConformanceError
+from .runner import Runner, RunnerOptions
+from .sources import SourceRefused, parse_shapes, source_spec
+
+OPSET = 17
+
+
+def _converted(path, *, converter=None, opset=OPSET, inputs=None, shapes=None, timeout=600.0, rtol=None, atol=None):
+    """(format, spec, Conversion) for a model file; raises SourceRefused for what cannot be read."""
+    fmt, spec = source_spec(path, shapes=parse_shapes(shapes), inputs_npz=inputs, converter=converter)
+    tol = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    if tol:
+        spec = dataclasses.replace(spec, tolerance=tol)
+    runner = Runner(RunnerOptions(timeout=timeout))
+    try:
+        conv, _ = runner.conversion(spec, spec.converters[0], opset)
+    finally:
+        runner.close()
+    if conv.status == "error" and "SourceRefused" in conv.message:
+        raise SourceRefused(conv.message.split("SourceRefused: ", 1)[-1].splitlines()[0])
+    if conv.status == "error" and "WorkerCrashed" not in conv.message and "timed out" not in conv.message \
+            and "ConversionError" not in conv.message and "ModuleNotFoundError" in conv.message:
+        raise SourceRefused(f"{path}: {conv.message.splitlines()[0]}", fix="install the framework: bash scripts/setup.sh")
+    return fmt, spec, conv
+
+
+def cmd_convert(args) -> int:
+    fmt, spec, conv = _converted(args.source, converter=args.converter, opset=args.opset, inputs=args.inputs,
+                                 shapes=args.shape, timeout=args.timeout)
+    if conv.status != "ok":
+        print(f"{spec.converters[0]} could not convert {args.source} ({fmt.description}): {conv.status}: "
+              f"{conv.message.splitlines()[0] if conv.message else ''}", file=sys.stderr)
+        return 1
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(conv.onnx_bytes)
+    print(f"{fmt.description} -> {out} ({spec.converters[0]}, opset {args.opset}, "
+          f"inputs {', '.join(f'{n}{list(a.shape)}' for n, a in zip(conv.input_names, conv.input_sets[0]))})")
+    return 0
+
+
+def check_source(source, targets=None, *, converter=None, opset=OPSET, inputs=None, shapes=None, onnx_path=None,
+                 rtol=None, atol=None, out_dir=None, localize=True, timeout=600.0):
+    """Check a framework model file end to end; returns (CheckReport or None, one-line problem)."""
+    import onnx
+    from .check import check_model
+
+    fmt, spec, conv = _converted(source, converter=converter, opset=opset, inputs=inputs, shapes=shapes,
+                                 timeout=timeout, rtol=rtol, atol=atol)
+    if conv.status != "ok":
+        return None, (f"{spec.converters[0]} could not convert {source} ({fmt.description}): {conv.status}: "
+                      f"{conv.message.splitlines()[0] if conv.message else ''}")
+    model_bytes = Path(onnx_path).read_bytes() if onnx_path else conv.onnx_bytes
+    if onnx_path:
+        try:
+            proto = onnx.load_from_string(model_bytes)
+        except Exception as exc:
+            raise SourceRefused(f"{onnx_path}: not a valid ONNX model ({type(exc).__name__})") from None
+        initializers = {t.name for t in proto.graph.initializer}
+        names = [i.name for i in proto.graph.input if i.name not in initializers]
+        if len(names) != len(conv.input_names):
+            raise SourceRefused(f"{onnx_path} takes {len(names)} inputs, {source} takes {len(conv.input_names)}")
+    else:
+        names = conv.input_names
+    feeds = dict(zip(names, conv.input_sets[0]))
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        if not onnx_path:
+            (Path(out_dir) / "model.onnx").write_bytes(conv.onnx_bytes)
+    report = check_model(model_bytes, targets, inputs=feeds, expected=list(conv.golden_sets[0]), rtol=rtol, atol=atol,
+                         out_dir=out_dir, localize=localize)
+    return report, ""
+
+
+def cmd_check_source(args) -> int:
+    targets = [t.strip() for s in (args.target or []) for t in s.split(",") if t.strip()] or None
+    report, problem = check_source(args.model, targets, converter=getattr(args, "converter", None),
+                                   opset=getattr(args, "opset", OPSET), inputs=args.inputs, shapes=args.shape,
+                                   onnx_path=getattr(args, "onnx", None), rtol=args.rtol, atol=args.atol,
+                                   out_dir=args.out, localize=not args.no_localize)
+    if report is None:
+        print(problem)
+        return 1
+    if args.json:
+        import json
+        from .check import _jsonable
+        print(json.dumps(_jsonable(report.to_dict()), indent=1, allow_nan=False))
+    else:
+        print(report.text())
+    return report.exit_code
+
+
+def is_framework_source(path: str) -> bool:
+    """True for a file or folder that ``conformance check`` should treat as a framework model."""
+    from .sources import detect
+    try:
+        return detect(path).framework != "onnx"
+    except ConformanceError:
+        p = Path(path)
+        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".pdmodel", ".json")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("convert", help="convert a torch/keras/SavedModel/paddle model file to ONNX")
+    p.add_argument("source", help=".pt (TorchScript), .pt2 (torch.export), .keras, .h5, SavedModel folder, "
+                                  "Paddle .json/.pdmodel (+ .pdiparams)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
+    p.add_argument("--converter", help="override the converter chosen for the format")
+    p.add_argument("--opset", type=int, default=OPSET)
+    p.add_argument("--shape", action="append", metavar="NAME=1x3x224x224", help="dims of dynamic inputs")
+    p.add_argument("--inputs", metavar="INPUTS.npz", help="sample inputs by name (else seeded random)")
+    p.add_argument("--timeout", type=float, default=600.0)
+    p.set_defaults(func=cmd_convert)

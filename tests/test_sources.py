@@ -1,0 +1,88 @@
+"""Users' own model files (issue: convert and check .pt/.pt2/.keras/.h5/SavedModel/Paddle):
+each format saved by its framework converts and checks from the file alone (exit 0); the
+same model with a weight changed after conversion exits 1; refusals exit 2 with one line."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.sources import SourceRefused, detect
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FORMATS = {   # format -> (file name, extra check args)
+    "torchscript": ("model.pt", ["--shape", "input=1x3x8x8"]),
+    "torch-export": ("model.pt2", []),
+    "keras": ("model.keras", []),
+    "keras-h5": ("model.h5", []),
+    "savedmodel": ("saved", []),
+    "paddle": ("model", []),
+}
+
+
+def save(fmt, path, perturb=False):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "tests.fixtures.save_models", fmt, str(path)] + (["--perturb"] if perturb else [])
+    subprocess.run(args, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    return Path(str(path) + ".json") if fmt == "paddle" else path
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_file_checks_and_an_out_of_step_file_fails(fmt, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CONFORMANCE_CACHE_DIR", str(tmp_path / "cache"))
+    name, extra = FORMATS[fmt]
+    source = save(fmt, tmp_path / "a" / name if fmt != "paddle" else tmp_path / "a" / "model")
+    assert detect(source).name == fmt
+    out = tmp_path / "out"
+    assert main(["check", str(source), "--out", str(out), *extra]) == 0, capsys.readouterr().out
+    assert "result: PASS" in capsys.readouterr().out
+    changed = save(fmt, tmp_path / "b" / name if fmt != "paddle" else tmp_path / "b" / "model", perturb=True)
+    assert main(["check", str(changed), "--onnx", str(out / "model.onnx"), *extra]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_convert_writes_onnx(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CONFORMANCE_CACHE_DIR", str(tmp_path / "cache"))
+    source = save("torch-export", tmp_path / "m.pt2")
+    assert main(["convert", str(source), "-o", str(tmp_path / "m.onnx")]) == 0
+    import onnx
+    onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"))
+
+
+def _one_line_exit_2(args, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("conformance: error:"), err
+    return err
+
+
+def test_state_dict_is_refused(tmp_path, capsys):
+    path = save("state-dict", tmp_path / "weights.pth")
+    err = _one_line_exit_2(["check", str(path)], capsys)
+    assert "state dict" in err and "torch.jit.save" in err
+
+
+def test_corrupt_archive_is_refused(tmp_path, capsys):
+    path = save("keras", tmp_path / "m.keras")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    err = _one_line_exit_2(["check", str(path)], capsys)
+    assert "corrupt or truncated" in err
+
+
+def test_empty_savedmodel_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    err = _one_line_exit_2(["check", str(tmp_path / "empty")], capsys)
+    assert "no saved_model.pb" in err
+
+
+def test_plain_pickle_is_refused(tmp_path):
+    import pickle
+    path = tmp_path / "obj.pkl"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(SourceRefused, match="arbitrary code"):
+        detect(path)
