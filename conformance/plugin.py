@@ -206,11 +206,17 @@ def pytest_sessionfinish(session, exitstatus):
         summary["reports"] = {k: str(v) for k, v in write_reports(records, out_dir).items()}
     baseline = config.getoption("--baseline")
     if baseline:
+        from .errors import ResultsFileError
         from .gate import run_gate
-        gate = run_gate(res.read(baseline), records, max_error_growth=config.getoption("--max-error-growth"))
-        summary["gate"] = gate
-        if gate.exit_code != 0 and session.exitstatus == 0:
-            session.exitstatus = gate.exit_code
+        try:
+            gate = run_gate(res.read(baseline), records, max_error_growth=config.getoption("--max-error-growth"))
+            summary["gate"] = gate.table()
+            code = gate.exit_code
+        except ResultsFileError as exc:       # a bad baseline is an error, never a pass
+            summary["gate"] = f"gate: error: {exc.one_line()}"
+            code = 2
+        if code != 0 and session.exitstatus == 0:
+            session.exitstatus = code
     config._conformance_summary = summary
 
 
@@ -225,6 +231,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr.write_line(f"results: {summary['results']}")
     for kind, path in summary.get("reports", {}).items():
         tr.write_line(f"coverage matrix ({kind}): {path}")
-    gate = summary.get("gate")
-    if gate is not None:
-        tr.write_line(gate.table())
+    if summary.get("gate"):
+        tr.write_line(summary["gate"])

@@ -5,6 +5,7 @@ spec --(worker: build, run source, convert)--> Conversion (cached) --(passes)-->
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import time
@@ -221,6 +222,7 @@ class Runner:
         conv, key = self.conversion(spec, case.converter, case.opset)
         record.versions.update({k: v for k, v in conv.versions.items() if k != "traceback"})
         record.versions["onnx"] = _dist_version("onnx")
+        record.versions["cpu"] = cpu_model()
         record.seconds = {"build": round(conv.seconds.get("build", 0.0), 4),
                           "convert": round(conv.seconds.get("convert", 0.0), 4), "run": 0.0}
         record.extra["cached"] = conv.cached
@@ -371,6 +373,19 @@ def _as_dict(obj):
         except TypeError:
             pass
     return {"text": str(obj)}
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_model() -> str:
+    import platform
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _dist_version(name: str) -> str:
