@@ -121,12 +121,15 @@ def naive_recurrent(kind, x, w, r, b, lens, h0, c0, p, acts, direction, clip=Non
 RNN_CASES = [
     # kind, direction, with seq_lens, attrs
     ("LSTM", "forward", False, {}),
+    ("LSTM", "bidirectional", False, dict(peepholes=False)),     # the fused default-activation loop
+    ("LSTM", "reverse", False, dict(peepholes=False)),
     ("LSTM", "reverse", True, {}),
     ("LSTM", "bidirectional", True, dict(clip=0.7)),
     ("LSTM", "bidirectional", False, dict(input_forget=1)),
     ("LSTM", "forward", True, dict(activations=["HardSigmoid", "LeakyRelu", "ScaledTanh"],
                                    activation_alpha=[0.3, 0.2, 1.5], activation_beta=[0.4, 0.8])),
     ("GRU", "forward", False, {}),
+    ("GRU", "bidirectional", False, dict(linear_before_reset=1)),
     ("GRU", "bidirectional", True, dict(linear_before_reset=1)),
     ("GRU", "reverse", True, dict(linear_before_reset=0, clip=1.5)),
     ("GRU", "bidirectional", False, dict(activations=["Sigmoid", "Softsign", "HardSigmoid", "Elu"],
@@ -170,7 +173,10 @@ def test_recurrent_matches_naive(kind, direction, with_lens, attrs, layout):
     lens = np.array([5, 2, 4], dtype=np.int32) if with_lens else None
     h0 = rand(dirs, batch, hsz, scale=0.5)
     c0 = rand(dirs, batch, hsz, scale=0.5) if kind == "LSTM" else None
-    p = rand(dirs, 3 * hsz, scale=0.4) if kind == "LSTM" and "input_forget" not in attrs else None
+    attrs = dict(attrs)
+    peepholes = attrs.pop("peepholes", True)
+    p = (rand(dirs, 3 * hsz, scale=0.4)
+         if kind == "LSTM" and "input_forget" not in attrs and peepholes else None)
     exp_y, exp_h, exp_c = naive_recurrent(
         kind, x, w, r, b, lens, h0, c0, p, _naive_acts(attrs, kind, dirs), direction,
         clip=f32(attrs["clip"]) if "clip" in attrs else None, input_forget=bool(attrs.get("input_forget")),
