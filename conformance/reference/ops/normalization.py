@@ -26,12 +26,28 @@ def _channel_shape(x, values):
     return values.reshape(1, *values.shape)
 
 
-def _batchnorm_infer(x, scale, bias, mean, var, eps, dt):
+def _batchnorm_fold(x, scale, bias, mean, var, eps, dt):
     scale, bias, mean, var = (_channel_shape(x, v).astype(dt, copy=False)
                               for v in (scale, bias, mean, var))
-    # Fold to one multiply-add over x.
     k = scale / np.sqrt(var + dt(eps))
-    return x.astype(dt, copy=False) * k + (bias - mean * k)
+    return k, bias - mean * k
+
+
+def _batchnorm_infer(x, scale, bias, mean, var, eps, dt, ctx=None):
+    """One multiply and one add over x, with the per-channel factors folded once per node
+    (kept in ctx.cache while the same four arrays keep arriving)."""
+    cache = getattr(ctx, "cache", None)
+    arrays = (scale, bias, mean, var)
+    entry = cache.get("bn-fold") if cache is not None else None
+    if entry is not None and all(a is b for a, b in zip(entry[0], arrays)) and entry[1] == (x.ndim, eps, dt):
+        k, shift = entry[2]
+    else:
+        k, shift = _batchnorm_fold(x, scale, bias, mean, var, eps, dt)
+        if cache is not None:
+            cache["bn-fold"] = (arrays, (x.ndim, eps, dt), (k, shift))
+    y = x.astype(dt, copy=False) * k
+    y += shift
+    return y
 
 
 def _batch_stats(x, dt):
@@ -52,7 +68,7 @@ def batchnorm(ctx, x, scale, bias, mean, var):
     else:
         training = not ctx.attr("is_test", 0) and ctx.output_count > 1
     if not training:
-        return _batchnorm_infer(x, scale, bias, mean, var, eps, dt).astype(x.dtype, copy=False)
+        return _batchnorm_infer(x, scale, bias, mean, var, eps, dt, ctx).astype(x.dtype, copy=False)
     cur_mean, cur_var = _batch_stats(x, dt)
     y = _batchnorm_infer(x, scale, bias, cur_mean, cur_var, eps, dt).astype(x.dtype, copy=False)
     run_mean = (mean.astype(dt) * momentum + cur_mean * (1 - momentum)).astype(mean.dtype)
