@@ -6,7 +6,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from conformance.reference import ReferenceExecutor, UnsupportedOp
+from conformance.reference import ReferenceExecutor, UnsupportedOp, registry
 
 
 def _vi(name, elem=TensorProto.FLOAT, shape=None):
@@ -163,8 +163,18 @@ def test_model_local_function_with_attribute_reference():
     np.testing.assert_array_equal(ReferenceExecutor(model).run(None, {"x": x})[0], [-1.0, 0.0, 2.0])
 
 
-def test_context_dependent_function_op_runs_through_its_body():
-    # SoftmaxCrossEntropyLoss has no kernel of ours: ONNX's function body is planned per input type
+def test_function_op_without_kernel_runs_through_onnx_function_body(monkeypatch):
+    # hide our Celu kernel: the executor must expand ONNX's own function body for Celu
+    monkeypatch.setitem(registry.OPS, ("", "Celu"), [])
+    model = _model([helper.make_node("Celu", ["x"], ["y"], alpha=2.0)], [_vi("x", shape=[3])], [_vi("y")], opset=13)
+    x = np.array([-1.0, 0.0, 3.0], np.float32)
+    (y,) = ReferenceExecutor(model).run(None, {"x": x})
+    np.testing.assert_allclose(y, np.maximum(x, 0) + np.minimum(0, 2.0 * (np.exp(x / 2.0) - 1)), rtol=1e-6)
+
+
+def test_context_dependent_function_op_runs_through_its_body(monkeypatch):
+    # hide our kernel: ONNX's context-dependent body is then built per input type and run
+    monkeypatch.setitem(registry.OPS, ("", "SoftmaxCrossEntropyLoss"), [])
     model = _model([helper.make_node("SoftmaxCrossEntropyLoss", ["s", "l"], ["loss"], reduction="none")],
                    [_vi("s", shape=[2, 3]), _vi("l", TensorProto.INT64, [2])], [_vi("loss")], opset=13)
     scores = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]], np.float32)

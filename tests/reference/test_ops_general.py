@@ -399,3 +399,30 @@ def test_max_roi_pool_bins():
     got = run_op("MaxRoiPool", [x, np.float32([[0, 0, 0, 3, 3], [0, 2, 2, 3, 3]])], {"pooled_shape": [2, 2]})
     np.testing.assert_array_equal(got[0, 0], [[5, 7], [13, 15]])
     np.testing.assert_array_equal(got[1, 0], [[10, 11], [14, 15]])
+
+
+def test_nll_loss_mean_skips_ignored_targets_and_uses_weights():
+    rng = np.random.default_rng(7)
+    log_prob = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    target = np.array([[0, 3], [-1, 2], [1, -1]], np.int64)
+    weight = np.float32([1, 2, 3, 4])
+    got = run_op("NegativeLogLikelihoodLoss", [log_prob, target, weight], {"ignore_index": -1})
+    num = den = 0.0
+    for n, d in itertools.product(range(3), range(2)):
+        t = target[n, d]
+        if t != -1:
+            num += -log_prob[n, t, d] * weight[t]
+            den += weight[t]
+    np.testing.assert_allclose(got, num / den, rtol=1e-6)
+    loss, log_sm = run_op("SoftmaxCrossEntropyLoss", [log_prob, np.array([[0, 3], [1, 2], [1, 0]])],
+                          {"reduction": "none"}, n_outputs=2)
+    np.testing.assert_allclose(np.exp(log_sm).sum(axis=1), 1, rtol=1e-6)
+    assert loss.shape == (3, 2)
+
+
+def test_affine_grid_identity_theta_gives_pixel_centers():
+    theta = np.float32([[[1, 0, 0], [0, 1, 0]]])
+    grid = run_op("AffineGrid", [theta, np.array([1, 1, 2, 4])], {"align_corners": 0}, opset=20)
+    assert grid.shape == (1, 2, 4, 2)
+    np.testing.assert_allclose(grid[0, 0, :, 0], [-0.75, -0.25, 0.25, 0.75])
+    np.testing.assert_allclose(grid[0, :, 0, 1], [-0.5, 0.5])

@@ -112,3 +112,51 @@ if lookup("", "MaxRoiPool", 22) is None:  # pool.py (ref-kernels) may own it; re
                     if h1 > h0 and w1 > w0:
                         out[r, :, ph, pw] = x[int(batch), :, h0:h1, w0:w1].max(axis=(1, 2))
         return out
+
+
+def _nll(log_prob, target, weight, reduction, ignore_index):
+    """Negative log-likelihood over axis 1 of log_prob (N, C, d1, ...)."""
+    target = target.astype(np.int64)
+    ignored = target == ignore_index if ignore_index is not None else np.zeros(target.shape, dtype=bool)
+    safe = np.where(ignored, 0, target)
+    picked = np.take_along_axis(log_prob, np.expand_dims(safe, 1), axis=1)[:, 0]
+    w = np.ones(target.shape, dtype=log_prob.dtype) if weight is None else weight[safe]
+    w = np.where(ignored, 0, w).astype(log_prob.dtype)
+    loss = -picked * w
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.array(loss.sum(), dtype=log_prob.dtype)
+    total = w.sum()
+    return np.array(loss.sum() / total if total else 0.0, dtype=log_prob.dtype)
+
+
+@op("NegativeLogLikelihoodLoss", since=12)
+def negative_log_likelihood_loss(ctx, log_prob, target, weight=None):
+    return _nll(log_prob, target, weight, ctx.attr("reduction", "mean"), ctx.attr("ignore_index"))
+
+
+@op("SoftmaxCrossEntropyLoss", since=12)
+def softmax_cross_entropy_loss(ctx, scores, labels, weights=None):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_prob = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).astype(scores.dtype)
+    loss = _nll(log_prob, labels, weights, ctx.attr("reduction", "mean"), ctx.attr("ignore_index"))
+    return (loss, log_prob) if ctx.output_count > 1 else loss
+
+
+@op("AffineGrid", since=20)
+def affine_grid(ctx, theta, size):
+    """Normalized sampling grid (N, *spatial, r) for GridSample from affine matrices theta."""
+    spatial = [int(s) for s in size[2:]]
+    align = ctx.attr("align_corners", 0)
+    axes = []
+    for n in spatial:
+        if align:
+            axes.append(np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1))
+        else:
+            axes.append((np.arange(n) * 2.0 + 1.0) / n - 1.0)
+    # coordinates listed innermost first (x, y, z), then the homogeneous 1
+    mesh = np.meshgrid(*axes, indexing="ij")
+    base = np.stack([m for m in reversed(mesh)] + [np.ones_like(mesh[0])], axis=-1)
+    grid = np.einsum("...k,nrk->n...r", base, theta.astype(np.float64))
+    return grid.astype(theta.dtype)
