@@ -104,7 +104,7 @@ def _sink_through_reshape(g: Graph, node: onnx.NodeProto) -> bool:
     t, perm = got
     xs = g.static_shape(t.input[0])
     zs = g.static_shape(node.output[0])
-    if xs is None or zs is None:
+    if xs is None or zs is None or 0 in xs or 0 in zs:
         return False
     ys = [xs[p] for p in perm]
     groups = _group_dims(ys, list(zs))
