@@ -152,6 +152,8 @@ CONV_CASES = [
     ((1, 4, 6, 6), (6, 2, 3, 2), dict(group=2, dilations=[2, 1], pads=[1, 1, 1, 1])),  # groups, dilations
     ((1, 4, 7, 5), (4, 1, 3, 3), dict(group=4, strides=[2, 2], auto_pad="SAME_UPPER")),  # depthwise
     ((2, 3, 6, 5), (6, 1, 3, 3), dict(group=3, auto_pad="SAME_LOWER")),                # depth multiplier 2
+    ((1, 3, 9, 8), (3, 1, 3, 2), dict(group=3, dilations=[2, 3], pads=[2, 1, 0, 3])),  # depthwise, dilated
+    ((1, 2, 4, 5, 3), (2, 1, 2, 3, 2), dict(group=2, pads=[1, 0, 1, 0, 2, 1])),         # depthwise 3-D
     ((1, 3, 8), (2, 3, 3), dict(strides=[3], auto_pad="VALID")),                       # 1-D
     ((1, 2, 4, 5, 3), (3, 2, 2, 3, 2), dict(pads=[1, 0, 1, 0, 2, 1], strides=[1, 2, 1])),  # 3-D
     ((2, 5, 5, 4), (3, 5, 1, 1), dict(strides=[2, 2])),                                # pointwise, strided

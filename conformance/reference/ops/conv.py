@@ -162,7 +162,9 @@ def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=Non
     else:
         xp = pad_spatial(x, begin, end, 0)
         view = windows(xp, out_shape, kernel, strides, dilations)   # (N, C, *out, *k)
-        if cg == 1 and g > 1:
+        if cg == 1 and g > 1 and all(st == 1 for st in strides):
+            y = _depthwise_flat(xp, w, g, mg, out_shape, dilations)
+        elif cg == 1 and g > 1:
             y = _depthwise(view, w, n, g, mg, out_shape, nsp)
         else:
             # im2col: (N, g, Cg, *k, *out) -> (N, g, Cg*K, P), one copy, then one batched matmul.
@@ -191,6 +193,29 @@ def _depthwise(view, w, n, g, mg, out_shape, nsp):
         else:
             y += xt[:, :, None] * taps[:, :, t].reshape(bshape)
     return y.reshape(n, g * mg, *out_shape)
+
+
+def _depthwise_flat(xp, w, g, mg, out_shape, dilations):
+    """Depthwise, stride 1: on the flattened padded planes every kernel tap is one contiguous
+    shifted slice, so each tap is a multiply-add over long contiguous rows. Outputs are
+    computed on the padded row pitch (a few wasted columns per row) and cut out at the end."""
+    n = xp.shape[0]
+    nsp = xp.ndim - 2
+    sp = xp.shape[2:]
+    pitch = [int(np.prod(sp[a + 1:])) for a in range(nsp)]
+    q = sum((o - 1) * e for o, e in zip(out_shape, pitch)) + 1
+    xf = xp.reshape(n, g, 1, -1)
+    taps = w.reshape(g, mg, -1)
+    dtype = np.result_type(xp.dtype, w.dtype)
+    y = np.zeros((n, g, mg, q), dtype)
+    tmp = np.empty_like(y)
+    for t, idx in enumerate(np.ndindex(*w.shape[2:])):
+        off = sum(k * d * e for k, d, e in zip(idx, dilations, pitch))
+        np.multiply(xf[..., off:off + q], taps[None, :, :, t, None], out=tmp)
+        y += tmp
+    view = as_strided(y, shape=(n, g, mg, *out_shape),
+                      strides=(*y.strides[:3], *(e * y.itemsize for e in pitch)), writeable=False)
+    return np.ascontiguousarray(view).reshape(n, g * mg, *out_shape)
 
 
 @op("Conv", since=1)
