@@ -79,7 +79,7 @@ def _to_precision(value, precision: str):
 
 
 class NodeContext:
-    __slots__ = ("node", "opset", "precision", "output_count", "cache", "scope", "_attrs", "_plan_opsets")
+    __slots__ = ("node", "opset", "precision", "output_count", "cache", "scope", "_attrs")
 
     def __init__(self, node: onnx.NodeProto, opset: int, precision: str, attrs: dict[str, Any]):
         self.node = node
@@ -124,6 +124,7 @@ class _Step:
     inputs: list[str]
     outputs: list[str]
     frees: list[str] = field(default_factory=list)
+    has_subgraphs: bool = False
 
 
 def _tensor_to_array(tensor: onnx.TensorProto, base_dir: str = "") -> np.ndarray:
@@ -167,7 +168,7 @@ class Plan:
     """A planned graph body: ordered steps, initializers, and what it needs from outside."""
 
     def __init__(self, planner: _Planner, nodes, input_names, output_names, initializers: dict,
-                 opsets: dict[str, int], caller_attrs: dict | None = None, keep_outputs: bool = True):
+                 opsets: dict[str, int], caller_attrs: dict | None = None):
         self.planner = planner
         self.precision = planner.precision
         self.input_names = [n for n in input_names]
@@ -294,7 +295,8 @@ class Plan:
             self.planner.missing.append((domain, node.op_type, opset))
             impl = _unsupported
         inputs = list(node.input)
-        return _Step(impl, ctx, inputs, list(node.output)), captured
+        has_subgraphs = any(a.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) for a in node.attribute)
+        return _Step(impl, ctx, inputs, list(node.output), has_subgraphs=has_subgraphs), captured
 
     def _function_impl(self, node, domain: str, opset: int, attrs: dict):
         """Run a model-local function or an ONNX function-op body when no kernel is registered."""
@@ -342,15 +344,17 @@ class Plan:
                 args = [env[name] if name else None for name in step.inputs]
             except KeyError as exc:
                 raise ExecutionError(f"{_node_label(step.ctx.node)}: input {exc.args[0]!r} has no value") from None
-            step.ctx.scope = env
+            if step.has_subgraphs:
+                step.ctx.scope = env  # what the node's subgraphs read from enclosing scopes
             try:
                 result = step.impl(step.ctx, *args)
-            except ExecutionError:
-                raise
-            except UnsupportedOp:
+            except (ExecutionError, UnsupportedOp):
                 raise
             except Exception as exc:
                 raise ExecutionError(f"{_node_label(step.ctx.node)} failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                if step.has_subgraphs:
+                    step.ctx.scope = {}
             if not isinstance(result, tuple):
                 result = (result,)
             for name, value in zip(step.outputs, result):
@@ -592,9 +596,12 @@ class ReferenceExecutor:
         env = self._plan.execute(self._start_env(feeds), keep_all=output_names is not None
                                  and bool(set(names) - set(self.output_names)))
         try:
-            return [self._finish(name, env[name]) for name in names]
+            outputs = [self._finish(name, env[name]) for name in names]
         except KeyError as exc:
             raise KeyError(f"no value named {exc.args[0]!r} in the model") from None
+        # an output that is an initializer must not hand out the executor's own array
+        return [value.copy() if name in self._plan.initializers and isinstance(value, np.ndarray) else value
+                for name, value in zip(names, outputs)]
 
     def run_all(self, feeds: dict[str, np.ndarray]) -> dict[str, Any]:
         """Every value the graph computes (inputs and initializers included), by name."""
