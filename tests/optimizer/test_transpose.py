@@ -61,3 +61,22 @@ def test_batched_matmul_of_alike_transposes():
     m = make_model(nodes, [("a", [2, 3, 4, 5]), ("b", [2, 3, 5, 6])], [("y", [2, 3, 4, 6])])
     out, _ = check(m, "transpose,dce")
     assert ops(out) == {"MatMul": 1}
+
+
+def test_head_split_with_batch_one():
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0, 2]),
+             helper.make_node("Reshape", ["t", "s1"], ["r"]),
+             helper.make_node("Relu", ["r"], ["y"])]
+    m = make_model(nodes, [("x", [5, 4, 3])], [("y", [1, 4, 5, 3])], {"s1": np.array([1, 4, 5, 3])})
+    out, _ = check(m, "transpose,dce")
+    assert ops(out) == {"Reshape": 1, "Transpose": 1, "Relu": 1}
+    # the transpose now comes after the reshape
+    assert [n.op_type for n in out.graph.node].index("Reshape") < [n.op_type for n in out.graph.node].index("Transpose")
+
+
+def test_transpose_of_unit_axes_is_a_reshape_and_merges():
+    nodes = [helper.make_node("Reshape", ["x", "s"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["y"], perm=[0, 3, 1, 2])]
+    m = make_model(nodes, [("x", [2, 6])], [("y", [2, 6, 1, 1])], {"s": np.array([2, 1, 1, 6])})
+    out, _ = check(m, "simplify,dce")
+    assert ops(out) == {"Reshape": 1}
