@@ -1,4 +1,4 @@
-"""Conv, ConvTranspose and pooling kernels of the reference executor against float64 naive loops
+"""Conv (im2col, pointwise and polyphase-depthwise paths), ConvTranspose and pooling kernels of the reference executor against float64 naive loops
 and hand-computed values, with the padding edge cases spelled out."""
 from __future__ import annotations
 
@@ -154,6 +154,8 @@ CONV_CASES = [
     ((2, 3, 6, 5), (6, 1, 3, 3), dict(group=3, auto_pad="SAME_LOWER")),                # depth multiplier 2
     ((1, 3, 9, 8), (3, 1, 3, 2), dict(group=3, dilations=[2, 3], pads=[2, 1, 0, 3])),  # depthwise, dilated
     ((1, 2, 4, 5, 3), (2, 1, 2, 3, 2), dict(group=2, pads=[1, 0, 1, 0, 2, 1])),         # depthwise 3-D
+    ((2, 3, 11, 10), (6, 1, 3, 2), dict(group=3, strides=[2, 3], dilations=[2, 1], pads=[1, 2, 2, 0])),
+    ((1, 2, 9), (2, 1, 3), dict(group=2, strides=[3], dilations=[2], pads=[0, 2])),     # depthwise 1-D
     ((1, 3, 8), (2, 3, 3), dict(strides=[3], auto_pad="VALID")),                       # 1-D
     ((1, 2, 4, 5, 3), (3, 2, 2, 3, 2), dict(pads=[1, 0, 1, 0, 2, 1], strides=[1, 2, 1])),  # 3-D
     ((2, 5, 5, 4), (3, 5, 1, 1), dict(strides=[2, 2])),                                # pointwise, strided

@@ -2,8 +2,8 @@
 
 Conv gathers every kernel tap through a strided view of the padded input (im2col without a
 Python loop) and multiplies it with the weights in one batched BLAS matmul over (batch, group).
-Depthwise convolutions (one input channel per group) skip im2col and accumulate one broadcast
-multiply per kernel tap. ConvTranspose is one matmul per group followed by a col2im that
+Depthwise convolutions (one input channel per group) skip im2col: the padded planes are split
+into stride phases and each kernel tap is one multiply-add over contiguous shifted rows. ConvTranspose is one matmul per group followed by a col2im that
 scatters each kernel tap with a strided slice (one vectorised add per tap).
 
 The padding helpers here are shared with pooling (``pool.py``).
@@ -161,12 +161,10 @@ def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=Non
         y = np.matmul(wr, cols).reshape(n, m, *out_shape)
     else:
         xp = pad_spatial(x, begin, end, 0)
-        view = windows(xp, out_shape, kernel, strides, dilations)   # (N, C, *out, *k)
-        if cg == 1 and g > 1 and all(st == 1 for st in strides):
-            y = _depthwise_flat(xp, w, g, mg, out_shape, dilations)
-        elif cg == 1 and g > 1:
-            y = _depthwise(view, w, n, g, mg, out_shape, nsp)
+        if cg == 1 and g > 1:
+            y = _depthwise(xp, w, g, mg, out_shape, strides, dilations)
         else:
+            view = windows(xp, out_shape, kernel, strides, dilations)   # (N, C, *out, *k)
             # im2col: (N, g, Cg, *k, *out) -> (N, g, Cg*K, P), one copy, then one batched matmul.
             axes = (0, 1, *range(2 + nsp, 2 + 2 * nsp), *range(2, 2 + nsp))
             cols = view.transpose(axes).reshape(n, g, cg * ksize, p)
@@ -177,41 +175,43 @@ def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=Non
     return y
 
 
-def _depthwise(view, w, n, g, mg, out_shape, nsp):
-    """One input channel per group: y[n, g, j] = sum over taps of w[g, j, tap] * x_tap[n, g].
+def _depthwise(xp, w, g, mg, out_shape, strides, dilations):
+    """One input channel per group (depthwise), any stride and dilation.
 
-    A loop over the kernel taps only (9 for 3x3); each step is one broadcast multiply-add over
-    all batches, channels and output positions."""
-    kernel = view.shape[2 + nsp:]
-    taps = w.reshape(g, mg, -1)
-    y = np.zeros((n, g, mg, *out_shape), dtype=np.result_type(view.dtype, w.dtype))
-    bshape = (1, g, mg, *([1] * nsp))
-    for t, idx in enumerate(np.ndindex(*kernel)):
-        xt = view[(slice(None), slice(None), *([slice(None)] * nsp), *idx)]   # (N, g, *out)
-        if mg == 1:
-            y[:, :, 0] += xt * taps[:, 0, t].reshape(1, g, *([1] * nsp))
-        else:
-            y += xt[:, :, None] * taps[:, :, t].reshape(bshape)
-    return y.reshape(n, g * mg, *out_shape)
-
-
-def _depthwise_flat(xp, w, g, mg, out_shape, dilations):
-    """Depthwise, stride 1: on the flattened padded planes every kernel tap is one contiguous
-    shifted slice, so each tap is a multiply-add over long contiguous rows. Outputs are
-    computed on the padded row pitch (a few wasted columns per row) and cut out at the end."""
+    The padded planes are split into stride phases (polyphase: plane[p] = x[p::stride], one
+    copy in all, none for stride 1) and flattened; each kernel tap then reads one contiguous
+    shifted slice of one phase plane, so a tap is a multiply-add over long contiguous rows:
+    a loop over the taps only (9 for 3x3), no loop over channels or positions. Outputs are
+    computed on the phase-plane row pitch (a few wasted columns per row) and cut out at the end.
+    """
     n = xp.shape[0]
     nsp = xp.ndim - 2
     sp = xp.shape[2:]
-    pitch = [int(np.prod(sp[a + 1:])) for a in range(nsp)]
+    phase_shape = [-(-size // st) for size, st in zip(sp, strides)]
+    if any(p * st != size for p, st, size in zip(phase_shape, strides, sp)):
+        ext = np.zeros((n, g, *[p * st for p, st in zip(phase_shape, strides)]), xp.dtype)
+        ext[(slice(None), slice(None), *(slice(0, size) for size in sp))] = xp
+        xp = ext
+    if any(st != 1 for st in strides):
+        split = [n, g]
+        for p, st in zip(phase_shape, strides):
+            split += [p, st]
+        axes = [0, 1] + [3 + 2 * a for a in range(nsp)] + [2 + 2 * a for a in range(nsp)]
+        planes = np.ascontiguousarray(xp.reshape(split).transpose(axes))   # (n, g, *phase, *plane)
+    else:
+        planes = xp.reshape(n, g, *([1] * nsp), *phase_shape)
+    flat = planes.reshape(n, g, *planes.shape[2:2 + nsp], -1)
+    pitch = [int(np.prod(phase_shape[a + 1:])) for a in range(nsp)]
     q = sum((o - 1) * e for o, e in zip(out_shape, pitch)) + 1
-    xf = xp.reshape(n, g, 1, -1)
     taps = w.reshape(g, mg, -1)
-    dtype = np.result_type(xp.dtype, w.dtype)
-    y = np.zeros((n, g, mg, q), dtype)
+    y = np.zeros((n, g, mg, q), np.result_type(xp.dtype, w.dtype))
     tmp = np.empty_like(y)
     for t, idx in enumerate(np.ndindex(*w.shape[2:])):
-        off = sum(k * d * e for k, d, e in zip(idx, dilations, pitch))
-        np.multiply(xf[..., off:off + q], taps[None, :, :, t, None], out=tmp)
+        pos = [k * d for k, d in zip(idx, dilations)]
+        phase = tuple(p % st for p, st in zip(pos, strides))
+        off = sum((p // st) * e for p, st, e in zip(pos, strides, pitch))
+        src = flat[(slice(None), slice(None), *phase)]                      # (n, g, plane)
+        np.multiply(src[:, :, None, off:off + q], taps[None, :, :, t, None], out=tmp)
         y += tmp
     view = as_strided(y, shape=(n, g, mg, *out_shape),
                       strides=(*y.strides[:3], *(e * y.itemsize for e in pitch)), writeable=False)
