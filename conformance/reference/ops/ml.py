@@ -106,9 +106,10 @@ def tree_ensemble(ctx, x):
             for mode, compare in _BRANCH.items():
                 sel = modes[n] == mode
                 go_true[sel] = compare(value[sel], splits[n[sel]])
-            member = modes[n] == 6
-            if member.any():
-                go_true[member] = [value_k in members[node_k] for value_k, node_k in zip(value[member], n[member])]
+            for member_node, member_set in members.items():
+                sel = n == member_node
+                if sel.any():
+                    go_true[sel] = np.isin(value[sel], member_set)
             go_true |= np.isnan(value) & missing_true[n]
             next_id = np.where(go_true, true_ids[n], false_ids[n])
             is_leaf = np.where(go_true, true_leaf[n], false_leaf[n])
@@ -136,19 +137,19 @@ def tree_ensemble(ctx, x):
 
 def _membership_sets(values, modes):
     """membership_values lists each BRANCH_MEMBER node's set in node order, NaN-separated."""
-    sets: dict[int, set] = {}
+    sets: dict[int, np.ndarray] = {}
     if values is None:
         return sets
     values = np.asarray(values, dtype=np.float64).tolist()
     groups, current = [], []
     for v in values:
         if np.isnan(v):
-            groups.append(set(current))
+            groups.append(np.array(current))
             current = []
         else:
             current.append(v)
     if current:
-        groups.append(set(current))
+        groups.append(np.array(current))
     for node_index, group in zip(np.flatnonzero(modes == 6), groups):
         sets[int(node_index)] = group
     return sets
