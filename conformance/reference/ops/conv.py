@@ -3,8 +3,9 @@
 Conv gathers every kernel tap through a strided view of the padded input (im2col without a
 Python loop) and multiplies it with the weights in one batched BLAS matmul over (batch, group).
 Depthwise convolutions (one input channel per group) skip im2col: the padded planes are split
-into stride phases and each kernel tap is one multiply-add over contiguous shifted rows. ConvTranspose is one matmul per group followed by a col2im that
-scatters each kernel tap with a strided slice (one vectorised add per tap).
+into stride phases and each kernel tap is one multiply-add over contiguous shifted rows.
+ConvTranspose is one matmul per group followed by a col2im that scatters each kernel tap with
+a strided slice (one vectorised add per tap).
 
 The padding helpers here are shared with pooling (``pool.py``).
 """
@@ -214,7 +215,7 @@ def _depthwise(xp, w, g, mg, out_shape, strides, dilations):
         np.multiply(src[:, :, None, off:off + q], taps[None, :, :, t, None], out=tmp)
         y += tmp
     view = as_strided(y, shape=(n, g, mg, *out_shape),
-                      strides=(*y.strides[:3], *(e * y.itemsize for e in pitch)), writeable=False)
+                      strides=(*y.strides[:3], *(e * y.itemsize for e in pitch)))
     return np.ascontiguousarray(view).reshape(n, g * mg, *out_shape)
 
 
