@@ -58,6 +58,12 @@ def pytest_addoption(parser):
                     help="expected-failures table (default suites/known_failures.toml)")
     group.addoption("--baseline", default=None, metavar="BASE.jsonl",
                     help="at the end, gate this session's results against a baseline (needs --results)")
+    group.addoption("--model", action="append", default=None, metavar="PATH",
+                    help="check a model file (.pt, .pt2, .keras, .h5, SavedModel folder, Paddle .json/.pdmodel) "
+                         "against its source framework; repeatable")
+    group.addoption("--model-shape", action="append", default=None, metavar="NAME=1x3x224x224",
+                    help="with --model: dims of dynamic inputs")
+    group.addoption("--model-inputs", default=None, metavar="INPUTS.npz", help="with --model: sample inputs by name")
     group.addoption("--max-error-growth", type=float, default=2.0, metavar="FACTOR",
                     help="with --baseline: fail when a case's max error grew by more than this factor")
 
@@ -65,6 +71,13 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    if config.getoption("--model"):
+        # collect our model-file test module; alone, unless test paths were given explicitly
+        module = str(Path(__file__).with_name("model_tests.py"))
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            config.args.append(module)
+        else:
+            config.args[:] = [module]
     results = config.getoption("--results")
     if results and not hasattr(config, "workerinput"):
         parts = _parts_dir(results)
@@ -101,8 +114,13 @@ def pytest_generate_tests(metafunc):
     factory = getattr(metafunc.module, "conformance_cases", None)
     if factory is None:
         return
+    from .errors import ConformanceError
+    try:
+        specs = factory(metafunc.config) if factory.__code__.co_argcount else factory()
+    except ConformanceError as exc:
+        raise pytest.UsageError(exc.one_line()) from None
     params = []
-    for run in _expand(metafunc.config, factory()):
+    for run in _expand(metafunc.config, specs):
         marks = [getattr(pytest.mark, m) for m in (run.spec.kind, run.spec.framework, *run.spec.marks)
                  if m.isidentifier()]
         params.append(pytest.param(run, id=run.case_id, marks=marks))

@@ -78,3 +78,19 @@ def test_plugin_can_be_switched_off():
     assert code == 0 and "mini_suite.py::test_mini\n" in out     # not parametrized: no plugin
     code, out = pytest_run(SUITE, "-p", "no:conformance", "--target", "onnxruntime", "--co", "-q")
     assert code == 4 and "--target" in out                          # its options are gone too
+
+
+def test_model_option_checks_a_users_file_as_a_case(tmp_path, cache):
+    model = tmp_path / "m.pt2"
+    subprocess.run([sys.executable, "-m", "tests.fixtures.save_models", "torch-export", str(model)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    results = tmp_path / "r.jsonl"
+    code, out = pytest_run("--model", str(model), "--target", "onnxruntime", "--results", str(results), cache=cache)
+    assert code == 0, out
+    (rec,) = records(results)
+    assert rec["kind"] == "model" and rec["status"] == "passed" and rec["converter"] == "torch-dynamo"
+    bad = tmp_path / "weights.pth"
+    subprocess.run([sys.executable, "-m", "tests.fixtures.save_models", "state-dict", str(bad)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    code, out = pytest_run("--model", str(bad))
+    assert code != 0 and "state dict" in out
