@@ -238,11 +238,36 @@ def pytest_sessionfinish(session, exitstatus):
     config._conformance_summary = summary
 
 
+_SKIP_KINDS = ("unavailable", "unsupported")
+
+
+def pytest_runtest_logreport(report):
+    """Count why cases were not run (reports reach the xdist controller too), so the reasons
+    show even under -q."""
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return
+    text = str(report.longrepr[2]).removeprefix("Skipped: ")
+    kind = text.split(":", 1)[0]
+    if kind in _SKIP_KINDS:
+        reasons = _skip_reasons.setdefault(kind, Counter())
+        reasons[text.split(":", 1)[1].strip()[:300]] += 1
+
+
+_skip_reasons: dict[str, Counter] = {}
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    tr = terminalreporter
+    if _skip_reasons:
+        tr.section("conformance: cases not run")
+        for kind, reasons in sorted(_skip_reasons.items()):
+            for reason, n in reasons.most_common(8):
+                tr.write_line(f"{n:>5} {kind}: {reason}")
+            if len(reasons) > 8:
+                tr.write_line(f"      ... and {len(reasons) - 8} other {kind} reasons (see -rs)")
     summary = getattr(config, "_conformance_summary", None)
     if not summary:
         return
-    tr = terminalreporter
     tr.section("conformance")
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
     tr.write_line(f"{summary['records']} case records ({counts or 'none'})")
