@@ -224,15 +224,16 @@ class Server(Scenario):
 
     name = "Server"
     percentile = 99.0
-    defaults = {"min_duration_s": 20.0, "max_duration_s": 180.0, "min_query_count": 662}
-    calibration_queries = 80     # each peak-finding probe: at least this many queries
-    calibration_seconds = 2.0    # and at least this long, so that a queue can build up
+    defaults = {"min_duration_s": 20.0, "max_duration_s": 200.0, "min_query_count": 662}
+    calibration_queries = 40     # each peak-finding probe: at least this many queries
+    calibration_seconds = 4.0    # and at least this long, so that a queue can build up
+    schedule_fill = 0.9          # a raised QPS schedules min_query_count in this fraction of max_duration
     probe_seconds = 2.0          # single-stream probe for the service time (no QPS or bound given)
-    bound_factor = 5.0           # derived bound: this many single-stream p90s (p90, not the median:
+    bound_factor = 10.0          # derived bound: this many single-stream p90s (p90, not the median:
                                  # on a loaded machine the tail is what the bound must allow for),
     min_derived_bound_ms = 1.0   # but no less than the thread hand-off of a Python server
     qps_margin = 0.7             # final QPS: this fraction of the highest calibrated passing QPS
-    probe_headroom = 0.6         # a probe passes when its p99 is within this fraction of the bound:
+    probe_headroom = 0.5         # a probe passes when its p99 is within this fraction of the bound:
                                  # short probes see less of the tail than the full run will
 
     def run(self, sut, settings, log=None):
@@ -257,6 +258,14 @@ class Server(Scenario):
             qps, probes = self.calibrate(sut, settings, bound, extra["single_stream_median_ms"], log)
             extra["calibration"] = probes
             extra["target_qps_derived"] = True
+            # a calibrated rate too low to issue min_query_count queries within max_duration
+            # could never give a valid run: raise it to the lowest rate that can (and say so)
+            floor = settings.min_query_count / (self.schedule_fill * settings.max_duration_s)
+            if qps < floor:
+                extra["target_qps_raised"] = (f"calibrated {qps:.3g} QPS raised to {floor:.3g} to fit "
+                                              f"{settings.min_query_count} queries in {settings.max_duration_s:g} s")
+                log(f"Server: {extra['target_qps_raised']}")
+                qps = floor
         extra["target_qps"] = qps
         result = self.run_at(sut, settings, qps, settings.min_query_count, settings.min_duration_s,
                              settings.max_duration_s, seed=settings.seed)

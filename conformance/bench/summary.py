@@ -105,7 +105,8 @@ class BenchmarkSummary:
         lines.append(f"{name} ({unit}) : {_fmt(value)}")
         if self.scenario.name == "Server":
             lines.append(f"Target QPS          : {_fmt(run.get('target_qps'))}"
-                         + ("  (calibrated by a peak-finding run)" if run.get("target_qps_derived") else ""))
+                         + ("  (calibrated by a peak-finding run)" if run.get("target_qps_derived") else "")
+                         + (f"; {run['target_qps_raised']}" if run.get("target_qps_raised") else ""))
             lines.append(f"Scheduled QPS       : {_fmt(run.get('scheduled_qps'))}")
             lines.append(f"Completed QPS       : {_fmt(run.get('completed_qps'))}")
             bound_ok = not any(not ok and why.startswith("latency bound") for ok, why in self.checks)
