@@ -19,6 +19,7 @@ class Registry(Generic[T]):
         self._factories: dict[str, Callable[[], T]] = {}
         self._instances: dict[str, T] = {}
         self._load_errors: dict[str, str] = {}
+        self._from_entry_points: set[str] = set()
         self._loaded = False
 
     def register(self, name: str):
@@ -44,6 +45,7 @@ class Registry(Generic[T]):
                 continue
             try:
                 self._factories[ep.name] = ep.load()
+                self._from_entry_points.add(ep.name)
             except Exception as exc:  # a broken plugin must not take the registry down
                 self._load_errors[ep.name] = f"entry point {ep.value} failed to load: {exc}"
 
@@ -71,6 +73,9 @@ class Registry(Generic[T]):
 
     def reset(self) -> None:
         """Forget loaded entry points (tests that install a plugin at run time)."""
+        for name in self._from_entry_points:
+            self._factories.pop(name, None)
+        self._from_entry_points.clear()
         self._loaded = False
         self._instances.clear()
         self._load_errors.clear()
