@@ -57,7 +57,7 @@ def test_merge_collapses_identical_and_refuses_disagreeing_duplicates():
         results.merge([[a], [rec(status="failed")]])
 
 
-def test_concurrent_appends_stay_whole_lines(tmp_path):
+def test_appends_accumulate_whole_records(tmp_path):
     path = tmp_path / "r.jsonl"
     for i in range(50):
         results.append(path, [rec(case_id=f"op/add/torch/torch-script/opset17/onnxruntime/v{i}")])
