@@ -235,7 +235,7 @@ def print_table(rows: list[dict], file=sys.stdout) -> None:
                 if "error" in m:
                     print(f"  {r['model']:<22} {kind}: {m['error']}", file=file)
                 else:
-                    print(f"  {r['model']:<22} {kind}: cosine min {m['cosine_min']:.6f} mean {m['cosine_mean']:.6f}  "
+                    print(f"  {r['model']:<22} {kind}: cosine min {m['cosine_min']:.6f} (1-cos {1 - m['cosine_min']:.1e})  "
                           f"top-1 {m['top1_agreement']:.3f} ({m['samples']})  size x{m['size_ratio']:.2f}  "
                           f"{'PASS' if m['pass'] else 'FAIL'}", file=file)
 
