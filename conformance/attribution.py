@@ -64,6 +64,9 @@ class SourceDivergence:
     output_index: int = 0               # which output of the module (0 for single-output modules)
     agreeing_before: int = 0            # modules checked and found equal before this one
     skipped: list[str] = field(default_factory=list)   # modules that could not be compared
+    # neighbouring modules with no ONNX nodes of their own: the exporter folded them into this
+    # one (Conv+BatchNorm), so the divergence may sit in either
+    fused_with: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -77,7 +80,8 @@ class SourceDivergence:
             return (f"mean={s['mean']:.4g} std={s['std']:.4g} min={s['min']:.4g} max={s['max']:.4g}")
         out = f" output {self.output_index}" if self.output_index else ""
         lay = f" ({self.layout})" if self.layout else ""
-        return (f"source module '{self.module}'{out} differs from ONNX value '{self.onnx_value}'{lay} "
+        fused = f" (exported fused with {', '.join(repr(m) for m in self.fused_with)})" if self.fused_with else ""
+        return (f"source module '{self.module}'{out}{fused} differs from ONNX value '{self.onnx_value}'{lay} "
                 f"[max_abs={self.max_abs:.4g} max_rel={self.max_rel:.4g}; "
                 f"source {tuple(self.source_shape)} {fmt(self.source_stats)}; "
                 f"onnx {tuple(self.onnx_shape)} {fmt(self.onnx_stats)}; "
@@ -109,8 +113,18 @@ def scope_candidates(node) -> list[str]:
     parts = [p for p in node.name.split("/")[:-1] if p]
     out, current = [], ""
     for part in parts:
-        # torch-script mixes qualified ("layer1.0") and attribute ("conv1") names in one path
-        current = part if (not current or part.startswith(current + ".")) else f"{current}.{part}"
+        # torch-script segments are attribute names ("conv1") or, below a container, the
+        # container's attribute plus the child's ("layer1.0" under "layer1", "conv.3" under
+        # "features.10.conv"); rebuild the qualified module name
+        last = current.rpartition(".")[2]
+        if not current:
+            current = part
+        elif part.startswith(current + "."):
+            current = part
+        elif "." in part and part.split(".", 1)[0] == last:
+            current = f"{current}.{part.split('.', 1)[1]}"
+        else:
+            current = f"{current}.{part}"
         out.append((current, part))
     candidates = []
     for full, part in reversed(out):
@@ -199,17 +213,19 @@ def aligned(value: np.ndarray, like: np.ndarray):
     value = np.asarray(value)
     if value.size != like.size:
         return
+    identity = tuple(range(value.ndim))
     if value.shape == like.shape:
         yield value, ""
-        return
-    squeezed_v = tuple(d for d in value.shape if d != 1)
-    squeezed_l = tuple(d for d in like.shape if d != 1)
-    if squeezed_v == squeezed_l:
-        yield value.reshape(like.shape), f"reshape {value.shape}->{like.shape}"
-        return
-    if value.ndim == like.ndim and value.ndim <= 5 and sorted(value.shape) == sorted(like.shape):
+    else:
+        squeezed_v = tuple(d for d in value.shape if d != 1)
+        squeezed_l = tuple(d for d in like.shape if d != 1)
+        if squeezed_v == squeezed_l:
+            yield value.reshape(like.shape), f"reshape {value.shape}->{like.shape}"
+            return
+    # equal shapes can still hide a layout change (NCHW vs NHWC with H == W == C)
+    if value.ndim == like.ndim and 2 < value.ndim <= 5 and sorted(value.shape) == sorted(like.shape):
         for perm in itertools.permutations(range(value.ndim)):
-            if tuple(value.shape[p] for p in perm) == like.shape:
+            if perm != identity and tuple(value.shape[p] for p in perm) == like.shape:
                 yield value.transpose(perm), f"transpose{perm}"
 
 
@@ -341,7 +357,11 @@ def attribute_source(onnx_model, feeds: Mapping[str, np.ndarray], intermediates:
             agreeing += 1
             continue
         src = np.asarray(intermediates[name][index])
+        i = position[name]
+        fused = [order[j] for j in (i - 1, i + 1) if 0 <= j < len(order) and not groups.get(order[j])
+                 and not order[j].startswith(name + ".") and not name.startswith(order[j] + ".")]
         return SourceDivergence(
+            fused_with=fused,
             module=name, onnx_value=vname, onnx_nodes=_main_nodes(nodes),
             source_shape=tuple(src.shape), onnx_shape=tuple(np.shape(values[vname])),
             source_stats=stats(src), onnx_stats=stats(view), max_abs=max_abs, max_rel=max_rel,

@@ -171,6 +171,8 @@ def test_lstm_gate_swap_is_named():
 def test_scope_candidates_per_exporter():
     script = helper.make_node("Conv", ["x", "w"], ["y"], name="/layer1/layer1.0/conv1/Conv")
     assert scope_candidates(script)[0] == "layer1.0.conv1"
+    nested = helper.make_node("Conv", ["x", "w"], ["y"], name="/features/features.10/conv/conv.3/Conv")
+    assert scope_candidates(nested)[0] == "features.10.conv.3"
     second_call = helper.make_node("Relu", ["x"], ["y"], name="/layer1/layer1.0/relu_1/Relu")
     groups = module_groups(helper.make_graph([second_call], "g", [], []), {"layer1.0.relu": [], "layer1": []})
     assert set(groups) == {"layer1.0.relu", "layer1"}
