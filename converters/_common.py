@@ -33,3 +33,14 @@ def short(exc: BaseException, limit: int = 600) -> str:
     lines = [l for l in text.splitlines() if l.strip()]
     text = " | ".join(lines[:6])
     return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def declared_inputs(built):
+    """(name, shape with None on dynamic axes, numpy dtype) per input: the signature a
+    converter exports, from the sample inputs and Built.dynamic_axes."""
+    dynamic = built.dynamic_axes or {}
+    out = []
+    for name, x in zip(built.names(), built.inputs):
+        axes = {int(a) for a in dynamic.get(name, {})}
+        out.append((name, [None if i in axes else int(d) for i, d in enumerate(x.shape)], x.dtype))
+    return out

@@ -9,19 +9,14 @@ from conformance.cases import Built
 from conformance.errors import ConversionError, UnsupportedOperator
 
 from . import register_converter
-from ._common import check_standard_ops, is_unsupported_message, short
+from ._common import check_standard_ops, declared_inputs, is_unsupported_message, short
 from .base import Converter
 
 
 def input_spec(built: Built):
     import paddle
-    dynamic = built.dynamic_axes or {}
-    spec = []
-    for name, x in zip(built.names(), built.inputs):
-        axes = {int(a) for a in dynamic.get(name, {})}
-        shape = [None if i in axes else int(d) for i, d in enumerate(x.shape)]
-        spec.append(paddle.static.InputSpec(shape=shape, dtype=str(x.dtype), name=name))
-    return spec
+    return [paddle.static.InputSpec(shape=shape, dtype=str(dtype), name=name)
+            for name, shape, dtype in declared_inputs(built)]
 
 
 def saved_model_files(prefix: Path) -> tuple[Path, Path]:

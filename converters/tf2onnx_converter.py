@@ -8,19 +8,13 @@ from conformance.cases import Built
 from conformance.errors import ConversionError, UnsupportedOperator
 
 from . import register_converter
-from ._common import check_standard_ops, is_unsupported_message, short
+from ._common import check_standard_ops, declared_inputs, is_unsupported_message, short
 from .base import Converter
 
 
 def input_signature(built: Built):
     import tensorflow as tf
-    dynamic = built.dynamic_axes or {}
-    sig = []
-    for name, x in zip(built.names(), built.inputs):
-        axes = {int(a) for a in dynamic.get(name, {})}
-        shape = [None if i in axes else d for i, d in enumerate(x.shape)]
-        sig.append(tf.TensorSpec(shape, tf.as_dtype(x.dtype), name=name))
-    return sig
+    return [tf.TensorSpec(shape, tf.as_dtype(dtype), name=name) for name, shape, dtype in declared_inputs(built)]
 
 
 def as_tf_function(built: Built):
