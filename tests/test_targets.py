@@ -1,0 +1,56 @@
+"""Built-in targets: each runs a real model and states the precision it computes in; TensorRT
+reports why it is unavailable on a machine without it."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conformance.targets import get_target, target_status
+
+
+def conv_model():
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("name", ["reference", "onnxruntime", "onnxruntime-basic", "openvino"])
+def test_target_runs_a_conv_model_like_the_reference(name):
+    ok, why = target_status(name)
+    if not ok:
+        pytest.skip(why)
+    model = conv_model()
+    x = np.random.default_rng(1).standard_normal((1, 3, 8, 8)).astype(np.float32)
+    ref_t = get_target("reference")
+    (want,) = ref_t.run(ref_t.prepare(model), {"x": x})
+    target = get_target(name)
+    (got,) = target.run(target.prepare(model.SerializeToString()), {"x": x})
+    assert got.shape == (1, 4, 8, 8)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert target.precision == "fp32"
+
+
+def test_onnxruntime_basic_really_disables_graph_optimizations():
+    import onnxruntime as ort
+    assert get_target("onnxruntime-basic").session_options().graph_optimization_level == \
+        ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    assert get_target("onnxruntime").session_options().graph_optimization_level == \
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+
+
+def test_openvino_states_bf16_when_left_at_the_plugin_default():
+    assert "bf16" in get_target("openvino-bf16").precision
+    assert get_target("openvino").hint == "f32"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT installed here")
+def test_tensorrt_unavailable_with_the_reason():
+    ok, why = target_status("tensorrt")
+    assert not ok and "tensorrt" in why and ("not installed" in why or "CUDA" in why)
