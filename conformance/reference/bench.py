@@ -170,7 +170,8 @@ def relative_error(outputs: dict, expected: dict) -> float:
     return worst
 
 
-def time_engine(run_once, runs: int, budget_s: float | None = None) -> tuple[dict, EngineResult]:
+def time_engine(run_once, runs: int, budget_s: float | None = None,
+                pause_s: float = 0.0) -> tuple[dict, EngineResult]:
     """Warm up once (its outputs are returned), then time up to ``runs`` runs (fewer if the
     warm-up says they would exceed ``budget_s``); report the median."""
     res = EngineResult()
@@ -182,6 +183,8 @@ def time_engine(run_once, runs: int, budget_s: float | None = None) -> tuple[dic
         n = max(1, min(runs, int(budget_s / warm)))
     times = []
     for _ in range(n):
+        if pause_s:
+            time.sleep(pause_s)
         t0 = time.perf_counter()
         run_once()
         times.append((time.perf_counter() - t0) * 1e3)
@@ -197,9 +200,11 @@ def _failed(exc: BaseException) -> EngineResult:
     return EngineResult(ok=False, error=msg[:200])
 
 
-def _interleaved(engines: dict, runs: int) -> dict:
+def _interleaved(engines: dict, runs: int, pause_s: float = 0.0) -> dict:
     """Warm up every engine once, then time them in turns (ours, onnxruntime, ours, ...) so
-    that a change of machine load hits both alike; median per engine."""
+    that a change of machine load hits both alike; median per engine. A short pause before
+    every timed run keeps one run's CPU throttling on a shared machine out of the next (seen
+    here: back-to-back runs of the LSTM model took 10-20 ms, paused ones 2.7 ms)."""
     outputs, results = {}, {}
     for name, fn in engines.items():
         try:
@@ -211,6 +216,8 @@ def _interleaved(engines: dict, runs: int) -> dict:
     times: dict = {k: [] for k in live}
     for _ in range(runs):
         for name, fn in live.items():
+            if pause_s:
+                time.sleep(pause_s)
             t0 = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - t0) * 1e3)
@@ -221,7 +228,7 @@ def _interleaved(engines: dict, runs: int) -> dict:
 
 
 def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget_s: float,
-                verbose: bool = False) -> ModelResult:
+                verbose: bool = False, pause_s: float = 0.0) -> ModelResult:
     results: dict = {}
     outputs_of: dict = {}
     model = onnx.load(case.path)
@@ -246,7 +253,7 @@ def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget
             results["onnxruntime"] = _failed(exc)
             if verbose:
                 traceback.print_exc()
-    outs, timed = _interleaved(runners, runs)
+    outs, timed = _interleaved(runners, runs, pause_s)
     results.update(timed)
     for name, o in outs.items():
         outputs_of[name] = dict(zip(out_names, o))
@@ -256,7 +263,8 @@ def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget
             from onnx.reference import ReferenceEvaluator
             ev = ReferenceEvaluator(model)
             with np.errstate(all="ignore"):
-                outs, r = time_engine(lambda: ev.run(None, case.inputs), runs, reference_budget_s)
+                outs, r = time_engine(lambda: ev.run(None, case.inputs), runs, reference_budget_s,
+                                      pause_s)
             outputs_of["onnx.reference"] = dict(zip(out_names, outs))
             results["onnx.reference"] = r
         except Exception as exc:   # noqa: BLE001
@@ -394,7 +402,8 @@ def main(args: argparse.Namespace) -> int:
     results = []
     for case in cases:
         print(f"[bench-reference] {case.name} ...", file=sys.stderr, flush=True)
-        results.append(bench_model(case, args.runs, engines, args.reference_budget, args.verbose))
+        results.append(bench_model(case, args.runs, engines, args.reference_budget, args.verbose,
+                                   args.pause))
     summary = summarize(results)
     print(format_table(results, summary))
     if args.json:
@@ -402,6 +411,7 @@ def main(args: argparse.Namespace) -> int:
         payload = {
             "models_dir": root,
             "runs": args.runs,
+            "pause_s": args.pause,
             "versions": _versions(),
             "results": [{**{k: v for k, v in asdict(m).items() if k != "engines"},
                          "engines": {e: asdict(r) for e, r in m.engines.items()}} for m in results],
@@ -438,5 +448,8 @@ def register(subparsers) -> None:
     p.add_argument("--skip-onnx-reference", action="store_true", help="do not run onnx.reference")
     p.add_argument("--reference-budget", type=float, default=60.0, metavar="S",
                    help="seconds of timed runs allowed to onnx.reference per model (default 60)")
+    p.add_argument("--pause", type=float, default=0.05, metavar="S",
+                   help="sleep before every timed run, for every engine (default 0.05 s): keeps "
+                        "CPU throttling on a shared machine from leaking between runs")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     p.set_defaults(func=main)
