@@ -340,3 +340,14 @@ def test_global_pools_and_maxunpool():
     expected[[5, 7, 13, 15]] = [1, 2, 3, 4]
     np.testing.assert_array_equal(run("MaxUnpool", [small, ind], kernel_shape=[2, 2], strides=[2, 2]),
                                   expected.reshape(1, 1, 4, 4))
+
+
+def test_maxroipool_by_hand():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    quadrants = run("MaxRoiPool", [x, np.array([[0, 0, 0, 3, 3]])], opset=1, pooled_shape=[2, 2])
+    np.testing.assert_array_equal(quadrants.ravel(), [5, 7, 13, 15])
+    # Corners 0.5 and 3.5 round half away from zero (to 1 and 4, as C's round does), and the
+    # bin past the last row is clipped: rows [1, 3) and [3, 4), same for columns.
+    half = run("MaxRoiPool", [x, np.array([[0, 1, 1, 7, 7]])], opset=1, pooled_shape=[2, 2],
+               spatial_scale=0.5)
+    np.testing.assert_array_equal(half.ravel(), [10, 11, 14, 15])

@@ -268,3 +268,31 @@ def roialign(ctx, x, rois, batch_indices):
                       out_h=int(ctx.attr("output_height", 1)), out_w=int(ctx.attr("output_width", 1)),
                       sampling_ratio=int(ctx.attr("sampling_ratio", 0)),
                       spatial_scale=float(ctx.attr("spatial_scale", 1.0)), half_pixel=half)
+
+
+@op("MaxRoiPool", since=1)
+def maxroipool(ctx, x, rois):
+    """Caffe's ROI max pooling: rounded ROI corners, bins of size roi / pooled, empty bins 0.
+
+    One iteration per (ROI, bin), each a max over a channel-vectorised window; ROI pooling
+    heads have a handful of ROIs and 7x7 bins, not a hot path."""
+    ph, pw = (int(v) for v in ctx.attr("pooled_shape"))
+    scale = float(ctx.attr("spatial_scale", 1.0))
+    n, c, height, width = x.shape
+    y = np.zeros((rois.shape[0], c, ph, pw), dtype=x.dtype)
+    for r, roi in enumerate(rois):
+        b = int(roi[0])
+        # C's round(): halves away from zero (np.round would round them to even).
+        x1, y1, x2, y2 = (int(np.copysign(np.floor(abs(float(v) * scale) + 0.5), float(v)))
+                          for v in roi[1:5])
+        roi_h, roi_w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
+        bin_h, bin_w = roi_h / ph, roi_w / pw
+        for i in range(ph):
+            hs = min(max(int(np.floor(i * bin_h)) + y1, 0), height)
+            he = min(max(int(np.ceil((i + 1) * bin_h)) + y1, 0), height)
+            for j in range(pw):
+                ws = min(max(int(np.floor(j * bin_w)) + x1, 0), width)
+                we = min(max(int(np.ceil((j + 1) * bin_w)) + x1, 0), width)
+                if he > hs and we > ws:
+                    y[r, :, i, j] = x[b, :, hs:he, ws:we].max(axis=(1, 2))
+    return y
