@@ -42,6 +42,13 @@ def run(op_type, inputs, opset=21, n_out=1, **attrs):
 RNG = np.random.default_rng(7)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same numbers whatever ran before it (-k, -n, reordering)."""
+    global RNG
+    RNG = np.random.default_rng(7)
+
+
 def f32(v):
     """ONNX stores float attributes as float32: the value a kernel actually sees."""
     return float(np.float32(v))
@@ -242,23 +249,25 @@ def test_instance_layer_group_norm():
     m = x.mean(axis=(2, 3), keepdims=True)
     v = x.var(axis=(2, 3), keepdims=True)
     np.testing.assert_allclose(run("InstanceNormalization", [x, s, b], epsilon=1e-4),
-                               (x - m) / np.sqrt(v + 1e-4) * s.reshape(sh) + b.reshape(sh), rtol=1e-10)
+                               (x - m) / np.sqrt(v + f32(1e-4)) * s.reshape(sh) + b.reshape(sh),
+                               rtol=1e-10, atol=1e-12)
 
     ls, lb = rand(3, 4), rand(3, 4)
     y, mean, inv = run("LayerNormalization", [x, ls, lb], opset=17, n_out=3, axis=2)
     m = x.mean(axis=(2, 3), keepdims=True)
     v = x.var(axis=(2, 3), keepdims=True)
-    np.testing.assert_allclose(y, (x - m) / np.sqrt(v + 1e-5) * ls + lb, rtol=1e-10)
+    np.testing.assert_allclose(y, (x - m) / np.sqrt(v + f32(1e-5)) * ls + lb, rtol=1e-10, atol=1e-12)
     assert mean.shape == (2, 6, 1, 1) and inv.shape == (2, 6, 1, 1)
     np.testing.assert_allclose(inv, 1 / np.sqrt(v + 1e-5), rtol=1e-6)
 
     xg = x.reshape(2, 3, -1)
     norm = ((xg - xg.mean(axis=2, keepdims=True)) / np.sqrt(xg.var(axis=2, keepdims=True) + 1e-5)).reshape(x.shape)
     np.testing.assert_allclose(run("GroupNormalization", [x, s, b], opset=21, num_groups=3),
-                               norm * s.reshape(sh) + b.reshape(sh), rtol=1e-10)
+                               norm * s.reshape(sh) + b.reshape(sh), rtol=1e-10, atol=1e-12)
     gs, gb = rand(3), rand(3)   # opset 18: per-group scale and bias
     np.testing.assert_allclose(run("GroupNormalization", [x, gs, gb], opset=18, num_groups=3),
-                               norm * np.repeat(gs, 2).reshape(sh) + np.repeat(gb, 2).reshape(sh), rtol=1e-10)
+                               norm * np.repeat(gs, 2).reshape(sh) + np.repeat(gb, 2).reshape(sh),
+                               rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
@@ -288,13 +297,14 @@ def test_mvn_and_lpnorm():
 # --------------------------------------------------------------------------- Resize
 
 def naive_coord(ctm, xr, in_len, out_len, scale, roi=(0.0, 1.0)):
+    # length_resized is the integer output length (onnxruntime, PyTorch, TensorFlow).
     length_resized = scale * in_len
     if ctm == "half_pixel":
         return (xr + 0.5) / scale - 0.5
     if ctm == "pytorch_half_pixel":
-        return (xr + 0.5) / scale - 0.5 if length_resized > 1 else 0.0
+        return (xr + 0.5) / scale - 0.5 if out_len > 1 else 0.0
     if ctm == "align_corners":
-        return 0.0 if length_resized == 1 else xr * (in_len - 1) / (length_resized - 1)
+        return 0.0 if out_len == 1 else xr * (in_len - 1) / (out_len - 1)
     if ctm == "asymmetric":
         return xr / scale
     if ctm == "tf_half_pixel_for_nn":
@@ -303,7 +313,7 @@ def naive_coord(ctm, xr, in_len, out_len, scale, roi=(0.0, 1.0)):
         adj = out_len / length_resized
         return in_len / 2 * (1 - adj) + (xr + 0.5) / scale - 0.5
     if ctm == "tf_crop_and_resize":
-        return roi[0] * (in_len - 1) + xr * (roi[1] - roi[0]) * (in_len - 1) / (length_resized - 1)
+        return roi[0] * (in_len - 1) + xr * (roi[1] - roi[0]) * (in_len - 1) / (out_len - 1)
     raise AssertionError(ctm)
 
 
@@ -434,3 +444,21 @@ def test_upsample_and_resize10_nearest():
                                   x.repeat(2, axis=2).repeat(3, axis=3))
     np.testing.assert_array_equal(run("Resize", [x, np.array([1, 1, 2, 2.0])], opset=10),
                                   x.repeat(2, axis=2).repeat(2, axis=3))
+
+
+def test_resize_nearest_ties_follow_float32_scale_arithmetic():
+    # half_pixel, scale 0.6: output 1 maps to (1 + 0.5) / 0.6 - 0.5 = 2 exactly in real numbers.
+    # float32(0.6) is a hair above 0.6, so float64 arithmetic gives 1.99999..., floor 1; the
+    # float32 arithmetic of onnxruntime gives 2.0, floor 2 (the intended sample).
+    x = np.arange(5.0).reshape(1, 1, 1, 5)
+    got = run("Resize", [x, None, np.array([1, 1, 1, 0.6], dtype=np.float32)], opset=19,
+              mode="nearest", nearest_mode="floor")
+    np.testing.assert_array_equal(got.ravel(), [0, 2, 3])
+
+
+def test_resize_align_corners_uses_the_integer_output_length():
+    # 4 -> floor(4 * 0.6) = 2 samples: align_corners maps them onto inputs 0 and 3.
+    x = np.array([[[[0.0, 10.0, 20.0, 30.0]]]])
+    got = run("Resize", [x, None, np.array([1, 1, 1, 0.6])], opset=19, mode="linear",
+              coordinate_transformation_mode="align_corners")
+    np.testing.assert_allclose(got.ravel(), [0.0, 30.0])

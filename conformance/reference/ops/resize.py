@@ -20,33 +20,42 @@ def _str(v, default):
     return v.decode() if isinstance(v, bytes) else v
 
 
-def original_coords(ctm: str, out_len: int, in_len: int, scale: float, roi=(0.0, 1.0)):
-    """x_original for every output index along one axis (float64)."""
-    x = np.arange(out_len, dtype=np.float64)
-    length_resized = scale * in_len
+def original_coords(ctm: str, out_len: int, in_len: int, scale: float, roi=(0.0, 1.0),
+                    dtype=np.float64):
+    """x_original for every output index along one axis.
+
+    ``length_resized`` is the integer output length, as in onnxruntime and PyTorch
+    (align_corners maps the first and last output samples onto the first and last input
+    samples exactly; ONNX's test data use ``scale * length_original`` instead, and
+    onnxruntime fails those two cases as we do). The arithmetic runs in ``dtype``: float32 for
+    nearest, as onnxruntime computes, so that ties of the rounding (a coordinate meant to be
+    2.0 or 4.5 under a scale such as 0.6 that float32 cannot hold) fall the same way."""
+    x = np.arange(out_len, dtype=dtype)
+    scale = dtype(scale)
+    half = dtype(0.5)
     if ctm == "half_pixel":
-        return (x + 0.5) / scale - 0.5
+        return (x + half) / scale - half
     if ctm == "half_pixel_symmetric":
-        adjustment = out_len / length_resized
-        offset = in_len / 2 * (1 - adjustment)
-        return offset + (x + 0.5) / scale - 0.5
+        adjustment = dtype(out_len) / (scale * dtype(in_len))
+        offset = dtype(in_len) / 2 * (1 - adjustment)
+        return offset + (x + half) / scale - half
     if ctm == "pytorch_half_pixel":
-        if length_resized > 1:
-            return (x + 0.5) / scale - 0.5
+        if out_len > 1:
+            return (x + half) / scale - half
         return np.zeros_like(x)
     if ctm == "align_corners":
-        if length_resized == 1:
+        if out_len == 1:
             return np.zeros_like(x)
-        return x * (in_len - 1) / (length_resized - 1)
+        return x * dtype(in_len - 1) / dtype(out_len - 1)
     if ctm == "asymmetric":
         return x / scale
     if ctm == "tf_half_pixel_for_nn":
-        return (x + 0.5) / scale
+        return (x + half) / scale
     if ctm == "tf_crop_and_resize":
-        start, end = float(roi[0]), float(roi[1])
-        if length_resized == 1:
-            return np.full_like(x, (end - start) * (in_len - 1) / 2 + start * (in_len - 1))
-        return start * (in_len - 1) + x * (end - start) * (in_len - 1) / (length_resized - 1)
+        start, end = dtype(roi[0]), dtype(roi[1])
+        if out_len == 1:
+            return np.full_like(x, (end - start) * dtype(in_len - 1) / 2 + start * dtype(in_len - 1))
+        return start * dtype(in_len - 1) + x * (end - start) * dtype(in_len - 1) / dtype(out_len - 1)
     raise ValueError(f"Resize: unknown coordinate_transformation_mode {ctm!r}")
 
 
@@ -108,7 +117,8 @@ def interpolation_matrix(xo: np.ndarray, in_len: int, scale: float, mode: str, *
 
 def resize_nd(x: np.ndarray, out_sizes, scales, *, mode="nearest", ctm="half_pixel",
               nearest_mode="round_prefer_floor", cubic_a=-0.75, exclude_outside=False,
-              extrapolation_value=0.0, antialias=False, roi=None) -> np.ndarray:
+              extrapolation_value=0.0, antialias=False, roi=None,
+              coord_dtype=np.float64) -> np.ndarray:
     """Resize every axis i from x.shape[i] to out_sizes[i] with scale factor scales[i]."""
     rank = x.ndim
     work = x if mode == "nearest" else x.astype(np.float64)
@@ -118,7 +128,10 @@ def resize_nd(x: np.ndarray, out_sizes, scales, *, mode="nearest", ctm="half_pix
         if out_len == in_len and scale == 1.0 and ctm != "tf_crop_and_resize":
             continue
         axis_roi = (roi[axis], roi[rank + axis]) if roi is not None else (0.0, 1.0)
-        xo = original_coords(ctm, out_len, in_len, scale, axis_roi)
+        # Nearest picks indices, so ties decide: follow onnxruntime's float32 arithmetic there.
+        # Linear and cubic weights are continuous in the coordinate: keep float64 accuracy.
+        dtype = coord_dtype if mode == "nearest" else np.float64
+        xo = original_coords(ctm, out_len, in_len, scale, axis_roi, dtype).astype(np.float64)
         if mode == "nearest":
             work = np.take(work, nearest_indices(xo, in_len, nearest_mode, scale), axis=axis)
         else:
@@ -194,7 +207,7 @@ def resize(ctx, x, roi=None, scales=None, sizes=None):
         cubic_a=float(ctx.attr("cubic_coeff_a", -0.75)),
         exclude_outside=bool(ctx.attr("exclude_outside", 0)),
         extrapolation_value=float(ctx.attr("extrapolation_value", 0.0)),
-        antialias=bool(ctx.attr("antialias", 0)), roi=full_roi)
+        antialias=bool(ctx.attr("antialias", 0)), roi=full_roi, coord_dtype=np.float32)
 
 
 @op("Upsample", since=7)
@@ -206,4 +219,5 @@ def upsample(ctx, x, scales=None):
     if mode == "bilinear":
         mode = "linear"
     out_sizes = [int(np.floor(s * n)) for s, n in zip(scales, x.shape)]
-    return resize_nd(x, out_sizes, scales, mode=mode, ctm="asymmetric", nearest_mode="simple")
+    return resize_nd(x, out_sizes, scales, mode=mode, ctm="asymmetric", nearest_mode="simple",
+                     coord_dtype=np.float32)
