@@ -127,7 +127,7 @@ def lstm_cases():
         node = helper.make_node("LSTM", ["x", "w", "r", "bias"], ["y"], hidden_size=h)
         model = _model([node], [_vi("x", (t, b, i)), _vi("w", (1, 4 * h, i)), _vi("r", (1, 4 * h, h)),
                                 _vi("bias", (1, 8 * h))], [_vi("y", (t, 1, b, h))])
-        scale = 1.0 / np.sqrt(h)
+        scale = np.float32(1.0 / np.sqrt(h))
         yield KernelCase("lstm", f"T{t} B{b} I{i} H{h}", model,
                          {"x": _rand(rng, t, b, i), "w": _rand(rng, 1, 4 * h, i) * scale,
                           "r": _rand(rng, 1, 4 * h, h) * scale, "bias": _rand(rng, 1, 8 * h) * scale},

@@ -452,12 +452,13 @@ class Comparison:
                 "samples_a": self.samples_a, "samples_b": self.samples_b, "environment": self.env}
 
 
-def run_comparison(a: tuple, b: tuple, settings: TestSettings | None = None, *, chunk: int = 8,
+def run_comparison(a: tuple, b: tuple, settings: TestSettings | None = None, *, chunk: int = 1,
                    alpha: float = 0.01, min_effect: float = 0.10, max_cv: float = 0.5,
                    log: Callable[[str], None] | None = None) -> Comparison:
     """SingleStream latencies of two (model, target) pairs, interleaved in rounds of ``chunk``
-    queries (A then B) in one process, so that drift in machine load hits both alike; the
-    verdict is ``stats.compare_latencies(A, B)`` (is B slower than A?)."""
+    queries (A then B, on the same inputs) in one process, so that drift in machine load hits
+    both alike; the verdict is ``stats.compare_latencies(A, B)`` (is B slower than A?).
+    Both sessions get the same thread settings (``prepare_session``)."""
     from .stats import compare_latencies
     settings = replace(settings or TestSettings(), scenario="SingleStream").resolved()
     suts, labels = [], []

@@ -289,7 +289,8 @@ class Server(Scenario):
             kept_up = (probe.extra.get("completed_qps") or 0) >= 0.9 * (probe.extra.get("scheduled_qps") or qps)
             ok = p99 <= self.probe_headroom * bound_ms and kept_up and not probe.stopped_by_max_duration
             probes.append({"qps": round(qps, 3), "p99_ms": p99, "passed": ok})
-            log(f"Server calibration: {qps:.3g} QPS -> p99 {p99:.3g} ms ({'ok' if ok else 'over bound'})")
+            log(f"Server calibration: {qps:.3g} QPS -> p99 {p99:.3g} ms "
+                f"({'ok' if ok else f'over {self.probe_headroom:g} x bound or fell behind'})")
             if ok:
                 lo, best = util, qps
             else:

@@ -77,6 +77,10 @@ class SlowedTarget(Target):
     def __init__(self):
         self.inner = ort()
 
+    def session_options(self):
+        # the same onnxruntime options as the unslowed target, so only the sleep differs
+        return self.inner.session_options()
+
     def prepare(self, model):
         return self.inner.prepare(model)
 
