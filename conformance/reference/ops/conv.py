@@ -129,6 +129,17 @@ def prepared(ctx, key, array: np.ndarray, build):
 
 # --------------------------------------------------------------------------- Conv
 
+def _compute_dtype(x, w):
+    """Half precision is multiplied in float32 (numpy has no half BLAS and would round every
+    partial sum), integers in int64; the caller casts the result back to x's dtype."""
+    dtype = np.result_type(x.dtype, w.dtype)
+    if dtype == np.float16 or dtype.name == "bfloat16":
+        return np.dtype(np.float32)
+    if np.issubdtype(dtype, np.integer):
+        return np.dtype(np.int64)
+    return dtype
+
+
 def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=None, strides=None,
             dilations=None, group=1) -> np.ndarray:
     """ONNX Conv on numpy arrays: x (N, C, *spatial), w (M, C/group, *kernel), b (M,)."""
@@ -145,9 +156,7 @@ def conv_nd(x: np.ndarray, w: np.ndarray, b=None, *, auto_pad="NOTSET", pads=Non
         raise ValueError(f"Conv: input has {c} channels, weights expect {w.shape[1]} x group {g}")
     out_shape = [(size + bb + ee - (k - 1) * d - 1) // s + 1
                  for size, bb, ee, k, d, s in zip(x.shape[2:], begin, end, kernel, dilations, strides)]
-    dtype = np.result_type(x.dtype, w.dtype)
-    if not np.issubdtype(dtype, np.floating):
-        dtype = np.int64 if np.issubdtype(dtype, np.integer) else dtype
+    dtype = _compute_dtype(x, w)
     x = x.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     p = int(np.prod(out_shape))
@@ -275,7 +284,7 @@ def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=Non
     m = mg * g
     ksize = int(np.prod(kernel))
     p = int(np.prod(in_shape))
-    dtype = np.result_type(x.dtype, w.dtype)
+    dtype = _compute_dtype(x, w)
     x = x.astype(dtype, copy=False)
     # (g, Mg*K, Cg) @ (N, g, Cg, P) -> (N, g, Mg, *k, *in)
     wt = WEIGHTS.get(w, ("convT", g), lambda a: np.ascontiguousarray(
