@@ -406,13 +406,17 @@ def main(args: argparse.Namespace) -> int:
                                    args.pause))
     summary = summarize(results)
     print(format_table(results, summary))
+    v = _versions()
+    print(f"(ours: BLAS threads {v['reference_blas_threads']}; onnxruntime "
+          f"{v.get('onnxruntime', '?')} default threads; {v['cpu_count']} CPUs; "
+          f"load average {', '.join(f'{x:.1f}' for x in v['loadavg'] or [])})")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "models_dir": root,
             "runs": args.runs,
             "pause_s": args.pause,
-            "versions": _versions(),
+            "versions": v,
             "results": [{**{k: v for k, v in asdict(m).items() if k != "engines"},
                          "engines": {e: asdict(r) for e, r in m.engines.items()}} for m in results],
             "summary": summary,
@@ -426,7 +430,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _versions() -> dict:
-    out = {"numpy": np.__version__, "onnx": onnx.__version__, "cpu_count": os.cpu_count()}
+    from .ops.linalg import _THREADS
+    out = {"numpy": np.__version__, "onnx": onnx.__version__, "cpu_count": os.cpu_count(),
+           "reference_blas_threads": _THREADS or "openblas default",
+           "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     try:
         import onnxruntime
         out["onnxruntime"] = onnxruntime.__version__
