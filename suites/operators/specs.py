@@ -140,7 +140,7 @@ _UNARY = [
     ("neg", "Neg", "torch.neg", "tf.math.negative", "paddle.neg", {},
      [V("int64", inputs=(T(2, 5, dtype="int64"),))]),
     ("exp", "Exp", "torch.exp", "tf.math.exp", "paddle.exp", {},
-     [V("fp16", inputs=(T(2, 3, 5, dtype="float16"),)), V("empty", inputs=(T(0, 4),))]),
+     [V("fp16", only=("torch", "tensorflow"), inputs=(T(2, 3, 5, dtype="float16"),)), V("empty", inputs=(T(0, 4),))]),
     ("log", "Log", "torch.log", "tf.math.log", "paddle.log", {"domain": "positive"}, []),
     ("sqrt", "Sqrt", "torch.sqrt", "tf.math.sqrt", "paddle.sqrt", {"domain": "positive"},
      [V("size1", inputs=(T(1, 5, 1, domain="positive"),))]),
@@ -155,7 +155,7 @@ _UNARY = [
     ("sinh", "Sinh", "torch.sinh", "tf.math.sinh", "paddle.sinh", {}, []),
     ("cosh", "Cosh", "torch.cosh", "tf.math.cosh", "paddle.cosh", {}, []),
     ("tanh", "Tanh", "torch.tanh", "tf.math.tanh", "paddle.tanh", {},
-     [V("fp16", inputs=(T(4, 6, dtype="float16"),))]),
+     [V("fp16", only=("torch", "tensorflow"), inputs=(T(4, 6, dtype="float16"),))]),
     ("asinh", "Asinh", "torch.asinh", "tf.math.asinh", "paddle.asinh", {}, []),
     ("acosh", "Acosh", "torch.acosh", "tf.math.acosh", "paddle.acosh", {"domain": "positive", "low": 1.05, "high": 4.0}, []),
     ("atanh", "Atanh", "torch.atanh", "tf.math.atanh", "paddle.atanh", {"domain": "uniform", "low": -0.9, "high": 0.9}, []),
@@ -189,7 +189,7 @@ op("add", "Add", _BCAST, [
     V("bcast", dynamo=True),
     V("same-shape", inputs=(T(2, 3, 4), T(2, 3, 4))),
     V("scalar-rhs", inputs=(T(3, 4), T())),
-    V("fp16", inputs=(T(4, 6, dtype="float16"), T(6, dtype="float16"))),
+    V("fp16", only=("torch", "tensorflow"), inputs=(T(4, 6, dtype="float16"), T(6, dtype="float16"))),
     V("int32", inputs=(T(3, 5, dtype="int32"), T(1, 5, dtype="int32"))),
     V("int64", inputs=(T(2, 5, dtype="int64"), T(2, 1, dtype="int64"))),
     V("empty", inputs=(T(0, 3), T(1, 3))),
@@ -199,7 +199,7 @@ op("sub", "Sub", _BCAST, [V("bcast"), V("int32", inputs=(T(4, 3, dtype="int32"),
 op("mul", "Mul", _BCAST, [V("bcast", dynamo=True), V("int64", inputs=(T(2, 3, dtype="int64"), T(2, 3, dtype="int64"))),
                           V("size1", inputs=(T(1, 1, 4), T(3, 1, 1)))],
    torch=fn("torch.mul"), tf=fn("tf.math.multiply"), paddle=fn("paddle.multiply"))
-op("div", "Div", (T(3, 1, 5), T(4, 5, domain="nonzero")), [V("bcast"), V("fp16", inputs=(T(4, 5, dtype="float16"), T(5, dtype="float16", domain="nonzero")))],
+op("div", "Div", (T(3, 1, 5), T(4, 5, domain="nonzero")), [V("bcast"), V("fp16", only=("torch", "tensorflow"), inputs=(T(4, 5, dtype="float16"), T(5, dtype="float16", domain="nonzero")))],
    torch=fn("torch.div"), tf=fn("tf.math.truediv"), paddle=fn("paddle.divide"))
 op("pow", "Pow", (T(3, 4, domain="positive"), T(3, 4, domain="uniform", low=-2.0, high=2.0)),
    [V("tensor-exp"), V("bcast", inputs=(T(2, 3, 4, domain="positive"), T(4, domain="uniform", low=0.5, high=2.5)))],
@@ -211,7 +211,7 @@ op("minimum", "Min", _BCAST, [V("bcast")], torch=fn("torch.minimum"), tf=fn("tf.
 op("remainder", "Mod", (T(4, 5, dtype="int32", low=-20, high=20), T(5, dtype="int32", domain="nonzero", low=-4, high=5)),
    torch=fn("torch.remainder"), tf=fn("tf.math.floormod"), paddle=fn("paddle.remainder"))
 op("fmod", "Mod", (T(3, 6, domain="uniform", low=-7.0, high=7.0), T(3, 6, domain="positive", low=1.1, high=2.9)),
-   torch=fn("torch.fmod"), tf=fn("tf.math.truncatemod"))
+   torch=fn("torch.fmod"), tf=fn("tf.truncatemod"))
 # negative integers: floor division must floor, ONNX integer Div truncates
 op("floor_divide", ("Div", "Floor"), (T(4, 5, dtype="int32", low=-20, high=20), T(4, 5, dtype="int32", domain="nonzero", low=-4, high=5)),
    torch=fn("torch.floor_divide"), tf=fn("tf.math.floordiv"), paddle=fn("paddle.floor_divide"))
@@ -251,7 +251,7 @@ op("lerp", ("Sub", "Mul", "Add"), (T(3, 4), T(3, 4), T(3, 4, domain="uniform", l
 _ACT = [X(2, 3, 4, 5, avoid=[0.0])]
 F_ = "torch.nn.functional."
 PF = "paddle.nn.functional."
-op("relu", "Relu", _ACT, [V("default", dynamo=True), V("fp16", inputs=(T(3, 8, dtype="float16", avoid=[0.0]),))],
+op("relu", "Relu", _ACT, [V("default", dynamo=True), V("fp16", only=("torch", "tensorflow"), inputs=(T(3, 8, dtype="float16", avoid=[0.0]),))],
    torch=fn(F_ + "relu"), tf=fn("tf.nn.relu"), paddle=fn(PF + "relu"))
 op("relu6", "Clip", [T(3, 7, scale=4.0, avoid=[0.0, 6.0])], torch=fn(F_ + "relu6"), tf=fn("tf.nn.relu6"), paddle=fn(PF + "relu6"))
 op("leaky_relu", "LeakyRelu", _ACT, [V("slope0.1", {"slope": 0.1})],
@@ -370,7 +370,7 @@ op("matmul", "MatMul", (T(3, 4), T(4, 5)), [
     V("2d", dynamo=True),
     V("batch-bcast", inputs=(T(2, 1, 3, 4), T(5, 4, 6))),
     V("vec-mat", inputs=(T(4), T(4, 5)), only=("torch", "paddle")),
-    V("fp16", inputs=(T(3, 8, dtype="float16"), T(8, 5, dtype="float16"))),
+    V("fp16", only=("torch", "tensorflow"), inputs=(T(3, 8, dtype="float16"), T(8, 5, dtype="float16"))),
 ], torch=fn("torch.matmul"), tf=fn("tf.linalg.matmul"), paddle=fn("paddle.matmul"))
 op("matmul_transpose_b", ("Transpose", "MatMul"), (T(2, 3, 4), T(2, 5, 4)), [V("transpose-b", {"transpose_b": True})],
    tf=fn("tf.linalg.matmul"), paddle=fn("paddle.matmul", rename={"transpose_b": "transpose_y"}))
@@ -530,7 +530,7 @@ op("local_response_norm", "LRN", [X(1, 6, 4, 5)],
 op("normalize", ("ReduceL2", "Div", "LpNormalization"), [T(3, 6)], [V("p2-axis1", {"axis": 1})],
    torch=fn(F_ + "normalize", rename={"axis": "dim"}, fixed={"p": 2.0}), tf=fn("tf.math.l2_normalize"),
    paddle=fn(PF + "normalize", fixed={"p": 2}))
-op("rms_norm", ("RMSNormalization", "ReduceMean", "Sqrt"), [T(2, 5, 8)], [V("last-dim", {"shape": [8], "eps": 1e-6})],
+op("rms_norm", ("ReduceMean", "Sqrt", "Mul"), [T(2, 5, 8)], [V("last-dim", {"shape": [8], "eps": 1e-6})],
    torch=custom("rms_norm", "torch.nn.RMSNorm"), tf=custom("rms_norm", "keras.layers.RMSNormalization"))
 
 # ----------------------------------------------------------------------------------------

@@ -186,6 +186,9 @@ def multihead_attention(a):
     return lambda q, kv: mha(q, kv)
 
 
+PLAIN_TF = {"pad", "resize"}
+
+
 # ---------------------------------------------------------------- entry point
 def build(params: dict, seed: int) -> Built:
     call = params["call"]
@@ -193,7 +196,8 @@ def build(params: dict, seed: int) -> Built:
     keras.utils.set_random_seed(seed % (2**31))
     if call["kind"] == "custom":
         body = globals()[call["custom"]](params["attrs"])
-        model = functional(inputs, body, seed)
+        # tf.* functions cannot take KerasTensors: those bodies run as plain callables
+        model = body if call["custom"] in PLAIN_TF else functional(inputs, body, seed)
     elif call["kind"] == "module":
         layer = resolve(call["target"])(**call["kwargs"])
         model = functional(inputs, layer, seed)
