@@ -138,3 +138,16 @@ def test_erf_and_erfc_against_math():
     x = np.concatenate([np.linspace(-7, 7, 2001), [0.0, -0.0, 1e-300, 2.9999999, 3.0, 3.0000001, 12.0]])
     np.testing.assert_allclose(attention.erf(x), [math.erf(v) for v in x], rtol=4e-15, atol=1e-300)
     np.testing.assert_allclose(attention.erfc(x), [math.erfc(v) for v in x], rtol=1e-11, atol=1e-300)
+
+
+def test_blas_thread_limit_is_scoped():
+    blas = linalg._BLAS
+    if blas.get_global is None:
+        pytest.skip("no OpenBLAS found in this process")
+    before = blas.get_global()
+    with blas.limit(1):
+        np.ones((64, 64)) @ np.ones((64, 64))
+    assert blas.get_global() == before          # restored (thread-local or global alike)
+    with linalg.blas_threads():
+        pass
+    assert blas.get_global() == before
