@@ -28,12 +28,19 @@ def build(params: dict, seed: int) -> Built:
 
 
 class Fn(nn.Layer):
+    """One-input function as a layer (paddle.jit.save needs a fixed-arity forward)."""
+
     def __init__(self, fn):
         super().__init__()
         self.fn = fn
 
-    def forward(self, *xs):
-        return self.fn(*xs)
+    def forward(self, x):
+        return self.fn(x)
+
+
+class Fn2(Fn):
+    def forward(self, x, y):
+        return self.fn(x, y)
 
 
 class Wrap(nn.Layer):
@@ -206,14 +213,14 @@ def adaptive(p, seed):
 def div(p, seed):
     dt = np.dtype(p["dtype"])
     a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
-    return _done(Fn(paddle.floor_divide), [a, b], [np.array(hc.FLOOR_DIV, dt)])
+    return _done(Fn2(paddle.floor_divide), [a, b], [np.array(hc.FLOOR_DIV, dt)])
 
 
 @builder("mod")
 def mod(p, seed):
     dt = np.dtype(p["dtype"])
     a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
-    return _done(Fn(paddle.remainder), [a, b], [np.array(hc.PY_MOD, dt)])
+    return _done(Fn2(paddle.remainder), [a, b], [np.array(hc.PY_MOD, dt)])
 
 
 @builder("round")

@@ -58,7 +58,8 @@ TORCH_PADDING = [
     pad_case(T, "conv2d_same", "k4-groups2", op="conv", shape=[1, 2, 5, 5], out=4, kernel=[4, 4], groups=2,
              padding="same"),
     pad_case(T, "conv1d_same", "k4", op="conv", shape=[1, 2, 7], out=2, kernel=[4], padding="same"),
-    pad_case(T, "conv1d_same", "k2-dil2", op="conv", shape=[1, 1, 6], out=1, kernel=[2], dilation=2, padding="same"),
+    pad_case(T, "conv1d_same", "k2-dil2", op="conv", shape=[1, 1, 6], out=1, kernel=[2], dilation=2, padding="same",
+             converters=TORCH_ALL),
     pad_case(T, "conv3d_same", "k2", op="conv", shape=[1, 1, 3, 4, 5], out=2, kernel=[2, 2, 2], padding="same"),
     # padding_mode: the pad is applied by the module before a VALID conv
     pad_case(T, "conv2d_padding_mode", "reflect-p1", op="conv", shape=[1, 1, 4, 5], out=2, kernel=[3, 3],
@@ -103,7 +104,7 @@ TORCH_PADDING = [
     pad_case(T, "avgpool2d_pad", "include-stride2", op="pool", mode="avg", shape=[1, 1, 5, 6], kernel=3,
              stride=2, padding=1),
     pad_case(T, "avgpool2d_divisor", "override1", op="pool", mode="avg", shape=[1, 1, 4, 4], kernel=2, stride=2,
-             padding=1, divisor_override=1),
+             padding=1, divisor_override=1, converters=TORCH_ALL),
     # max pooling pads with -inf: all-negative inputs make a 0-pad bug visible
     pad_case(T, "maxpool2d_pad", "p1-negative", op="pool", mode="max", shape=[1, 2, 4, 5], kernel=3, stride=1,
              padding=1, negative=True, converters=TORCH_ALL),
@@ -133,7 +134,8 @@ TORCH_PADDING = [
     # adaptive pooling with sizes that do not divide: overlapping windows floor(i*in/out)..ceil((i+1)*in/out)
     pad_case(T, "adaptive_avgpool2d", "5to3", op="adaptive", mode="avg", shape=[1, 2, 5, 5], out_size=[3, 3],
              converters=TORCH_ALL),
-    pad_case(T, "adaptive_avgpool2d", "5x7to2x3", op="adaptive", mode="avg", shape=[1, 1, 5, 7], out_size=[2, 3]),
+    pad_case(T, "adaptive_avgpool2d", "5x7to2x3", op="adaptive", mode="avg", shape=[1, 1, 5, 7], out_size=[2, 3],
+             converters=TORCH_ALL),
     pad_case(T, "adaptive_avgpool1d", "10to4", op="adaptive", mode="avg", shape=[1, 2, 10], out_size=[4]),
     pad_case(T, "adaptive_maxpool2d", "7to3", op="adaptive", mode="max", shape=[1, 1, 7, 7], out_size=[3, 3],
              negative=True),
@@ -250,7 +252,7 @@ PADDLE_PADDING = [
              padding=1, layout="NHWC"),
     # F.pad: len(pad) == 2*ndim pads from the FIRST dim; len 4 on 4-D is [left, right, top, bottom]
     pad_case(PD, "pad_constant", "list4-last-dims", op="pad", shape=[1, 2, 3, 4], pads=[1, 2, 0, 3],
-             mode="constant"),
+             mode="constant", value=0.5),
     pad_case(PD, "pad_constant", "full-first-dim-first", op="pad", shape=[1, 2, 3, 4],
              pads=[0, 0, 1, 0, 0, 2, 1, 1], mode="constant"),
     pad_case(PD, "pad_constant", "nhwc-list4", op="pad", shape=[1, 2, 3, 4], pads=[1, 0, 2, 1], mode="constant",
@@ -260,7 +262,7 @@ PADDLE_PADDING = [
              layout="NHWC"),
     pad_case(PD, "pad_circular", "2d-asym", op="pad", shape=[1, 1, 3, 4], pads=[1, 2, 2, 0], mode="circular"),
     pad_case(PD, "pad_constant", "pad2d-layer", op="pad", shape=[1, 1, 3, 3], pads=[0, 1, 2, 0], mode="constant",
-             module="Pad2D"),
+             module="Pad2D", value=2.5),
     pad_case(PD, "adaptive_avgpool2d", "5to3", op="adaptive", mode="avg", shape=[1, 2, 5, 5], out_size=[3, 3]),
     pad_case(PD, "adaptive_maxpool2d", "7to3", op="adaptive", mode="max", shape=[1, 1, 7, 7], out_size=[3, 3],
              negative=True),
@@ -272,15 +274,15 @@ PADDING_CASES = TORCH_PADDING + TF_PADDING + PADDLE_PADDING
 
 
 def _sem_all(name, variant, frameworks=(T, TF, PD), **params):
-    return [sem_case(fw, name, variant, **params) for fw in frameworks]
+    return [sem_case(fw, name, variant, converters=TORCH_ALL if fw == T else None, **params) for fw in frameworks]
 
 
 SEMANTICS_CASES = [
     # -- integer division / modulo
-    sem_case(T, "int_floor_div", "neg-operands", op="div", rounding="floor", dtype="int32"),
+    sem_case(T, "int_floor_div", "neg-operands", op="div", rounding="floor", dtype="int32", converters=TORCH_ALL),
     sem_case(T, "int_trunc_div", "neg-operands", op="div", rounding="trunc", dtype="int32"),
     sem_case(T, "float_floor_div", "neg-operands", op="div", rounding="floor", dtype="float32"),
-    sem_case(T, "int_mod", "remainder-neg-operands", op="mod", kind="python", dtype="int32"),
+    sem_case(T, "int_mod", "remainder-neg-operands", op="mod", kind="python", dtype="int32", converters=TORCH_ALL),
     sem_case(T, "int_fmod", "fmod-neg-operands", op="mod", kind="c", dtype="int32"),
     sem_case(TF, "int_floor_div", "neg-operands", op="div", rounding="floor", dtype="int32"),
     sem_case(TF, "int_trunc_div", "neg-operands", op="div", rounding="trunc", dtype="int32"),
@@ -303,13 +305,13 @@ SEMANTICS_CASES = [
     *_sem_all("softmax_axis", "axis0-3d", op="softmax", axis=0, tolerance=ULPS),
     # -- resize: coordinate modes and nearest rounding at non-integer scales
     sem_case(T, "resize_nearest", "scale1.5-floor-asymmetric", op="resize", method="nearest", size=[3, 5],
-             scale=[1.5, 1.75]),
+             scale=[1.5, 1.75], converters=TORCH_ALL),
     sem_case(T, "resize_nearest", "nearest-exact-half-pixel", op="resize", method="nearest-exact", size=[3, 5],
-             scale=[1.5, 1.75]),
+             scale=[1.5, 1.75], converters=TORCH_ALL),
     sem_case(T, "resize_linear", "bilinear-half-pixel", op="resize", method="bilinear", size=[3, 4],
              scale=[1.5, 1.75]),
     sem_case(T, "resize_linear", "bilinear-align-corners", op="resize", method="bilinear", size=[3, 4],
-             scale=[1.5, 1.75], align_corners=True),
+             scale=[1.5, 1.75], align_corners=True, converters=TORCH_ALL),
     sem_case(T, "resize_cubic", "bicubic-a-0.75", op="resize", method="bicubic", size=[3, 4], scale=[1.5, 1.75],
              tolerance=ULPS),
     sem_case(TF, "resize_nearest", "v2-half-pixel", op="resize", method="nearest", size=[3, 5], out=[5, 8]),
@@ -328,8 +330,8 @@ SEMANTICS_CASES = [
     sem_case(PD, "resize_linear", "align-corners", op="resize", method="bilinear", size=[3, 4], out=[5, 7],
              align_corners=True),
     # -- recurrent gate orders and GRU reset-after
-    sem_case(T, "gru_gates", "reset-after-rzn", op="gru", tolerance=ULPS),
-    sem_case(T, "lstm_gates", "ifgo", op="lstm", tolerance=ULPS),
+    sem_case(T, "gru_gates", "reset-after-rzn", op="gru", tolerance=ULPS, converters=TORCH_ALL),
+    sem_case(T, "lstm_gates", "ifgo", op="lstm", tolerance=ULPS, converters=TORCH_ALL),
     sem_case(TF, "gru_gates", "keras-reset-after-zrh", op="gru", reset_after=True, tolerance=ULPS),
     sem_case(TF, "gru_gates", "keras-reset-before-zrh", op="gru", reset_after=False, tolerance=ULPS),
     sem_case(TF, "lstm_gates", "keras-ifco", op="lstm", tolerance=ULPS),
