@@ -168,6 +168,10 @@ def _compare_results(a: str, b: str, args) -> int:
         verdict = compare_latencies(base[case_id].extra.get("samples", []), new[case_id].extra.get("samples", []),
                                     alpha=args.alpha, min_effect=args.min_effect)
         print(f"{case_id}: {verdict.reason}")
+        loads = [(r.extra.get("environment") or {}).get("load_average") for r in (base[case_id], new[case_id])]
+        if all(loads):
+            print(f"  load average (1/5/15 min) at the end of each run: {loads[0]} -> {loads[1]}; "
+                  "runs far apart in time see different load: prefer --compare MODEL_A MODEL_B (interleaved)")
         worst = max(worst, 1 if verdict.kind == "slower" else 0)
     return worst
 
