@@ -244,8 +244,9 @@ def conv(ctx, x, w, b=None):
 # --------------------------------------------------------------------------- ConvTranspose
 
 def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=None, dilations=None,
-                      group=1, output_padding=None, output_shape=None) -> np.ndarray:
-    """ONNX ConvTranspose: x (N, C, *spatial), w (C, M/group, *kernel), b (M,)."""
+                      group=1, output_padding=None, output_shape=None, ctx=None) -> np.ndarray:
+    """ONNX ConvTranspose: x (N, C, *spatial), w (C, M/group, *kernel), b (M,).
+    ``ctx`` (optional) lends its per-node cache for the transposed weights."""
     if isinstance(auto_pad, bytes):
         auto_pad = auto_pad.decode()
     nsp = x.ndim - 2
@@ -287,7 +288,7 @@ def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=Non
     dtype = _compute_dtype(x, w)
     x = x.astype(dtype, copy=False)
     # (g, Mg*K, Cg) @ (N, g, Cg, P) -> (N, g, Mg, *k, *in)
-    wt = WEIGHTS.get(w, ("convT", g), lambda a: np.ascontiguousarray(
+    wt = prepared(ctx, ("convT", g, dtype.str), w, lambda a: np.ascontiguousarray(
         a.astype(dtype, copy=False).reshape(g, cg, mg * ksize).transpose(0, 2, 1)))
     cols = np.matmul(wt, x.reshape(n, g, cg, p)).reshape(n, g, mg, *kernel, *in_shape)
 
@@ -318,4 +319,5 @@ def conv_transpose(ctx, x, w, b=None):
         group=ctx.attr("group", 1),
         output_padding=ctx.attr("output_padding"),
         output_shape=ctx.attr("output_shape"),
+        ctx=ctx,
     ).astype(x.dtype, copy=False)
