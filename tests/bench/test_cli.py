@@ -99,7 +99,7 @@ def test_compare_two_models_and_results_files(tmp_path, capsys):
 
 
 def test_bench_kernels_writes_table_json_png(tmp_path, capsys):
-    code = main(["bench-kernels", "--out", str(tmp_path), "--kernel", "matmul", "--kernel", "attention",
+    code = main(["bench-kernels", "--out", str(tmp_path), "--kernel", "matmul", "--kernel", "attention", "--kernel", "lstm",
                  "--target", "onnxruntime", "--budget", "0.02"])
     assert code == 0
     table = (tmp_path / "kernels.md").read_text()
