@@ -339,37 +339,48 @@ def _gru_fast(c: _Common, lbr: bool):
     proj = c.projections(np.concatenate([wb[:, :two] + rb[:, :two], wb[:, two:]], axis=1), scale)
     rt = c.recurrent_weight(scale)                              # (D, H, 3H)
     rbh = np.ascontiguousarray(rb[:, None, two:])
-    r_zr, r_h = np.ascontiguousarray(rt[:, :, :two]), np.ascontiguousarray(rt[:, :, two:])
     h = c.h0
     y = np.empty((c.seq, c.dirs, c.batch, hsz), c.dtype)
-    rec = np.empty((c.dirs, c.batch, 3 * hsz), c.dtype)
-    for t in range(c.seq):
-        p = proj[t]
-        if lbr:
+    # Views made once: the step loop only indexes [t] and calls ufuncs with out=.
+    p_zr, p_h = proj[:, :, :, :two], proj[:, :, :, two:]
+    if lbr:
+        rec = np.empty((c.dirs, c.batch, 3 * hsz), c.dtype)
+        zr, z, rr, cand = rec[:, :, :two], rec[:, :, :hsz], rec[:, :, hsz:two], rec[:, :, two:]
+        for t in range(c.seq):
             np.matmul(h, rt, out=rec)
-            zr = rec[..., :two]
-            zr += p[..., :two]
-        else:
-            zr = np.matmul(h, r_zr)
-            zr += p[..., :two]
-        np.tanh(zr, out=zr)
-        zr *= 0.5
-        zr += 0.5
-        z, rr = zr[..., :hsz], zr[..., hsz:]
-        if lbr:
-            cand = rec[..., two:]
+            zr += p_zr[t]
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
             cand += rbh
             cand *= rr
-        else:
-            cand = np.matmul(rr * h, r_h)
+            cand += p_h[t]
+            np.tanh(cand, out=cand)
+            h_new = y[t]
+            np.subtract(h, cand, out=h_new)     # (1 - z) * hh + z * h == hh + z * (h - hh)
+            h_new *= z
+            h_new += cand
+            h = h_new
+    else:
+        r_zr, r_h = np.ascontiguousarray(rt[:, :, :two]), np.ascontiguousarray(rt[:, :, two:])
+        zr = np.empty((c.dirs, c.batch, two), c.dtype)
+        cand = np.empty((c.dirs, c.batch, hsz), c.dtype)
+        z, rr = zr[:, :, :hsz], zr[:, :, hsz:]
+        for t in range(c.seq):
+            np.matmul(h, r_zr, out=zr)
+            zr += p_zr[t]
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+            np.matmul(rr * h, r_h, out=cand)
             cand += rbh
-        cand += p[..., two:]
-        np.tanh(cand, out=cand)
-        h_new = y[t]
-        np.subtract(h, cand, out=h_new)     # (1 - z) * hh + z * h == hh + z * (h - hh)
-        h_new *= z
-        h_new += cand
-        h = h_new
+            cand += p_h[t]
+            np.tanh(cand, out=cand)
+            h_new = y[t]
+            np.subtract(h, cand, out=h_new)
+            h_new *= z
+            h_new += cand
+            h = h_new
     return c.outputs(y, [h.copy()])
 
 
@@ -385,19 +396,21 @@ def _lstm_fast(c: _Common, init_c):
     h = c.h0
     y = np.empty((c.seq, c.dirs, c.batch, hsz), c.dtype)
     gates = np.empty((c.dirs, c.batch, 4 * hsz), c.dtype)
+    tanh_cell = np.empty_like(cell)
+    iof, g = gates[:, :, :three], gates[:, :, three:]
+    gi, go, gf = gates[:, :, :hsz], gates[:, :, hsz:2 * hsz], gates[:, :, 2 * hsz:three]
     for t in range(c.seq):
         np.matmul(h, rt, out=gates)
         gates += proj[t]
         np.tanh(gates, out=gates)
-        iof = gates[..., :three]
         iof *= 0.5
         iof += 0.5
-        g = gates[..., three:]
-        g *= gates[..., :hsz]                       # i * g
-        cell *= gates[..., 2 * hsz:three]           # f * c
+        g *= gi                                     # i * g
+        cell *= gf                                  # f * c
         cell += g
+        np.tanh(cell, out=tanh_cell)
         h = y[t]
-        np.multiply(gates[..., hsz:2 * hsz], np.tanh(cell), out=h)
+        np.multiply(go, tanh_cell, out=h)
     return c.outputs(y, [h.copy(), cell])
 
 
