@@ -26,7 +26,8 @@ def _axis_apply(ctx, x, fn):
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = x - np.max(x, axis=axis, keepdims=True)
+    np.exp(e, out=e)
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
