@@ -100,12 +100,13 @@ def layer_norm(x, scale, bias, axis, eps, stash_type=1):
     xd = x.astype(dt, copy=False)
     mean = xd.mean(axis=axes, keepdims=True)
     centered = xd - mean
-    var = np.mean(centered * centered, axis=axes, keepdims=True)
+    var = np.square(centered).mean(axis=axes, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + dt(eps))
-    y = centered * inv_std * scale.astype(dt, copy=False)
+    centered *= inv_std                 # in place: centered becomes the result
+    centered *= scale.astype(dt, copy=False)
     if bias is not None:
-        y += bias.astype(dt, copy=False)
-    return y.astype(x.dtype, copy=False), mean, inv_std
+        centered += bias.astype(dt, copy=False)
+    return centered.astype(x.dtype, copy=False), mean, inv_std
 
 
 @op("LayerNormalization", since=17)
