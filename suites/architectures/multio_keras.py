@@ -25,24 +25,16 @@ def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
     return [tokens, mask]
 
 
-@keras.saving.register_keras_serializable(package="conformance_multio")
-class MaskedMean(keras.layers.Layer):
-    """Mean over the sequence of the embeddings whose mask is 1 (a registered layer, so a saved
-    .keras file loads with ``safe_mode=True`` wherever this module is imported)."""
-
-    def call(self, embedded, mask):
-        weights = keras.ops.expand_dims(mask, -1)
-        total = keras.ops.sum(embedded * weights, axis=1)
-        return total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
-
-
 def token_mask_model(outputs: str = "dict", dim: int = 8, classes: int = 5) -> keras.Model:
     """``outputs``: "dict" -> {"logits", "pooled"} whose insertion order is NOT the sorted order
     (TensorFlow flattens dicts by sorted key); "list" -> [pooled, probs, logits]."""
     tokens = keras.Input((None,), dtype="int64", name="tokens")
     mask = keras.Input((None,), dtype="float32", name="mask")
     embedded = keras.layers.Embedding(VOCAB, dim, name="embed")(tokens)
-    pooled = MaskedMean(name="pooled")(embedded, mask)
+    # masked mean from keras.ops on symbolic tensors, no custom layer: a saved .keras file then
+    # loads with safe_mode=True in a process that never imports this module
+    weights = keras.ops.expand_dims(mask, -1)
+    pooled = keras.ops.sum(embedded * weights, axis=1) / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
     logits = keras.layers.Dense(classes, name="logits")(pooled)
     if outputs == "dict":
         return keras.Model([tokens, mask], {"pooled": pooled, "logits": logits})
