@@ -201,9 +201,11 @@ def rnn(a, seed):
 def rnn_cell(a, seed):
     cls = {"rnn": paddle.nn.SimpleRNNCell, "lstm": paddle.nn.LSTMCell, "gru": paddle.nn.GRUCell}[a["cell"]]
     cell = randomize(cls(a["input"], a["hidden"]), seed)
+    # paddle cells return (output, new_state) where output is new h: return each tensor once,
+    # as torch does (h for RNN/GRU cells, (h, c) for LSTM cells)
     if a["cell"] == "lstm":
-        return apply_layer(lambda c, x, h, s: c(x, (h, s)), cell, 3)
-    return apply_layer(lambda c, x, h: c(x, h), cell, 2)
+        return apply_layer(lambda c, x, h, s: c(x, (h, s))[1], cell, 3)
+    return apply_layer(lambda c, x, h: c(x, h)[1], cell, 2)
 
 
 def multihead_attention(a, seed):

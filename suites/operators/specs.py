@@ -686,7 +686,11 @@ resize_op("interpolate_bilinear", [X(1, 2, 4, 5)], [
     V("down-size3x4", {"mode": "linear", "size": [3, 4], "align_corners": False}, inputs=(X(1, 2, 6, 7),)),
 ])
 resize_op("interpolate_bicubic", [X(1, 2, 5, 6)], [
-    V("size9x10-half-pixel", {"mode": "cubic", "size": [9, 10], "align_corners": False}),
+    # TensorFlow's CPU bicubic kernel reads its weights from a 1024-entry table
+    # (resize_bicubic_op.cc, kTableSize), so the source itself is off by ~1e-3 from exact
+    # Keys interpolation; measured max_abs 2.2e-3 against onnxruntime
+    V("size9x10-half-pixel", {"mode": "cubic", "size": [9, 10], "align_corners": False},
+      tolerance={"tensorflow": {"atol": 5e-3, "rtol": 1e-3}}),
     V("scale2-align-corners", {"mode": "cubic", "scale": 2, "align_corners": True}),
 ])
 resize_op("interpolate_linear1d", [X(1, 3, 6)], [
@@ -763,6 +767,15 @@ def variant_params(spec: OpSpec, variant: Variant, framework: str) -> dict:
             "attrs": dict(variant.attrs, **getattr(variant, framework)), "inputs": inputs}
 
 
+def _tolerance_for(framework: str, *layers: dict) -> dict:
+    """Merge tolerance overrides; a key named after a framework holds overrides for it alone."""
+    out: dict = {}
+    for layer in layers:
+        out.update({k: v for k, v in layer.items() if k not in FRAMEWORK_MODULES})
+        out.update(layer.get(framework, {}))
+    return out
+
+
 def case_specs(frameworks=None) -> list[CaseSpec]:
     """One CaseSpec per op spec x framework x applicable variant."""
     out = []
@@ -780,7 +793,7 @@ def case_specs(frameworks=None) -> list[CaseSpec]:
                     kind="op", name=spec.name, framework=fw, builder=FRAMEWORK_MODULES[fw],
                     params=variant_params(spec, variant, fw), variant=variant.id, op=spec.name,
                     converters=converters, min_opset=spec.min_opset,
-                    tolerance={**spec.tolerance, **variant.tolerance}))
+                    tolerance=_tolerance_for(fw, spec.tolerance, variant.tolerance)))
     return out
 
 
