@@ -59,6 +59,47 @@ class ModelResult:
     path: str
     expected_source: str
     engines: dict                    # "ours" | "onnxruntime" | "onnx.reference" -> EngineResult
+    op_profile: dict | None = None   # op type -> [ms per run, calls per run] (with --profile)
+
+
+class OpProfiler:
+    """Times every op implementation of our executor by op type while active: the registry's
+    functions are wrapped when the executor is built (it resolves them at planning time) and
+    restored on exit, so nothing outlives the benchmark."""
+
+    def __init__(self):
+        from . import registry
+        self.registry = registry
+        self.seconds: dict = {}
+        self.calls: dict = {}
+        self.counting = False
+        self._saved = None
+
+    def __enter__(self):
+        self._saved = {k: list(v) for k, v in self.registry.OPS.items()}
+        for key, versions in self.registry.OPS.items():
+            self.registry.OPS[key] = [(since, self._wrap(key[1], fn)) for since, fn in versions]
+        return self
+
+    def __exit__(self, *exc):
+        self.registry.OPS.clear()
+        self.registry.OPS.update(self._saved)
+
+    def _wrap(self, name, fn):
+        def timed(ctx, *inputs):
+            if not self.counting:
+                return fn(ctx, *inputs)
+            t0 = time.perf_counter()
+            try:
+                return fn(ctx, *inputs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+                self.calls[name] = self.calls.get(name, 0) + 1
+        return timed
+
+    def table(self, runs: int) -> dict:
+        return {k: [round(v / runs * 1e3, 3), self.calls[k] // runs]
+                for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
 
 
 # --------------------------------------------------------------------------- discovery
@@ -228,17 +269,22 @@ def _interleaved(engines: dict, runs: int, pause_s: float = 0.0) -> dict:
 
 
 def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget_s: float,
-                verbose: bool = False, pause_s: float = 0.0) -> ModelResult:
+                verbose: bool = False, pause_s: float = 0.0, profile: bool = False) -> ModelResult:
     results: dict = {}
     outputs_of: dict = {}
     model = onnx.load(case.path)
     _, out_names = _graph_io(model)
 
     runners = {}
+    profiler = None
     if "ours" in engines:
         try:
             from .executor import ReferenceExecutor
-            ex = ReferenceExecutor(model)
+            if profile:
+                with OpProfiler() as profiler:
+                    ex = ReferenceExecutor(model)
+            else:
+                ex = ReferenceExecutor(model)
             runners["ours"] = lambda: ex.run(None, case.inputs)
         except Exception as exc:   # noqa: BLE001
             results["ours"] = _failed(exc)
@@ -253,7 +299,23 @@ def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget
             results["onnxruntime"] = _failed(exc)
             if verbose:
                 traceback.print_exc()
+    if profiler is not None and "ours" in runners:
+        # Warm-up uncounted, then the timed runs counted (their total includes the wrappers).
+        plain = runners["ours"]
+
+        def counted():
+            profiler.counting = True
+            try:
+                return plain()
+            finally:
+                profiler.counting = False
+        runners["ours"] = counted
+        runners["ours"]()            # warm-up happens inside _interleaved too; reset after it
     outs, timed = _interleaved(runners, runs, pause_s)
+    op_profile = None
+    if profiler is not None and results.get("ours") is None and timed.get("ours") and timed["ours"].ok:
+        # _interleaved ran one counted warm-up plus `runs` counted runs, and we ran one more.
+        op_profile = profiler.table(runs + 2)
     results.update(timed)
     for name, o in outs.items():
         outputs_of[name] = dict(zip(out_names, o))
@@ -279,7 +341,7 @@ def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget
         for engine, outs in outputs_of.items():
             results[engine].rel_error = relative_error(outs, expected)
     return ModelResult(name=case.name, path=case.path, expected_source=case.expected_source,
-                       engines=results)
+                       engines=results, op_profile=op_profile)
 
 
 def geomean(values: list[float]) -> float | None:
@@ -403,9 +465,14 @@ def main(args: argparse.Namespace) -> int:
     for case in cases:
         print(f"[bench-reference] {case.name} ...", file=sys.stderr, flush=True)
         results.append(bench_model(case, args.runs, engines, args.reference_budget, args.verbose,
-                                   args.pause))
+                                   args.pause, getattr(args, "profile", False)))
     summary = summarize(results)
     print(format_table(results, summary))
+    for m in results:
+        if m.op_profile:
+            top = list(m.op_profile.items())[:8]
+            print(f"{m.name}: ours by op type (ms/run, calls/run): "
+                  + ", ".join(f"{k} {v[0]:.1f} x{v[1]}" for k, v in top))
     v = _versions()
     print(f"(ours: BLAS threads {v['reference_blas_threads']}; onnxruntime "
           f"{v.get('onnxruntime', '?')} default threads; {v['cpu_count']} CPUs; "
@@ -458,5 +525,7 @@ def register(subparsers) -> None:
     p.add_argument("--pause", type=float, default=0.05, metavar="S",
                    help="sleep before every timed run, for every engine (default 0.05 s): keeps "
                         "CPU throttling on a shared machine from leaking between runs")
+    p.add_argument("--profile", action="store_true",
+                   help="also time our executor by op type and print where the time goes")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     p.set_defaults(func=main)

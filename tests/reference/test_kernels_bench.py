@@ -88,3 +88,16 @@ def test_an_engine_failure_is_a_result_not_a_crash(tmp_path):
     assert not result.engines["ours"].ok and result.engines["ours"].error
     assert not result.engines["onnxruntime"].ok
     assert folder.exists()
+
+
+def test_profile_times_our_ops_and_restores_the_registry(tmp_path):
+    from conformance.reference import registry
+    _tiny_cnn(tmp_path)
+    case = bench.find_models(str(tmp_path))[0]
+    before = {k: [fn for _, fn in v] for k, v in registry.OPS.items()}
+    result = bench.bench_model(case, runs=3, engines=["ours"], reference_budget_s=1.0, profile=True)
+    assert result.engines["ours"].ok
+    assert set(result.op_profile) == {"Conv", "Relu"}
+    assert result.op_profile["Conv"][1] == 1           # calls per run
+    after = {k: [fn for _, fn in v] for k, v in registry.OPS.items()}
+    assert after == before
