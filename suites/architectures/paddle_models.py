@@ -51,9 +51,9 @@ def build_vision(params: dict, seed: int) -> Built:
     rng = np.random.default_rng(seed)
     image = params.get("image", 64)
     dynamic = params.get("dynamic", True)
-    sets = [(params.get("batch", 1), image)]
+    sets = [(params.get("batch", 2), image)]
     if dynamic:
-        sets += [tuple(e) for e in params.get("extra", [[4, image], [2, image + 32]])]
+        sets += [tuple(e) for e in params.get("extra", [[1, image], [4, image + 32]])]
     inputs = [[rng.standard_normal((b, 3, s, s)).astype(np.float32)] for b, s in sets]
     return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
                  dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}} if dynamic else None,
@@ -94,9 +94,9 @@ def build_rnn(params: dict, seed: int) -> Built:
     tm = p["time_major"]
     names = ["x"] + ((["h0", "c0"] if p["cell"] == "lstm" else ["h0"]) if p["initial_state"] else [])
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 1), p.get("seq", 12))]
+    sets = [(p.get("batch", 2), p.get("seq", 12))]
     if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[4, 12], [2, 20]])]
+        sets += [tuple(e) for e in p.get("extra", [[1, 12], [4, 20]])]
     input_sets, shapes = [], []
     for b, t in sets:
         x = rng.standard_normal((t, b, p["input_size"]) if tm else (b, t, p["input_size"])).astype(np.float32)
@@ -128,9 +128,9 @@ def build_transformer_encoder(params: dict, seed: int) -> Built:
     randomize_layernorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 1), p.get("seq", 10))]
+    sets = [(p.get("batch", 2), p.get("seq", 10))]
     if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[4, 10], [2, 17]])]
+        sets += [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])]
     inputs = [[rng.standard_normal((b, t, p["d_model"])).astype(np.float32)] for b, t in sets]
     return Built(model=model, inputs=inputs[0], input_names=["src"], output_names=["encoded"],
                  dynamic_axes={"src": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,

@@ -68,9 +68,12 @@ ZOO: list[CaseSpec] = [
 # 96x96 (Keras ResNet50/MobileNetV2/EfficientNetB0 and the Paddle models at 64/96 instead of
 # 224, which the applications allow with weights=None), torch ResNet-18 at half width and
 # MobileNetV2 at width 0.5, recurrent hidden size 32, transformers d_model 32.
-# Every dynamic model runs 3 input sets from one conversion: (batch 1, size A) as the sample,
-# then (batch 4, size A) and (batch 2, size B) -- image sizes 64/96, sequence lengths 12/20
-# (RNN) or 10/17 (transformers).
+# Every dynamic model runs 3 input sets from one conversion: (batch 2, size A) as the sample the
+# converters trace, then (batch 1, size A) and (batch 4, size B) -- image sizes 64/96, sequence
+# lengths 12/20 (RNN) or 10/17 (transformers). The sample's batch is 2, not 1, because
+# torch.export specializes every size-1 dimension (0/1 specialization) whatever the dynamic
+# axes say; a batch-1 sample makes the dynamo exporter fail or bake batch 1 in, which is
+# documented behaviour rather than a converter bug.
 
 def _spec(family, framework, builder, params, variant, arch, tolerance=None, converters=None):
     return CaseSpec(kind="arch", name=family, framework=framework, builder=builder, params=params,

@@ -136,8 +136,8 @@ def build_cnn(params: dict, seed: int) -> Built:
     randomize_batchnorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(params, (params.get("batch", 1), params.get("image", 64)),
-                       [tuple(e) for e in params.get("extra", [[4, 64], [2, 96]])])
+    sets = _shape_sets(params, (params.get("batch", 2), params.get("image", 64)),
+                       [tuple(e) for e in params.get("extra", [[1, 64], [4, 96]])])
     inputs = [[rng.standard_normal((b, 3, s, s), dtype=np.float32)] for b, s in sets]
     dynamic = params.get("dynamic", True)
     return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
@@ -158,11 +158,13 @@ class RecurrentNet(nn.Module):
         self.cell = cell
         self.initial_state = initial_state
 
-    def forward(self, x, *state):
+    # explicit optional arguments, not *state: torch.export maps dynamic shapes onto the
+    # signature, and a varargs tuple breaks the dynamic_axes -> dynamic_shapes translation
+    def forward(self, x, h0=None, c0=None):
         if self.cell == "lstm":
-            out, (h, c) = self.rnn(x, (state[0], state[1]) if self.initial_state else None)
+            out, (h, c) = self.rnn(x, (h0, c0) if self.initial_state else None)
             return out, h, c
-        out, h = self.rnn(x, state[0] if self.initial_state else None)
+        out, h = self.rnn(x, h0 if self.initial_state else None)
         return out, h
 
 
@@ -176,7 +178,7 @@ def build_rnn(params: dict, seed: int) -> Built:
                          p["batch_first"], p["initial_state"]).eval()
     dirs = 2 if p["bidirectional"] else 1
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 1), p.get("seq", 12)), [tuple(e) for e in p.get("extra", [[4, 12], [2, 20]])])
+    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [tuple(e) for e in p.get("extra", [[1, 12], [4, 20]])])
     bf = p["batch_first"]
     names = ["x"]
     if p["initial_state"]:
@@ -213,7 +215,7 @@ def build_transformer_encoder(params: dict, seed: int) -> Built:
     model = nn.TransformerEncoder(layer, p["layers"], enable_nested_tensor=False).eval()
     _randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 1), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[4, 10], [2, 17]])])
+    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])])
     inputs = [[rng.standard_normal((b, t, p["d_model"]), dtype=np.float32)] for b, t in sets]
     return Built(model=model, inputs=inputs[0], input_names=["src"], output_names=["encoded"],
                  dynamic_axes={"src": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,
@@ -256,7 +258,7 @@ def build_decoder_block(params: dict, seed: int) -> Built:
     model = DecoderBlock(p["d_model"], p["heads"], p["ffn"]).eval()
     _randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 1), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[4, 10], [2, 17]])])
+    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])])
     input_sets = []
     for b, t in sets:
         x = rng.standard_normal((b, t, p["d_model"]), dtype=np.float32)
