@@ -60,6 +60,9 @@ class TestSettings:
         from .scenarios import get_scenario
         scenario = get_scenario(self.scenario)
         updates = {k: v for k, v in scenario.defaults.items() if getattr(self, k) is None}
+        if self.max_duration_s is None and self.min_duration_s is not None:
+            # a raised min duration (MLPerf's 600 s) raises the default cap with it
+            updates["max_duration_s"] = max(updates["max_duration_s"], 2 * self.min_duration_s)
         if self.intra_op_threads is None:
             updates["intra_op_threads"] = os.cpu_count() or 1
         return replace(self, scenario=scenario.name, **updates)

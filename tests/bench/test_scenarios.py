@@ -112,6 +112,9 @@ def test_settings_resolve_scenario_defaults():
     assert TestSettings(scenario="SingleStream").resolved().min_query_count == 64
     assert TestSettings(scenario="SingleStream", min_query_count=5).resolved().min_query_count == 5
     assert s.intra_op_threads >= 1
+    mlperf = TestSettings(scenario="SingleStream", min_duration_s=600).resolved()
+    assert mlperf.max_duration_s >= 1200                        # raising min duration raises the cap
+    assert TestSettings(min_duration_s=600, max_duration_s=700).resolved().max_duration_s == 700
     with pytest.raises(Exception, match="unknown scenario"):
         TestSettings(scenario="Batch").resolved()
     assert set(scenarios.scenario_names()) == {"SingleStream", "MultiStream", "Offline", "Server"}
