@@ -8,7 +8,9 @@ never used.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -30,10 +32,56 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "onnx-conformance"
 
 
+def _source_hash(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=None)
+def builder_code_hash(builder: str) -> str:
+    """Hash of the sources beside the builder's module (its package folder: sample generators
+    and tables too), read without importing them (they may import a framework): an edited
+    builder must not reuse old models, inputs or golden outputs."""
+    module = builder.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or not os.path.exists(spec.origin):
+        return "unknown"
+    return _source_hash(Path(spec.origin).parent.glob("*.py"))
+
+
+@functools.lru_cache(maxsize=1)
+def pipeline_code_hash() -> str:
+    """Hash of the code between a builder and the ONNX bytes: every converter adapter and pass,
+    the framework runners (golden outputs), the worker and the case model."""
+    import converters
+    here = Path(__file__).parent
+    files = list(Path(converters.__file__).parent.rglob("*.py"))
+    files += [here / "workers.py", here / "cases.py"]
+    return _source_hash(files)
+
+
+def _versions(*names) -> dict:
+    from importlib import metadata
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
+
+
 def cache_key(spec: CaseSpec, converter: str, converter_version: str, framework_version: str, opset: int) -> str:
-    payload = json.dumps({"format": FORMAT, "spec": spec.fingerprint(), "converter": converter,
+    payload = json.dumps({"format": FORMAT, "spec": spec.fingerprint(), "builder_code": builder_code_hash(spec.builder),
+                          "pipeline_code": pipeline_code_hash(), "converter": converter,
                           "converter_version": converter_version, "framework_version": framework_version,
-                          "opset": opset}, sort_keys=True)
+                          "packages": _versions("onnx", "onnxscript", "numpy"), "opset": opset}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -44,6 +44,9 @@ def cmd_run(args) -> int:
                   frameworks=set(split_values(args.framework)), converters=split_values(args.converter),
                   opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],
                   include=split_values(args.case), exclude=split_values(args.exclude_case))
+    if not runs:
+        from .errors import ConformanceError
+        raise ConformanceError("no cases selected", fix="check --suite, --case and --framework")
     out = Path(args.results)
     runner = Runner(RunnerOptions(timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
                                   repro_dir=str(out.resolve().parent / "repro")))

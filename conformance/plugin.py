@@ -71,6 +71,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    if config.getoption("--baseline") and not config.getoption("--results"):
+        raise pytest.UsageError("--baseline needs --results PATH: the gate compares this session's records")
     if config.getoption("--model"):
         # collect our model-file test module; alone, unless test paths were given explicitly
         module = str(Path(__file__).with_name("model_tests.py"))
@@ -210,11 +212,12 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from . import results as res
     parts = sorted(_parts_dir(results).glob("*.jsonl"))
-    records = res.merge([res.read(p) for p in parts if p.stat().st_size]) if parts else []
+    conflicts: list[str] = []
+    records = res.merge([res.read(p) for p in parts if p.stat().st_size], conflicts) if parts else []
     res.write(results, records)
     shutil.rmtree(_parts_dir(results), ignore_errors=True)
     summary = {"results": str(Path(results).resolve()), "records": len(records),
-               "counts": Counter(r.status for r in records)}
+               "counts": Counter(r.status for r in records), "conflicts": conflicts}
     out_dir = Path(results).resolve().parent
     try:
         from .report import write_reports
@@ -227,7 +230,9 @@ def pytest_sessionfinish(session, exitstatus):
         from .errors import ResultsFileError
         from .gate import run_gate
         try:
-            gate = run_gate(res.read(baseline), records, max_error_growth=config.getoption("--max-error-growth"))
+            # only the cases this session selected: a shard or a -k run has not "lost" the others
+            base = [r for r in res.read(baseline) if not _ran_case_ids or r.case_id in _ran_case_ids]
+            gate = run_gate(base, records, max_error_growth=config.getoption("--max-error-growth"))
             summary["gate"] = gate.table()
             code = gate.exit_code
         except ResultsFileError as exc:       # a bad baseline is an error, never a pass
@@ -242,8 +247,12 @@ _SKIP_KINDS = ("unavailable", "unsupported")
 
 
 def pytest_runtest_logreport(report):
-    """Count why cases were not run (reports reach the xdist controller too), so the reasons
-    show even under -q."""
+    """Note which cases ran and count why cases were not run (reports reach the xdist
+    controller too): the gate's view of what was selected, and reasons shown even under -q."""
+    if report.when == "setup" and report.nodeid.endswith("]"):
+        case_id = report.nodeid[report.nodeid.index("[") + 1:-1]
+        if case_id.count("/") >= 6:
+            _ran_case_ids.add(case_id)
     if not report.skipped or not isinstance(report.longrepr, tuple):
         return
     text = str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -254,6 +263,7 @@ def pytest_runtest_logreport(report):
 
 
 _skip_reasons: dict[str, Counter] = {}
+_ran_case_ids: set[str] = set()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -272,6 +282,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
     tr.write_line(f"{summary['records']} case records ({counts or 'none'})")
     tr.write_line(f"results: {summary['results']}")
+    for text in summary.get("conflicts", ())[:10]:
+        tr.write_line(f"WARNING: {text} (kept the later record)")
     for kind, path in summary.get("reports", {}).items():
         tr.write_line(f"coverage matrix ({kind}): {path}")
     if summary.get("gate"):

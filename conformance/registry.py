@@ -38,6 +38,8 @@ class Registry(Generic[T]):
             except ModuleNotFoundError as exc:
                 if exc.name != module:     # the module exists but needs something missing
                     self._load_errors[module.rsplit(".", 1)[-1]] = f"{module} failed to import: {exc}"
+            except Exception as exc:       # a broken built-in must not hide the rest (entry points too)
+                self._load_errors[module.rsplit(".", 1)[-1]] = f"{module} failed to import: {type(exc).__name__}: {exc}"
         from .workers import import_plugins
         import_plugins()
         for ep in metadata.entry_points(group=self.group):

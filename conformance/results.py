@@ -121,8 +121,11 @@ def iter_records(path: str | os.PathLike) -> Iterator[CaseResult]:
     path = Path(path)
     if not path.exists():
         raise ResultsFileError(f"results file {path} does not exist", fix="pass the file written by --results")
-    with open(path) as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"results file {path} cannot be read ({type(exc).__name__}: {exc})") from None
     if not text.strip():
         raise ResultsFileError(f"results file {path} is empty", fix="rerun the suite with --results")
     if not text.endswith("\n"):
@@ -150,19 +153,22 @@ def read(path: str | os.PathLike) -> list[CaseResult]:
     return list(iter_records(path))
 
 
-def merge(record_lists: Iterable[Iterable[CaseResult]]) -> list[CaseResult]:
+def merge(record_lists: Iterable[Iterable[CaseResult]], conflicts: list | None = None) -> list[CaseResult]:
     """Merge the records of several files (shards, xdist workers).
 
-    Identical duplicates collapse; two records for the same case id with different statuses
-    are a conflict and raise ``ResultsFileError``.
+    Identical duplicates collapse. Two records for the same case id with different statuses
+    are a conflict: they raise ``ResultsFileError``, unless a ``conflicts`` list is given, which
+    then collects them (the later record is kept) so a session can still write its results.
     """
     merged: dict[str, CaseResult] = {}
     for records in record_lists:
         for record in records:
             seen = merged.get(record.case_id)
             if seen is not None and seen.status != record.status:
-                raise ResultsFileError(
-                    f"duplicate case {record.case_id} disagrees: {seen.status} vs {record.status}",
-                    fix="merge the shards of one run only")
+                text = f"duplicate case {record.case_id} disagrees: {seen.status} vs {record.status}"
+                if conflicts is None:
+                    raise ResultsFileError(text, fix="merge the shards of one run only")
+                conflicts.append(text)
+                merged[record.case_id] = record
             merged.setdefault(record.case_id, record)
     return sorted(merged.values(), key=lambda r: r.case_id)

@@ -149,13 +149,15 @@ class Runner:
     def _apply_passes(conv: Conversion, passes) -> Conversion:
         import onnx
         t0 = time.perf_counter()
+        step = "loading the converted model"
         try:
             model = onnx.load_from_string(conv.onnx_bytes)
             for p in passes:
+                step = f"pass {p.name!r}"
                 model = p.apply(model)
             data = model.SerializeToString()
         except Exception as exc:
-            return Conversion(status="error", message=f"pass {p.name!r} failed: {type(exc).__name__}: {exc}",
+            return Conversion(status="error", message=f"{step} failed: {type(exc).__name__}: {exc}",
                               versions=conv.versions, seconds=dict(conv.seconds))
         seconds = dict(conv.seconds)
         seconds["convert"] = seconds.get("convert", 0.0) + time.perf_counter() - t0
@@ -197,7 +199,20 @@ class Runner:
                 self._known = False
         return self._known or None
 
-    def run(self, case: CaseRun) -> CaseResult:
+    def run(self, case: CaseRun, conversion: tuple[Conversion, str] | None = None) -> CaseResult:
+        """The record of one case; never raises: an unexpected failure is an ``error`` record."""
+        import traceback
+        try:
+            return self._run(case, conversion)
+        except Exception as exc:
+            spec = case.spec
+            return CaseResult(case_id=case.case_id, kind=spec.kind, framework=spec.framework,
+                              converter=case.converter, target=case.target, status="error", opset=case.opset,
+                              op=spec.op, arch=spec.arch,
+                              message=f"harness error: {type(exc).__name__}: {exc}",
+                              extra={"traceback": traceback.format_exc()[-4000:]})
+
+    def _run(self, case: CaseRun, conversion: tuple[Conversion, str] | None) -> CaseResult:
         from converters import converter_status, get_converter, split_chain
         from .targets import get_target, target_status
 
@@ -219,7 +234,7 @@ class Runner:
         target = get_target(case.target)
         record.versions = {"converter": get_converter(split_chain(case.converter)[0]).version(),
                            "target": target.version()}
-        conv, key = self.conversion(spec, case.converter, case.opset)
+        conv, key = conversion or self.conversion(spec, case.converter, case.opset)
         record.versions.update({k: v for k, v in conv.versions.items() if k != "traceback"})
         record.versions["onnx"] = _dist_version("onnx")
         record.versions["cpu"] = cpu_model()
@@ -254,6 +269,11 @@ class Runner:
 
         messages, passed = [], True
         worst = {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}
+        if not conv.golden_sets or any(len(g) == 0 for g in conv.golden_sets) or len(outputs) != len(conv.golden_sets):
+            record.status = "failed"
+            record.message = (f"nothing to compare: the source framework gave {[len(g) for g in conv.golden_sets]} "
+                              f"outputs per input set and the target ran {len(outputs)} input sets")
+            return
         tol = None
         for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
             tols = [resolve_tolerance(np.asarray(g).dtype, None, spec.tolerance) for g in golden]
@@ -265,7 +285,7 @@ class Runner:
                 messages.append(f"[{label}] vs source framework:\n{cmp.message}")
             for k in worst:
                 v = getattr(cmp, k, None)
-                if v is not None and np.isfinite(v):
+                if v is not None and not np.isnan(v):      # inf stays: it is the worst error
                     worst[k] = max(worst[k], float(v))
             if conv.expected_shapes is not None and i < len(conv.expected_shapes):
                 shapes = [tuple(np.shape(o)) for o in got]
@@ -324,7 +344,8 @@ class Runner:
         tol = resolve_tolerance(np.float32, None, case.spec.tolerance)
         if whose == "target" and importlib.util.find_spec("conformance.localize"):
             from .localize import first_divergent_node
-            found = first_divergent_node(model, feeds, case.target, tol)
+            oracle = "onnxruntime" if case.target == "reference" else "reference"
+            found = first_divergent_node(model, feeds, case.target, tol, oracle=oracle)
             if found is not None:
                 record.extra["divergent_node"] = _as_dict(found)
                 record.message = f"first divergent node: {found}\n" + record.message

@@ -159,7 +159,8 @@ def source_spec(path: str | os.PathLike, *, shapes=None, inputs_npz: str | None 
     if fmt.framework == "onnx":
         raise SourceRefused(f"{path}: already ONNX; use `conformance check MODEL.onnx`")
     params = {"path": str(Path(fmt.path).resolve()), "format": fmt.name, "sha256": content_hash(fmt),
-              "shapes": shapes or {}, "inputs": str(Path(inputs_npz).resolve()) if inputs_npz else None}
+              "shapes": shapes or {}, "inputs": str(Path(inputs_npz).resolve()) if inputs_npz else None,
+              "inputs_sha256": hashlib.sha256(Path(inputs_npz).read_bytes()).hexdigest() if inputs_npz else None}
     name = Path(fmt.path).name.replace(".", "_") or "model"
     return fmt, CaseSpec(kind="model", name=name, framework=fmt.framework, builder="converters.loaders:load_source",
                          params=params, variant=fmt.name, converters=(converter or fmt.converter,))

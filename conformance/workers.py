@@ -38,6 +38,19 @@ def resolve(path: str):
     return obj
 
 
+def feed_order(onnx_inputs: list[str], source_names: list[str]) -> list[int]:
+    """Which source input feeds each ONNX input, by name: exporters drop unused inputs (the
+    TorchScript exporter does) and may append ':0'. Same count and no names in common: by
+    position."""
+    bare = [n.split(":")[0] for n in source_names]
+    if all(n.split(":")[0] in bare for n in onnx_inputs):
+        return [bare.index(n.split(":")[0]) for n in onnx_inputs]
+    if len(onnx_inputs) == len(source_names):
+        return list(range(len(onnx_inputs)))
+    from .errors import ConversionError
+    raise ConversionError(f"the converted model's inputs {onnx_inputs} cannot be matched to the source's {source_names}")
+
+
 class _WorkerState:
     def __init__(self, framework: str):
         self.framework = framework
@@ -77,11 +90,13 @@ class _WorkerState:
                                   seconds={"build": t1 - t0, "convert": time.perf_counter() - t1})
         t2 = time.perf_counter()
         onnx_bytes = proto.SerializeToString()
+        initializers = {t.name for t in proto.graph.initializer}
+        onnx_inputs = [i.name for i in proto.graph.input if i.name not in initializers]
+        order = feed_order(onnx_inputs, built.names())
         return Conversion(
-            status="ok", onnx_bytes=onnx_bytes,
-            input_names=[i.name for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}],
+            status="ok", onnx_bytes=onnx_bytes, input_names=onnx_inputs,
             output_names=[o.name for o in proto.graph.output],
-            input_sets=[[np.asarray(a) for a in s] for s in input_sets],
+            input_sets=[[np.asarray(s[i]) for i in order] for s in input_sets],
             golden_sets=golden_sets,
             expected=[np.asarray(a) for a in built.expected] if built.expected is not None else None,
             expected_shapes=built.expected_shapes,
@@ -101,6 +116,7 @@ def _redirect_output(log_path: str) -> None:
 
 
 def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
+    os.setsid()       # its own process group: a converter's subprocesses die with it
     if log_path:
         _redirect_output(log_path)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -196,7 +212,7 @@ class Worker:
         proc = self._proc
         proc.join(timeout=5)
         code = proc.exitcode
-        self._proc, self._conn = None, None
+        self.kill()           # the pipe broke but the process (or its children) may live on
         if code is not None and code < 0:
             try:
                 how = f"killed by signal {signal.Signals(-code).name}"
@@ -208,19 +224,31 @@ class Worker:
 
     def kill(self) -> None:
         if self._proc is not None:
-            if self._proc.is_alive():
-                self._proc.kill()
+            if self._proc.pid is not None:
+                try:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             self._proc.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
         self._proc, self._conn = None, None
 
     def stop(self) -> None:
+        clean = False
         if self.alive():
             try:
                 self._conn.send(("stop",))
                 self._proc.join(timeout=5)
+                clean = self._proc.exitcode == 0
             except (BrokenPipeError, OSError):
                 pass
         self.kill()
+        if clean and self.log_path:       # keep the log of a worker that died: crash messages name it
+            try:
+                os.remove(self.log_path)
+            except OSError:
+                pass
 
 
 class WorkerPool:

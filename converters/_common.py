@@ -19,9 +19,11 @@ def is_unsupported_message(text: str) -> bool:
 def check_standard_ops(model, converter: str) -> None:
     """A converter that silently leaves framework ops in the graph did not support them."""
     import onnx.defs
-    unknown = sorted({f"{n.domain or 'ai.onnx'}::{n.op_type}" for n in model.graph.node
-                      if n.domain not in ("", "ai.onnx", "ai.onnx.ml")
-                      or not onnx.defs.has(n.op_type, n.domain)})
+    def known(node) -> bool:
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        return domain in ("", "ai.onnx.ml") and onnx.defs.has(node.op_type, domain)
+
+    unknown = sorted({f"{n.domain or 'ai.onnx'}::{n.op_type}" for n in model.graph.node if not known(n)})
     local = {f.name for f in model.functions}
     unknown = [u for u in unknown if u.split("::", 1)[1] not in local]
     if unknown:

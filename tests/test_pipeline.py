@@ -123,3 +123,22 @@ def test_unavailable_target_records_the_reason_without_converting(runner):
     record = run(runner, "test-onnx-helper", target="tensorrt")
     assert record.status == "unavailable"
     assert "tensorrt" in record.message and runner.conversions_done == 0
+
+
+def test_inputs_are_fed_by_name_when_the_exporter_drops_one(runner):
+    spec = CaseSpec(kind="model", name="unused", framework="torch", builder="tests.fixtures.builders:torch_unused_input")
+    record = run(runner, "torch-script", spec=spec)
+    assert record.status == "passed", record.message
+
+
+def test_a_source_with_no_outputs_never_passes(runner):
+    spec = CaseSpec(kind="op", name="nothing", framework="numpy", builder="tests.fixtures.builders:numpy_nothing")
+    record = run(runner, "test-onnx-helper", spec=spec)
+    assert record.status == "failed" and "nothing to compare" in record.message
+
+
+def test_an_unexpected_harness_failure_is_an_error_record(runner):
+    spec = CaseSpec(kind="op", name="add", framework="numpy", builder="tests.fixtures.builders:numpy_add",
+                    tolerance={"rtol": "not a number"})
+    record = run(runner, "test-onnx-helper", spec=spec)
+    assert record.status == "error" and record.message.startswith("harness error:")

@@ -2,8 +2,8 @@
 
 On a machine without the ``tensorrt`` module or without a CUDA device this target reports
 itself unavailable with the reason, and every case on it is recorded ``unavailable``.
-Device buffers come from PyTorch's CUDA allocator when torch has CUDA, else from Polygraphy's
-CUDA wrapper (polygraphy is installed with paddle2onnx).
+Device buffers come from Polygraphy's CUDA wrapper (polygraphy is installed with paddle2onnx),
+so the target needs no framework in the test process.
 """
 from __future__ import annotations
 
@@ -35,54 +35,37 @@ def cuda_device_count() -> tuple[int, str]:
 
 
 class _Buffers:
-    """Device allocations for one inference: torch CUDA tensors or Polygraphy DeviceArrays."""
+    """Device memory and a stream for one inference, through Polygraphy's CUDA wrapper; every
+    allocation is freed in ``free()`` (Polygraphy's objects have no finalizer)."""
 
     def __init__(self):
-        try:
-            import torch
-            self.torch = torch if torch.cuda.is_available() else None
-        except ImportError:
-            self.torch = None
-        if self.torch is None:
-            from polygraphy import cuda
-            self.cuda = cuda
-            self.stream = cuda.Stream()
-        else:
-            self.stream = self.torch.cuda.Stream()
+        from polygraphy import cuda
+        self.cuda = cuda
+        self.stream = cuda.Stream()
+        self.arrays = []
 
-    @property
-    def stream_handle(self) -> int:
-        return self.stream.cuda_stream if self.torch is not None else self.stream.ptr
-
-    def upload(self, array: np.ndarray):
-        array = np.ascontiguousarray(array)
-        if self.torch is not None:
-            t = self.torch.from_numpy(array).cuda()
-            return t, t.data_ptr()
+    def upload(self, array: np.ndarray) -> int:
         dev = self.cuda.DeviceArray(shape=array.shape, dtype=array.dtype)
-        dev.copy_from(array, stream=self.stream)
-        return dev, dev.ptr
+        self.arrays.append(dev)
+        dev.copy_from(np.ascontiguousarray(array), stream=self.stream)
+        return dev.ptr
 
     def empty(self, shape, dtype):
-        if self.torch is not None:
-            t = self.torch.empty(tuple(shape), dtype=getattr(self.torch, np.dtype(dtype).name), device="cuda")
-            return t, t.data_ptr()
         dev = self.cuda.DeviceArray(shape=tuple(shape), dtype=dtype)
-        return dev, dev.ptr
+        self.arrays.append(dev)
+        return dev
 
-    def download(self, buf) -> np.ndarray:
-        if self.torch is not None:
-            self.stream.synchronize()
-            return buf.cpu().numpy()
-        out = buf.numpy() if hasattr(buf, "numpy") else None
-        if out is None:
-            out = np.empty(buf.shape, dtype=buf.dtype)
-            buf.copy_to(out, stream=self.stream)
+    def download(self, dev) -> np.ndarray:
+        out = np.empty(dev.shape, dtype=dev.dtype)
+        dev.copy_to(out, stream=self.stream)
         self.stream.synchronize()
         return out
 
-    def synchronize(self):
-        self.stream.synchronize()
+    def free(self):
+        for dev in self.arrays:
+            dev.free()
+        self.arrays.clear()
+        self.stream.free()
 
 
 class _Engine:
@@ -120,6 +103,10 @@ class _Engine:
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, self.target.workspace_bytes)
         if self.target.fp16:
             config.set_flag(trt.BuilderFlag.FP16)
+        elif hasattr(trt.BuilderFlag, "TF32"):
+            # TF32 is on by default for conv/matmul on Ampere and later: an fp32 target must not
+            # round its inputs to 10-bit mantissas behind the user's back.
+            config.clear_flag(trt.BuilderFlag.TF32)
         profile = None
         for i in range(network.num_inputs):
             tensor = network.get_input(i)
@@ -137,6 +124,7 @@ class _Engine:
         serialized = builder.build_serialized_network(network, config)
         if serialized is None:
             raise RuntimeError("TensorRT failed to build an engine for this model")
+        self.output_names = [network.get_output(i).name for i in range(network.num_outputs)]
         self.engine = trt.Runtime(self.logger).deserialize_cuda_engine(serialized)
         self.context = self.engine.create_execution_context()
 
@@ -150,27 +138,30 @@ class _Engine:
         if self.needs_rebuild(feeds):
             self.build(feeds)
         engine, context = self.engine, self.context
-        buffers = _Buffers()
-        keep = []
-        outputs = []
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
-        for name in names:
-            if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
-                array = feeds[name].astype(trt.nptype(engine.get_tensor_dtype(name)), copy=False)
-                context.set_input_shape(name, array.shape)
-                buf, ptr = buffers.upload(array)
-                keep.append(buf)
-                context.set_tensor_address(name, ptr)
-        for name in names:
-            if engine.get_tensor_mode(name) == trt.TensorIOMode.OUTPUT:
-                shape = tuple(context.get_tensor_shape(name))
-                buf, ptr = buffers.empty(shape, trt.nptype(engine.get_tensor_dtype(name)))
-                outputs.append(buf)
-                context.set_tensor_address(name, ptr)
-        if not context.execute_async_v3(buffers.stream_handle):
-            raise RuntimeError("TensorRT execute_async_v3 failed")
-        buffers.synchronize()
-        return [buffers.download(b) for b in outputs]
+        buffers = _Buffers()
+        try:
+            for name in names:
+                if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT:
+                    array = feeds[name].astype(trt.nptype(engine.get_tensor_dtype(name)), copy=False)
+                    if not context.set_input_shape(name, array.shape):
+                        raise RuntimeError(f"TensorRT rejected shape {array.shape} for input {name!r}")
+                    context.set_tensor_address(name, buffers.upload(array))
+            outputs = {}
+            for name in names:
+                if engine.get_tensor_mode(name) == trt.TensorIOMode.OUTPUT:
+                    shape = tuple(context.get_tensor_shape(name))
+                    if any(d < 0 for d in shape):
+                        raise RuntimeError(f"output {name!r} has a data-dependent shape {shape}: not supported "
+                                           f"by this target yet (needs an IOutputAllocator)")
+                    outputs[name] = buffers.empty(shape, trt.nptype(engine.get_tensor_dtype(name)))
+                    context.set_tensor_address(name, outputs[name].ptr)
+            if not context.execute_async_v3(buffers.stream.ptr):
+                raise RuntimeError("TensorRT execute_async_v3 failed")
+            buffers.stream.synchronize()
+            return [buffers.download(outputs[name]) for name in self.output_names]
+        finally:
+            buffers.free()
 
 
 @register_target("tensorrt")
@@ -187,6 +178,8 @@ class TensorRTTarget(Target):
         count, why = cuda_device_count()
         if count == 0:
             return False, f"no CUDA device: {why}"
+        if importlib.util.find_spec("polygraphy") is None:
+            return False, "python module 'polygraphy' is not installed (device buffers): pip install polygraphy"
         return True, ""
 
     def version(self):
