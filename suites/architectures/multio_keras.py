@@ -132,3 +132,54 @@ def build_tf_while(params, seed) -> Built:
                  extra_inputs=[[rng.standard_normal((3, 8, 4)).astype(np.float32), np.array(0.3, np.float32), limit],
                                [x, np.array(100.0, np.float32), limit],
                                [x, np.array(0.01, np.float32), np.array(2, np.int64)]])
+
+
+# ------------------------------------------------------------------------------ nested / TensorArray
+class CollectLoop(tf.Module):
+    """A ``tf.while_loop`` over the (dynamic) time axis whose body holds a ``tf.cond`` (If
+    nested in Loop) and writes each state to a ``tf.TensorArray``; returns {"states", "last"}."""
+
+    def __init__(self, rng, dim: int = 4, hidden: int = 5):
+        super().__init__()
+        self.w_in = tf.Variable((rng.standard_normal((dim, hidden)) / np.sqrt(dim)).astype(np.float32))
+        self.w_rec = tf.Variable((rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32))
+
+    def __call__(self, x):
+        steps = tf.shape(x)[1]
+        h0 = tf.zeros([tf.shape(x)[0], self.w_rec.shape[0]], x.dtype)
+
+        def step(t, h, states):
+            z = tf.matmul(x[:, t], self.w_in) + tf.matmul(h, self.w_rec)
+            h = tf.cond(tf.reduce_sum(z) > 0.0, lambda: tf.tanh(z), lambda: tf.sigmoid(z) - 0.5)
+            return t + 1, h, states.write(t, h)
+
+        _, h, states = tf.while_loop(lambda t, h, s: t < steps, step,
+                                     (tf.constant(0), h0, tf.TensorArray(x.dtype, size=steps)))
+        return {"states": tf.transpose(states.stack(), [1, 0, 2]), "last": h}
+
+
+class ScanMap(tf.Module):
+    """``tf.scan`` (a running decayed sum over time: {"running"}) or ``tf.map_fn`` (a per-example
+    argmax with an int32 output signature and a per-example sum: {"label", "total"}), the
+    TensorArray-backed loops TensorFlow builds for them."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def __call__(self, x):
+        if self.kind == "scan":
+            return {"running": tf.transpose(tf.scan(lambda acc, xt: acc * 0.5 + xt, tf.transpose(x, [1, 0, 2])),
+                                            [1, 0, 2])}
+        label = tf.map_fn(lambda row: tf.argmax(tf.reduce_sum(row, axis=0), output_type=tf.int32), x,
+                          fn_output_signature=tf.int32)
+        return {"total": tf.map_fn(lambda row: tf.reduce_sum(row, axis=0), x), "label": label}
+
+
+def build_tf_collect(params, seed) -> Built:
+    rng = np.random.default_rng(seed)
+    kind = params.get("kind", "tensorarray")
+    model = CollectLoop(rng) if kind == "tensorarray" else ScanMap(kind)
+    return Built(model=model, inputs=[rng.standard_normal((2, 6, 4)).astype(np.float32)], input_names=["x"],
+                 dynamic_axes={"x": {0: "batch", 1: "seq"}}, run=run_in_tf_order,
+                 extra_inputs=[[rng.standard_normal((3, 9, 4)).astype(np.float32)]])

@@ -183,3 +183,44 @@ def build_loops(params, seed) -> Built:
                  extra_inputs=[[rng.standard_normal((3, 8, 4)).astype(np.float32), threshold(0.3), limit],
                                [x, threshold(100.0), limit],
                                [x, threshold(0.01), np.array([2], np.int64)]])
+
+
+class PythonCollect(nn.Layer):
+    """A Python ``for`` over the (dynamic) time axis with (``branch``) an ``if`` on a tensor
+    inside the body (If nested in Loop) and/or (``collect``) the states appended to a list and
+    stacked (to_static: tensor-array ops); returns (all states or the last one as [B, 1, H],
+    last state)."""
+
+    def __init__(self, branch: bool = True, collect: bool = True, dim: int = 4, hidden: int = 5):
+        super().__init__()
+        self.inp = nn.Linear(dim, hidden)
+        self.rec = nn.Linear(hidden, hidden, bias_attr=False)
+        self.hidden = hidden
+        self.branch, self.collect = branch, collect
+
+    def forward(self, x):
+        h = paddle.zeros([x.shape[0], self.hidden], dtype=x.dtype)
+        states = []
+        for t in range(x.shape[1]):
+            z = self.inp(x[:, t]) + self.rec(h)
+            if self.branch:
+                if z.sum() > 0:
+                    h = paddle.tanh(z)
+                else:
+                    h = paddle.nn.functional.sigmoid(z) - 0.5
+            else:
+                h = paddle.tanh(z)
+            if self.collect:
+                states.append(h)
+        if self.collect:
+            return paddle.stack(states, axis=1), h
+        return h.unsqueeze(1), h
+
+
+def build_collect(params, seed) -> Built:
+    rng = np.random.default_rng(seed)
+    model = PythonCollect(params.get("branch", True), params.get("collect", True))
+    model.eval()
+    return Built(model=model, inputs=[rng.standard_normal((2, 6, 4)).astype(np.float32)], input_names=["x"],
+                 dynamic_axes={"x": {0: "batch", 1: "seq"}},
+                 extra_inputs=[[rng.standard_normal((3, 9, 4)).astype(np.float32)]])

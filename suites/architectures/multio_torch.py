@@ -151,3 +151,34 @@ def build_scripted_loops(params, seed) -> Built:
                  # the state already meets (the while loop runs zero times)
                  extra_inputs=[[rng.standard_normal((3, 8, 4)).astype(np.float32), threshold(0.3)],
                                [x, threshold(100.0)]])
+
+
+class ScriptedCollect(nn.Module):
+    """A scripted ``for`` over the (dynamic) time axis with a data-dependent ``if`` inside the
+    body (If nested in Loop) and the per-step states collected in a list and stacked (ONNX
+    sequence ops as loop-carried values); returns (all states, last state)."""
+
+    def __init__(self, dim: int = 4, hidden: int = 5):
+        super().__init__()
+        self.inp = nn.Linear(dim, hidden)
+        self.rec = nn.Linear(hidden, hidden, bias=False)
+
+    def forward(self, x):
+        h = torch.zeros(x.size(0), self.rec.in_features, dtype=x.dtype)
+        states: list[torch.Tensor] = []
+        for t in range(x.size(1)):
+            z = self.inp(x[:, t]) + self.rec(h)
+            if bool(z.sum() > 0):
+                h = torch.tanh(z)
+            else:
+                h = torch.sigmoid(z) - 0.5
+            states.append(h)
+        return torch.stack(states, dim=1), h
+
+
+def build_scripted_collect(params, seed) -> Built:
+    rng = np.random.default_rng(seed)
+    model = torch.jit.script(ScriptedCollect().eval())
+    return Built(model=model, inputs=[rng.standard_normal((2, 6, 4)).astype(np.float32)], input_names=["x"],
+                 output_names=["states", "last"], dynamic_axes={"x": {0: "batch", 1: "seq"}},
+                 extra_inputs=[[rng.standard_normal((3, 9, 4)).astype(np.float32)]])

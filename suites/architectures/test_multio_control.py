@@ -52,13 +52,24 @@ CONTROL_CASES = [
           ("torch-script",)),
     _spec("control", "torch", f"{TORCH}:build_scripted_loops", {"norm": True}, "script-for-while-norm",
           "scripted_loops", ("torch-script",)),
+    # an if inside the for body (If nested in Loop), states collected in a list and stacked
+    _spec("control", "torch", f"{TORCH}:build_scripted_collect", {}, "script-for-if-stack", "scripted_collect",
+          ("torch-script",)),
     _spec("control", "tensorflow", f"{KERAS}:build_tf_cond", {}, "tf-cond-2out", "cond"),
     _spec("control", "tensorflow", f"{KERAS}:build_tf_while", {}, "tf-while-dict-out", "while_loop"),
+    # tf.cond inside the while body, states written to a TensorArray
+    _spec("control", "tensorflow", f"{KERAS}:build_tf_collect", {"kind": "tensorarray"}, "tf-while-cond-tensorarray",
+          "while_loop"),
+    _spec("control", "tensorflow", f"{KERAS}:build_tf_collect", {"kind": "map_fn"}, "tf-map-fn", "map_fn"),
+    _spec("control", "tensorflow", f"{KERAS}:build_tf_collect", {"kind": "scan"}, "tf-scan", "scan"),
     # Python if / for / while on tensors, turned into control-flow ops by paddle.jit.to_static
     _spec("control", "paddle", f"{PADDLE}:build_cond", {}, "python-if-2out", "cond"),
     _spec("control", "paddle", f"{PADDLE}:build_loops", {}, "python-for-while", "while_loop"),
     _spec("control", "paddle", f"{PADDLE}:build_loops", {"api": "python-norm"}, "python-for-while-norm",
           "while_loop"),
+    # an if inside the for body (If nested in Loop); a list appended to in the loop and stacked
+    _spec("control", "paddle", f"{PADDLE}:build_collect", {"collect": False}, "python-for-if", "collect"),
+    _spec("control", "paddle", f"{PADDLE}:build_collect", {"branch": False}, "python-for-append-stack", "collect"),
     # the explicit static API: paddle.static.nn.cond / paddle.static.nn.while_loop
     _spec("control", "paddle", f"{PADDLE}:build_cond", {"api": "static"}, "static-cond-2out", "cond"),
     _spec("control", "paddle", f"{PADDLE}:build_loops", {"api": "static"}, "static-while-loop", "while_loop"),
