@@ -323,29 +323,45 @@ def attribute_source(onnx_model, feeds: Mapping[str, np.ndarray], intermediates:
             skipped.append(name)
             continue
         outs = [v for v in boundary_values(nodes, graph) if v in values and _is_float(np.asarray(values[v]))]
-        worst = None        # (max_abs, index, value name, view, layout)
-        compared = matched_all = False
-        matched_all = True
+        worst = None        # (max_abs, max_rel, index, value name, view, layout)
+        compared, matched_all = False, True
+        used: set[str] = set()
+        no_candidate: list[int] = []    # outputs with no ONNX value of a compatible size at all
         for index, src in enumerate(intermediates[name]):
             src = np.asarray(src)
             if not _is_float(src):
                 continue
-            found, best = False, None
+            found, best, any_candidate = False, None, False
             for vname in outs:
                 for view, layout in aligned(np.asarray(values[vname]), src):
-                    compared = True
+                    compared = any_candidate = True
                     if _close(view, src, rtol, atol):
                         found = True
+                        used.add(vname)
                         break
                     max_abs, max_rel, _, _ = _errors(view, src)
                     if best is None or max_abs < best[0]:
                         best = (max_abs, max_rel, index, vname, view, layout)
                 if found:
                     break
+            if not any_candidate:
+                no_candidate.append(index)
             if not found and best is not None:
                 matched_all = False
                 if worst is None:
                     worst = best
+        if matched_all and used and no_candidate:
+            # some outputs of this module are found in the graph, others only with a different
+            # size (paddle2onnx returning one layer's final states for a 2-layer RNN): pair the
+            # unmatched outputs with the module's unused ONNX values of the same rank, in order
+            index = no_candidate[0]
+            src = np.asarray(intermediates[name][index])
+            rest = [v for v in outs if v not in used and np.ndim(values[v]) == src.ndim]
+            if rest:
+                value = np.asarray(values[rest[0]])
+                return _divergence(name, rest[0], nodes, src, value, value, float("inf"), float("inf"),
+                                   f"shape {tuple(value.shape)} where the source has {tuple(src.shape)}",
+                                   index, agreeing, skipped, order, groups, position)
         if not compared:
             skipped.append(name)
             continue
@@ -356,14 +372,18 @@ def attribute_source(onnx_model, feeds: Mapping[str, np.ndarray], intermediates:
         if matches_later(np.asarray(values[vname]), name):
             agreeing += 1
             continue
-        src = np.asarray(intermediates[name][index])
-        i = position[name]
-        fused = [order[j] for j in (i - 1, i + 1) if 0 <= j < len(order) and not groups.get(order[j])
-                 and not order[j].startswith(name + ".") and not name.startswith(order[j] + ".")]
-        return SourceDivergence(
-            fused_with=fused,
-            module=name, onnx_value=vname, onnx_nodes=_main_nodes(nodes),
-            source_shape=tuple(src.shape), onnx_shape=tuple(np.shape(values[vname])),
-            source_stats=stats(src), onnx_stats=stats(view), max_abs=max_abs, max_rel=max_rel,
-            layout=layout, output_index=index, agreeing_before=agreeing, skipped=skipped)
+        return _divergence(name, vname, nodes, np.asarray(intermediates[name][index]), values[vname], view,
+                           max_abs, max_rel, layout, index, agreeing, skipped, order, groups, position)
     return None
+
+
+def _divergence(name, vname, nodes, src, value, view, max_abs, max_rel, layout, index, agreeing, skipped,
+                order, groups, position) -> SourceDivergence:
+    i = position[name]
+    fused = [order[j] for j in (i - 1, i + 1) if 0 <= j < len(order) and not groups.get(order[j])
+             and not order[j].startswith(name + ".") and not name.startswith(order[j] + ".")]
+    return SourceDivergence(
+        module=name, onnx_value=vname, onnx_nodes=_main_nodes(nodes),
+        source_shape=tuple(np.shape(src)), onnx_shape=tuple(np.shape(value)),
+        source_stats=stats(src), onnx_stats=stats(np.asarray(view)), max_abs=max_abs, max_rel=max_rel,
+        layout=layout, output_index=index, agreeing_before=agreeing, skipped=skipped, fused_with=fused)
