@@ -98,6 +98,46 @@ def build_torch_cond(params, seed) -> Built:
                  extra_inputs=[[x, other_bias]])
 
 
+def threshold(value: float) -> np.ndarray:
+    # shape (1,), not a 0-d scalar: the harness hands torch its inputs through
+    # np.ascontiguousarray, which turns 0-d arrays into (1,) -- the ONNX model would declare
+    # rank 1 while the targets are fed rank 0 (a harness bug, reported; not the converter's)
+    return np.array([value], np.float32)
+
+
+class WhileLoopHalving(nn.Module):
+    """``torch._higher_order_ops.while_loop`` (the torch.export loop, the dynamo exporter's
+    ``Loop``): halve a projected state until its L1 norm is under ``threshold`` or ``limit``
+    trips are done; returns (state, trip count int64)."""
+
+    def __init__(self, dim: int = 5):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, threshold, limit):
+        from torch._higher_order_ops.while_loop import while_loop
+
+        def keep_halving(i, state):
+            return (state.abs().sum() > threshold.squeeze()) & (i < limit.squeeze())
+
+        def halve(i, state):
+            return i + 1, state * 0.5
+
+        steps, state = while_loop(keep_halving, halve, (torch.zeros((), dtype=torch.int64), self.proj(x) * 8.0))
+        return state, steps
+
+
+def build_torch_while_loop(params, seed) -> Built:
+    rng = np.random.default_rng(seed)
+    model = WhileLoopHalving().eval()
+    x = rng.standard_normal((2, 5)).astype(np.float32)
+    limit = np.array([20], np.int64)
+    # several trips, zero trips (threshold already met), stopped by the limit
+    return Built(model=model, inputs=[x, threshold(1.0), limit], input_names=["x", "threshold", "limit"],
+                 output_names=["state", "steps"],
+                 extra_inputs=[[x, threshold(1e4), limit], [x, threshold(1e-3), np.array([2], np.int64)]])
+
+
 # ------------------------------------------------------------------------------ scripted loops
 class ScriptedLoops(nn.Module):
     """A recurrence over the (dynamic) sequence axis in a ``for`` loop, then a ``while`` loop
@@ -130,13 +170,6 @@ class ScriptedLoopsNorm(ScriptedLoops):
 
     def energy(self, state):
         return state.norm()
-
-
-def threshold(value: float) -> np.ndarray:
-    # shape (1,), not a 0-d scalar: the harness hands torch its inputs through
-    # np.ascontiguousarray, which turns 0-d arrays into (1,) -- the ONNX model would declare
-    # rank 1 while the targets are fed rank 0 (a harness bug, reported; not the converter's)
-    return np.array([value], np.float32)
 
 
 def build_scripted_loops(params, seed) -> Built:

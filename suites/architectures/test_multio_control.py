@@ -46,6 +46,9 @@ MULTIO_CASES = [
 CONTROL_CASES = [
     # torch.cond is a torch.export construct: the dynamo exporter's If (TorchScript tracing refuses it)
     _spec("control", "torch", f"{TORCH}:build_torch_cond", {}, "torch-cond-2out", "cond", ("torch-dynamo",)),
+    # torch._higher_order_ops.while_loop: the dynamo exporter's Loop
+    _spec("control", "torch", f"{TORCH}:build_torch_while_loop", {}, "torch-while-loop", "while_loop",
+          ("torch-dynamo",)),
     # torch.jit.script-ed for + while loops: the TorchScript exporter's Loop (torch.export refuses
     # ScriptModules)
     _spec("control", "torch", f"{TORCH}:build_scripted_loops", {}, "script-for-while", "scripted_loops",
