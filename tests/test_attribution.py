@@ -272,3 +272,20 @@ def test_paddle2onnx_batchnorm_epsilon_edit_is_named_by_call_order():
     assert result["clean"] is True
     assert result["module"] == "4"                     # nn.Sequential index of the second BatchNorm2D
     assert result["value"].startswith("p2o.pd_op.batch_norm")
+
+
+def test_output_with_wrong_size_is_a_shape_divergence():
+    """paddle2onnx-style bug: a 2-layer RNN's final state carries one layer instead of two."""
+    x = np.random.default_rng(2).standard_normal((4, 1, 3)).astype(np.float32)
+    nodes = [helper.make_node("Relu", ["x"], ["out"], name="/rnn/Relu"),
+             helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["h"], name="/rnn/Slice")]
+    inits = [numpy_helper.from_array(np.array(v, np.int64), n)
+             for n, v in (("starts", [2, 0]), ("ends", [4, 2]), ("axes", [0, 2]))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, x.shape)],
+                              [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("h", onnx.TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    found = attribute_source(model, {"x": x}, {"rnn": [np.maximum(x, 0), x[:, :, :2]]})
+    assert found is not None and found.module == "rnn" and found.output_index == 1
+    assert found.onnx_shape == (2, 1, 2) and found.source_shape == (4, 1, 2)
+    assert found.layout.startswith("shape")
