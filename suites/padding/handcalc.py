@@ -345,3 +345,23 @@ def layernorm(x, eps):
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
     return (x - mu) / np.sqrt(var + eps)
+
+
+def groupnorm(x, groups, eps):
+    """x (N, C, *S), statistics per (sample, group of C/groups channels)."""
+    x = np.asarray(x, np.float64)
+    n, c = x.shape[:2]
+    g = x.reshape(n, groups, -1)
+    mu = g.mean(-1, keepdims=True)
+    var = ((g - mu) ** 2).mean(-1, keepdims=True)
+    return ((g - mu) / np.sqrt(var + eps)).reshape(x.shape)
+
+
+def tiny_ramp(shape):
+    """Values ~1e-3 (variance ~1e-6): an epsilon of 1e-5 vs 1e-3 changes the result 5x."""
+    return (_centered(shape) * 1e-3).astype(np.float32)
+
+
+def _centered(shape):
+    x = ramp(shape).astype(np.float64)
+    return x - x.mean()

@@ -105,7 +105,9 @@ def conv(p, seed):
     layout = p.get("layout", "NCHW")
     fmt = {1: "NCL", 2: layout}[nd] if layout == "NCHW" else {1: "NLC", 2: "NHWC"}[nd]
     cls = {1: nn.Conv1D, 2: nn.Conv2D}[nd]
-    m = cls(shape[1], p["out"], kernel, stride=stride, padding=p["padding"], dilation=dilation, data_format=fmt)
+    mode = p.get("padding_mode", "zeros")
+    m = cls(shape[1], p["out"], kernel, stride=stride, padding=p["padding"], dilation=dilation, data_format=fmt,
+            padding_mode=mode)
     w = hc.small_weights(tuple(m.weight.shape), seed)
     b = hc.small_weights((p["out"],), seed + 1)
     m.weight.set_value(w)
@@ -116,7 +118,13 @@ def conv(p, seed):
         # paddle 3.3): a SAME conv with dilation d runs UNdilated. A converter emitting the dilation
         # disagrees with paddle.
         dilation = 1
-    y = hc.conv(x, w, b, stride=stride, pads=_conv_pads(p, shape[2:], kernel, stride, dilation), dilation=dilation)
+    pads = _conv_pads(p, shape[2:], kernel, stride, dilation)
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if np_mode:   # padding_mode pads the input with that mode, then a VALID conv
+        x_padded, pads = hc.pad(x, hc.spatial(*zip(*pads)), mode=np_mode), None
+    else:
+        x_padded = x
+    y = hc.conv(x_padded, w, b, stride=stride, pads=pads, dilation=dilation)
     x, y = _layout(p, x, y)
     return _done(m, [x], [y])
 
@@ -251,6 +259,13 @@ def batchnorm(p, seed):
     x = (hc.ramp((1, 2, 2, 2)) * 1e-3).astype(np.float32)
     y = x.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-5).reshape(1, 2, 1, 1)
     return _done(m, [x], [y.astype(np.float32)])
+
+
+@builder("groupnorm")
+def groupnorm(p, seed):
+    x = hc.tiny_ramp((1, 4, 2, 2))
+    m = nn.GroupNorm(2, 4)       # epsilon default 1e-5
+    return _done(m, [x], [hc.groupnorm(x, 2, 1e-5).astype(np.float32)])
 
 
 @builder("softmax")

@@ -68,6 +68,8 @@ TORCH_PADDING = [
              padding=[2, 1], padding_mode="replicate"),
     pad_case(T, "conv2d_padding_mode", "circular-p1x2", op="conv", shape=[1, 1, 4, 5], out=1, kernel=[3, 3],
              padding=[1, 2], padding_mode="circular"),
+    pad_case(T, "conv2d_padding_mode", "same-k4-reflect", op="conv", shape=[1, 1, 5, 6], out=2, kernel=[4, 4],
+             padding="same", padding_mode="reflect"),
     pad_case(T, "conv2d_explicit", "p2x1-stride2", op="conv", shape=[1, 2, 6, 5], out=2, kernel=[3, 3],
              padding=[2, 1], stride=2),
     pad_case(T, "conv2d_explicit", "fpad-asym-stride2", op="conv", shape=[1, 1, 6, 6], out=2, kernel=[3, 3],
@@ -160,6 +162,9 @@ TF_PADDING = [
              dilation=3, padding="SAME"),
     pad_case(TF, "conv2d_dilated_same", "k3-dil2-keras", op="conv", shape=[1, 1, 6, 5], out=2, kernel=[3, 3],
              dilation=2, padding="SAME", keras=True),
+    # causal: the whole d*(k-1) pad on the left
+    pad_case(TF, "conv1d_causal", "k3-dil2-keras", op="conv", shape=[1, 2, 7], out=2, kernel=[3], dilation=2,
+             padding="CAUSAL", keras=True),
     pad_case(TF, "depthwise_conv2d_same", "stride2-even", op="depthwise", shape=[1, 2, 6, 6], multiplier=2,
              kernel=[3, 3], stride=2, padding="SAME"),
     pad_case(TF, "conv1d_same", "stride2-even", op="conv", shape=[1, 2, 8], out=2, kernel=[3], stride=2,
@@ -217,6 +222,8 @@ PADDLE_PADDING = [
     pad_case(PD, "conv2d_dilated_same", "k2-dil3", op="conv", shape=[1, 1, 6, 7], out=2, kernel=[2, 2],
              dilation=3, padding="SAME"),
     # paddle pad formats: [top, bottom, left, right] and per-dim pairs
+    pad_case(PD, "conv2d_padding_mode", "reflect-p1", op="conv", shape=[1, 1, 4, 5], out=2, kernel=[3, 3],
+             padding=1, padding_mode="reflect"),
     pad_case(PD, "conv2d_explicit", "list4", op="conv", shape=[1, 1, 5, 6], out=2, kernel=[3, 3],
              padding=[1, 0, 2, 1]),
     pad_case(PD, "conv2d_explicit", "pairs-nchw", op="conv", shape=[1, 1, 5, 6], out=2, kernel=[3, 3], stride=2,
@@ -300,6 +307,7 @@ SEMANTICS_CASES = [
     # -- normalization epsilon defaults (inputs with variance ~1e-6 so the epsilon dominates)
     *_sem_all("layernorm_eps", "default", op="layernorm", tolerance=ULPS),
     *_sem_all("batchnorm_eps", "default", op="batchnorm", tolerance=ULPS),
+    *_sem_all("groupnorm_eps", "default", op="groupnorm", tolerance=ULPS),
     # -- softmax on a non-last axis (opset < 13 coerces to 2-D: run with --opset 11 and 13+)
     *_sem_all("softmax_axis", "axis1-3d", op="softmax", axis=1, tolerance=ULPS),
     *_sem_all("softmax_axis", "axis0-3d", op="softmax", axis=0, tolerance=ULPS),
@@ -308,6 +316,8 @@ SEMANTICS_CASES = [
              scale=[1.5, 1.75], converters=TORCH_ALL),
     sem_case(T, "resize_nearest", "nearest-exact-half-pixel", op="resize", method="nearest-exact", size=[3, 5],
              scale=[1.5, 1.75], converters=TORCH_ALL),
+    sem_case(T, "resize_nearest", "downscale0.6-floor-asymmetric", op="resize", method="nearest", size=[5, 7],
+             scale=[0.6, 0.6]),
     sem_case(T, "resize_linear", "bilinear-half-pixel", op="resize", method="bilinear", size=[3, 4],
              scale=[1.5, 1.75]),
     sem_case(T, "resize_linear", "bilinear-align-corners", op="resize", method="bilinear", size=[3, 4],
@@ -317,6 +327,7 @@ SEMANTICS_CASES = [
     sem_case(TF, "resize_nearest", "v2-half-pixel", op="resize", method="nearest", size=[3, 5], out=[5, 8]),
     sem_case(TF, "resize_nearest", "v1-asymmetric", op="resize", method="nearest", size=[3, 5], out=[5, 8],
              v1=True),
+    sem_case(TF, "resize_nearest", "downscale-v2-half-pixel", op="resize", method="nearest", size=[5, 7], out=[3, 4]),
     sem_case(TF, "resize_linear", "v2-half-pixel", op="resize", method="bilinear", size=[3, 4], out=[5, 7]),
     sem_case(TF, "resize_linear", "v1-align-corners", op="resize", method="bilinear", size=[3, 4], out=[5, 7],
              v1=True, align_corners=True),

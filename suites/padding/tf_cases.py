@@ -52,6 +52,8 @@ def _pads(p, sizes, kernel, stride, dilation):
         return [hc.same_pads(s, k, st, d) for s, k, st, d in zip(sizes, kernel, stride, dilation)]
     if padding == "VALID":
         return [(0, 0)] * len(sizes)
+    if padding == "CAUSAL":      # Keras Conv1D: everything on the left
+        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
     return [tuple(q) for q in padding]
 
 
@@ -223,6 +225,14 @@ def batchnorm(p, seed):
     x = hc.nhwc((hc.ramp((1, 2, 2, 2)) * 1e-3).astype(np.float32))
     y = x.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-3)
     return _done(layer, [x], [y.astype(np.float32)])
+
+
+@builder("groupnorm")
+def groupnorm(p, seed):
+    x = hc.tiny_ramp((1, 4, 2, 2))
+    layer = keras.layers.GroupNormalization(groups=2)    # epsilon default 1e-3, channels last
+    layer.build((None, 2, 2, 4))
+    return _done(layer, [hc.nhwc(x)], [hc.nhwc(hc.groupnorm(x, 2, 1e-3)).astype(np.float32)])
 
 
 @builder("softmax")

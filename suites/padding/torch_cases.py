@@ -223,6 +223,13 @@ def batchnorm(p, seed):
     return _done(m, [x], [y.astype(np.float32)])
 
 
+@builder("groupnorm")
+def groupnorm(p, seed):
+    x = hc.tiny_ramp((1, 4, 2, 2))
+    m = nn.GroupNorm(2, 4)       # eps default 1e-5
+    return _done(m, [x], [hc.groupnorm(x, 2, 1e-5).astype(np.float32)])
+
+
 @builder("softmax")
 def softmax(p, seed):
     x = (hc.ramp((2, 3, 4)) / 4).astype(np.float32)
