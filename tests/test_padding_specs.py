@@ -1,5 +1,7 @@
-"""Fast checks of the padding/semantics suite's specs: counts, unique ids, kinds, builders named,
-every padding case's hand rule sane. Imports no framework."""
+"""Checks of the padding/semantics suite's specs: counts, unique ids, kinds, builders named, the
+hand rules behind the expected values, and (one worker per framework, ~20 s, no conversion) that
+every case declares its output shapes and hand values and the source framework agrees with them.
+This module imports no framework."""
 from __future__ import annotations
 
 import importlib.util
@@ -126,3 +128,34 @@ def test_round_is_half_to_even():
 def test_resize_rows_sum_to_one(method):
     m = hc.resize_matrix(3, 7, method, "half_pixel")
     np.testing.assert_allclose(m.sum(1), 1)
+
+
+# -- every case, built in its framework's worker: declared shapes and hand values vs the source ---
+@pytest.mark.parametrize("framework", ["torch", "tensorflow", "paddle"])
+def test_every_case_declares_shapes_and_values_the_source_agrees_with(framework):
+    """Builds each case in the framework's worker (no conversion): expected_shapes and expected
+    are set and consistent, and the source framework's own output matches them -- so a
+    converter failure in the suite is never a wrong hand computation."""
+    import importlib.util as iu
+    if iu.find_spec({"tensorflow": "tensorflow", "torch": "torch", "paddle": "paddle"}[framework]) is None:
+        pytest.skip(f"{framework} not installed")
+    from conformance.workers import WorkerPool
+    pool = WorkerPool()
+    try:
+        problems = []
+        for spec in all_cases():
+            if spec.framework != framework:
+                continue
+            got = pool.get(framework).request("call", spec.to_dict(), "suites.padding.selfcheck:source_vs_expected",
+                                              {"framework": framework}, timeout=120)
+            cid = f"{spec.base_id}/{spec.variant}"
+            if not got["expected_shapes"] or not got["expected"]:
+                problems.append(f"{cid}: no expected shapes/values")
+            elif got["expected_shapes"][0] != got["expected"] or got["source"] != got["expected"]:
+                problems.append(f"{cid}: shapes declared {got['expected_shapes'][0]} hand {got['expected']} "
+                                f"source {got['source']}")
+            elif not all(got["close"]):
+                problems.append(f"{cid}: source differs from the hand values, max_abs {got['max_abs']}")
+        assert not problems, "\n".join(problems)
+    finally:
+        pool.close()
