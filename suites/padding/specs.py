@@ -278,7 +278,8 @@ PADDLE_PADDING = [
 PADDING_CASES = TORCH_PADDING + TF_PADDING + PADDLE_PADDING
 
 # --------------------------------------------------------------------------------------------- semantics
-
+# Hand values: suites/padding/handcalc.py (FLOOR_DIV/TRUNC_DIV/PY_MOD/C_FMOD of INT_A by INT_B,
+# ROUND_HALF_EVEN of ROUND_X, closed forms in float64 for GELU/norms/softmax/resize/RNNs).
 
 def _sem_all(name, variant, frameworks=(T, TF, PD), **params):
     return [sem_case(fw, name, variant, converters=TORCH_ALL if fw == T else None, **params) for fw in frameworks]
