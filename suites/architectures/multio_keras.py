@@ -27,7 +27,8 @@ def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
 
 def token_mask_model(outputs: str = "dict", dim: int = 8, classes: int = 5) -> keras.Model:
     """``outputs``: "dict" -> {"logits", "pooled"} whose insertion order is NOT the sorted order
-    (TensorFlow flattens dicts by sorted key); "list" -> [pooled, probs, logits]."""
+    (TensorFlow flattens dicts by sorted key); "list" -> [pooled, probs, logits]; "passthrough"
+    -> [logits, mask, logits, tokens]: inputs as outputs, one output twice."""
     tokens = keras.Input((None,), dtype="int64", name="tokens")
     mask = keras.Input((None,), dtype="float32", name="mask")
     embedded = keras.layers.Embedding(VOCAB, dim, name="embed")(tokens)
@@ -38,6 +39,9 @@ def token_mask_model(outputs: str = "dict", dim: int = 8, classes: int = 5) -> k
     logits = keras.layers.Dense(classes, name="logits")(pooled)
     if outputs == "dict":
         return keras.Model([tokens, mask], {"pooled": pooled, "logits": logits})
+    if outputs == "passthrough":
+        # inputs returned as they are, and one tensor returned twice
+        return keras.Model([tokens, mask], [logits, mask, logits, tokens])
     probs = keras.layers.Softmax(name="probs")(logits)
     return keras.Model([tokens, mask], [pooled, probs, logits])
 

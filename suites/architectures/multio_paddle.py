@@ -28,7 +28,8 @@ def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
 
 class TokenMaskEncoder(nn.Layer):
     """``outputs``: "dict" -> {"logits", "pooled", "count"} (count: int64 kept tokens per row);
-    "tuple" -> (pooled, argmax label int64, logits)."""
+    "tuple" -> (pooled, argmax label int64, logits); "passthrough" -> (logits, mask, logits,
+    tokens): inputs as outputs, one output twice."""
 
     def __init__(self, outputs: str = "dict", dim: int = 8, classes: int = 5):
         super().__init__()
@@ -43,6 +44,9 @@ class TokenMaskEncoder(nn.Layer):
         logits = self.head(pooled)
         if self.outputs == "dict":
             return {"logits": logits, "pooled": pooled, "count": (mask > 0.5).astype("int64").sum(axis=1)}
+        if self.outputs == "passthrough":
+            # inputs returned as they are, and one tensor returned twice
+            return logits, mask, logits, tokens
         return pooled, logits.argmax(axis=-1), logits
 
 

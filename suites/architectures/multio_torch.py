@@ -33,7 +33,8 @@ class TokenMaskEncoder(nn.Module):
     """Embedding lookup on int64 tokens, masked mean with a float mask, a linear head.
 
     ``outputs``: "dict" -> {"logits", "pooled", "count"} (float, float, int64 kept-token counts);
-    "tuple" -> (pooled, argmax class int64, logits): a different order and an int output.
+    "tuple" -> (pooled, argmax class int64, logits): a different order and an int output;
+    "passthrough" -> (logits, mask, logits, tokens): inputs as outputs, one output twice.
     """
 
     def __init__(self, outputs: str, dim: int = 8, classes: int = 5):
@@ -49,14 +50,18 @@ class TokenMaskEncoder(nn.Module):
         logits = self.head(pooled)
         if self.outputs == "dict":
             return {"logits": logits, "pooled": pooled, "count": (mask > 0.5).sum(dim=1)}
+        if self.outputs == "passthrough":
+            # inputs returned as they are, and one tensor returned twice: graph outputs that
+            # alias graph inputs or each other need Identity nodes and distinct names
+            return logits, mask, logits, tokens
         return pooled, logits.argmax(dim=-1), logits
 
 
 def build_token_mask(params, seed) -> Built:
     rng = np.random.default_rng(seed)
     model = TokenMaskEncoder(params.get("outputs", "dict")).eval()
-    names = (["logits", "pooled", "count"] if params.get("outputs", "dict") == "dict"
-             else ["pooled", "label", "logits"])
+    names = {"dict": ["logits", "pooled", "count"], "tuple": ["pooled", "label", "logits"],
+             "passthrough": ["logits", "mask_out", "logits_again", "tokens_out"]}[params.get("outputs", "dict")]
     dynamic = params.get("dynamic", True)
     return Built(model=model, inputs=token_inputs(rng, 2, 6), input_names=["tokens", "mask"], output_names=names,
                  dynamic_axes={"tokens": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"}} if dynamic else None,

@@ -33,14 +33,21 @@ MULTIO_CASES = [
     _spec("multio", "torch", f"{TORCH}:build_token_mask", {"outputs": "dict"}, "token-mask-dict-out", "token_mask"),
     # -> (pooled, label (int64 argmax), logits)
     _spec("multio", "torch", f"{TORCH}:build_token_mask", {"outputs": "tuple"}, "token-mask-tuple-out", "token_mask"),
+    # -> (logits, mask, logits, tokens): inputs passed through as outputs, one tensor returned twice
+    _spec("multio", "torch", f"{TORCH}:build_token_mask", {"outputs": "passthrough"}, "token-mask-passthrough-dup-out",
+          "token_mask"),
     # Keras functional model, outputs {"pooled", "logits"} (insertion order is not sorted order)
     _spec("multio", "tensorflow", f"{KERAS}:build_token_mask", {"outputs": "dict"}, "token-mask-dict-out",
           "token_mask"),
     _spec("multio", "tensorflow", f"{KERAS}:build_token_mask", {"outputs": "list"}, "token-mask-list-out",
           "token_mask"),
+    _spec("multio", "tensorflow", f"{KERAS}:build_token_mask", {"outputs": "passthrough"},
+          "token-mask-passthrough-dup-out", "token_mask"),
     _spec("multio", "paddle", f"{PADDLE}:build_token_mask", {"outputs": "dict"}, "token-mask-dict-out", "token_mask"),
     _spec("multio", "paddle", f"{PADDLE}:build_token_mask", {"outputs": "tuple"}, "token-mask-tuple-out",
           "token_mask"),
+    _spec("multio", "paddle", f"{PADDLE}:build_token_mask", {"outputs": "passthrough"},
+          "token-mask-passthrough-dup-out", "token_mask"),
 ]
 
 CONTROL_CASES = [
