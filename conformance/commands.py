@@ -39,7 +39,7 @@ def cmd_run(args) -> int:
     from .targets import DEFAULT_TARGETS
 
     sys.path.insert(0, str(Path.cwd()))
-    runs = expand(suite_specs(split_values(args.suite, ("operators", "padding", "architectures"))),
+    runs = expand(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
                   targets=split_values(args.target, DEFAULT_TARGETS),
                   frameworks=set(split_values(args.framework)), converters=split_values(args.converter),
                   opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],

@@ -13,7 +13,7 @@ def cmd_export_cases(args) -> int:
     from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
 
     sys.path.insert(0, str(Path.cwd()))
-    specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures")))
+    specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control")))
     runs = expand(specs, targets=["onnx"], frameworks=set(split_values(args.framework)),
                   converters=split_values(args.converter),
                   opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],

@@ -15,6 +15,7 @@ SUITE_MODULES = {
     "operators": "suites.operators.test_operators",
     "padding": "suites.padding.test_padding",
     "architectures": "suites.architectures.test_architectures",
+    "multio-control": "suites.architectures.test_multio_control",
 }
 
 

@@ -20,11 +20,15 @@ def framework_version(framework: str) -> str:
         return ""
 
 
-def flatten(out, to_numpy) -> list[np.ndarray]:
+def flatten(out, to_numpy, sort_keys: bool = False) -> list[np.ndarray]:
+    """Nested outputs to a flat list. Dicts: insertion order (torch.onnx), or sorted keys
+    where the framework's own flattening sorts them (tf.nest, paddle.utils.flatten), which is
+    the order its converter emits the outputs in."""
     if isinstance(out, dict):
-        return [a for k in out for a in flatten(out[k], to_numpy)]
+        keys = sorted(out) if sort_keys else list(out)
+        return [a for k in keys for a in flatten(out[k], to_numpy, sort_keys)]
     if isinstance(out, (list, tuple)):
-        return [a for item in out for a in flatten(item, to_numpy)]
+        return [a for item in out for a in flatten(item, to_numpy, sort_keys)]
     return [to_numpy(out)]
 
 
@@ -32,7 +36,7 @@ def _run_torch(model, inputs):
     import torch
     if hasattr(model, "eval"):
         model.eval()
-    tensors = [torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]
+    tensors = [torch.from_numpy(np.require(x, requirements="C")) for x in inputs]
     with torch.no_grad():
         out = model(*tensors)
     return flatten(out, lambda t: t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t))
@@ -46,7 +50,7 @@ def _run_tensorflow(model, inputs):
         out = model(tensors if len(tensors) > 1 else tensors[0], training=False)
     else:
         out = model(*tensors)
-    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
+    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t), sort_keys=True)
 
 
 def _run_paddle(model, inputs):
@@ -56,7 +60,7 @@ def _run_paddle(model, inputs):
     tensors = [paddle.to_tensor(x) for x in inputs]
     with paddle.no_grad():
         out = model(*tensors)
-    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t))
+    return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t), sort_keys=True)
 
 
 def _run_numpy(model, inputs):

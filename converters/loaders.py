@@ -93,7 +93,7 @@ def _load_torch_export(params, seed) -> Built:
     def run(prog, inputs):
         from converters.frameworks import flatten
         with torch.no_grad():
-            out = prog.module()(*[torch.from_numpy(np.ascontiguousarray(x)) for x in inputs])
+            out = prog.module()(*[torch.from_numpy(np.require(x, requirements="C")) for x in inputs])
         return flatten(out, lambda t: t.detach().numpy())
 
     return Built(model=program, inputs=arrays, input_names=names, run=run)

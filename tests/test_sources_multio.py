@@ -18,18 +18,10 @@ from conformance.sources import detect
 
 ROOT = Path(__file__).resolve().parents[1]
 
-KERAS_DICT_ORDER = (
-    "harness bug, not tf2onnx's: a Keras model returns its dict outputs in insertion order "
-    "({'pooled', 'logits'}) and converters/frameworks.py flattens them so, while tf2onnx emits the "
-    "graph outputs in TensorFlow's own order (tf.nest.flatten: sorted keys) and names them by key; "
-    "the check compares 'pooled' (2, 8) against 'logits' (2, 5). Fix: the Keras loader "
-    "(converters/loaders.py:_load_keras) should return outputs in tf.nest.flatten order (or match by "
-    "name); remove this mark then")
-
 CASES = {   # kind -> (file name, format, check args, xfail reason)
     "torch-multio": ("model.pt2", "torch-export", [], None),
     "torch-loops": ("loops.pt", "torchscript", ["--shape", "x=2x5x4", "--shape", "threshold=1"], None),
-    "keras-multio": ("model.keras", "keras", ["--shape", "tokens=2x6", "--shape", "mask=2x6"], KERAS_DICT_ORDER),
+    "keras-multio": ("model.keras", "keras", ["--shape", "tokens=2x6", "--shape", "mask=2x6"], None),
     "tf-control": ("control", "savedmodel", ["--shape", "x=2x5x4"], None),
     "paddle-multio": ("model", "paddle", ["--shape", "tokens=2x6", "--shape", "mask=2x6"], None),
     "paddle-control": ("model", "paddle", ["--shape", "x=2x5x4"], None),

@@ -7,9 +7,16 @@ from .. import dtypes
 from ..registry import op
 
 
+def _scalar_condition(value, what: str) -> bool:
+    value = np.asarray(value)
+    if value.size != 1:
+        raise ValueError(f"{what} condition must hold one element, got shape {value.shape}")
+    return bool(value.reshape(-1)[0])
+
+
 @op("If")
 def if_(ctx, cond):
-    branch = "then_branch" if bool(np.asarray(cond).reshape(-1)[0]) else "else_branch"
+    branch = "then_branch" if _scalar_condition(cond, "If") else "else_branch"
     return tuple(ctx.run_subgraph(branch, {}))
 
 
@@ -29,7 +36,7 @@ def loop(ctx, trip_count=None, cond=None, *carried):
     n_outputs = len(ctx.subgraph_output_names("body"))
     n_scan = n_outputs - 1 - n_carried
     max_trips = None if trip_count is None else int(np.asarray(trip_count).reshape(-1)[0])
-    keep_going = True if cond is None else bool(np.asarray(cond).reshape(-1)[0])
+    keep_going = True if cond is None else _scalar_condition(cond, "Loop")
     state = list(carried)
     scans: list[list] = [[] for _ in range(n_scan)]
     i = 0
@@ -37,7 +44,7 @@ def loop(ctx, trip_count=None, cond=None, *carried):
         feeds = {names[0]: np.array(i, dtype=np.int64), names[1]: np.array(keep_going, dtype=bool)}
         feeds.update(zip(names[2:], state))
         outputs = ctx.run_subgraph("body", feeds)
-        keep_going = bool(np.asarray(outputs[0]).reshape(-1)[0]) if outputs[0] is not None else keep_going
+        keep_going = _scalar_condition(outputs[0], "Loop body") if outputs[0] is not None else keep_going
         state = list(outputs[1:1 + n_carried])
         for k in range(n_scan):
             scans[k].append(outputs[1 + n_carried + k])

@@ -198,7 +198,9 @@ def resize(ctx, x, roi=None, scales=None, sizes=None):
         scales = [float(v) for v in np.asarray(scales).reshape(-1)]
         for i, a in enumerate(axes):
             full_scales[a] = scales[i]
-            out_sizes[a] = int(np.floor(scales[i] * x.shape[a]))
+            # in float32, as onnxruntime does: scales arrive as float32, and 3 * 1.6666666f
+            # rounds to 5.0 in float32 where the float64 product floors to 4
+            out_sizes[a] = int(np.floor(np.float32(scales[i]) * np.float32(x.shape[a])))
     else:
         raise ValueError("Resize needs scales or sizes")
 
