@@ -139,17 +139,9 @@ def content_hash(fmt: SourceFormat) -> str:
 
 
 def parse_shapes(items) -> dict[str, list[int]]:
-    """``--shape name=1x3x224x224`` (repeatable) -> {name: [1, 3, 224, 224]}."""
-    shapes = {}
-    for item in items or ():
-        name, sep, dims = item.partition("=")
-        try:
-            if not sep or not name:
-                raise ValueError
-            shapes[name] = [int(d) for d in dims.lower().split("x")]
-        except ValueError:
-            raise SourceRefused(f"--shape {item!r}: expected NAME=D1xD2x..., e.g. input=1x3x224x224") from None
-    return shapes
+    """``--shape name=1x3x224x224`` (repeatable) -> {name: [1, 3, 224, 224]} (JSON-able)."""
+    from .check import parse_shapes as parse
+    return {name: list(dims) for name, dims in parse(items).items()}
 
 
 def source_spec(path: str | os.PathLike, *, shapes=None, inputs_npz: str | None = None, converter: str | None = None):

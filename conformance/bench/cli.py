@@ -40,7 +40,7 @@ def _shape(text: str) -> tuple[str, list[int]]:
             raise ValueError
         return name, [int(d) for d in re.split(r"[,x]", dims) if d.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--shape wants name=d0,d1,... (got {text!r})") from None
+        raise argparse.ArgumentTypeError(f"--shape wants NAME=1x3x224x224 (or d0,d1,...) (got {text!r})") from None
 
 
 def register(subparsers) -> None:
@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     p.add_argument("--samples-per-query", type=int, default=8, help="MultiStream samples per query (default 8)")
     p.add_argument("--batch-size", type=int, default=8, help="Offline batch along a dynamic batch dim (default 8)")
     p.add_argument("--server-workers", type=int, default=1, help="Server SUT threads (default 1)")
-    p.add_argument("--shape", type=_shape, action="append", default=[], metavar="NAME=D0,D1,...",
+    p.add_argument("--shape", type=_shape, action="append", default=[], metavar="NAME=1x3x224x224",
                    help="input shape for dynamic dims (repeatable); dynamic dims default to 1")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warmup", type=int, default=5, help="warm-up queries before timing (default 5)")
