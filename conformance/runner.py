@@ -131,9 +131,11 @@ class Runner:
         if conv is not None:
             return conv
         t0 = time.perf_counter()
+        from converters import get_converter
+        fresh = get_converter(base_name).fresh_process
+        worker = self.pool.get(spec.framework, f"{spec.framework}-{base_name}" if fresh else None)
         try:
-            conv = self.pool.get(spec.framework).request(
-                "convert", spec.to_dict(), base_name, opset, timeout=self.options.timeout)
+            conv = worker.request("convert", spec.to_dict(), base_name, opset, timeout=self.options.timeout)
             self.conversions_done += 1
         except (WorkerCrashed, WorkerTimeout) as exc:
             conv = Conversion(status="error", message=exc.message,
@@ -142,6 +144,9 @@ class Runner:
             conv = Conversion(status="error", message=f"conversion failed: {exc.message}",
                               seconds={"build": 0.0, "convert": time.perf_counter() - t0})
             conv.versions["traceback"] = exc.traceback[-4000:]
+        finally:
+            if fresh:
+                worker.stop()      # the next conversion starts clean
         self.cache.put(key, conv)
         return self._conversions.put(key, conv)
 

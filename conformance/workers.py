@@ -159,8 +159,9 @@ class WorkerError(Exception):
 class Worker:
     """A framework's worker process; restarted on demand after a crash or timeout."""
 
-    def __init__(self, framework: str):
+    def __init__(self, framework: str, label: str | None = None):
         self.framework = framework
+        self.label = label or framework
         self._proc = None
         self._conn = None
         self._started = 0
@@ -173,7 +174,7 @@ class Worker:
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
-        self.log_path = os.path.join(tempfile.gettempdir(), f"conformance-worker-{self.framework}-{os.getpid()}.log")
+        self.log_path = os.path.join(tempfile.gettempdir(), f"conformance-worker-{self.label}-{os.getpid()}.log")
         proc = ctx.Process(target=_worker_main, args=(child, self.framework, self.log_path),
                            name=f"conformance-{self.framework}", daemon=True)
         proc.start()
@@ -255,10 +256,12 @@ class WorkerPool:
     def __init__(self):
         self._workers: dict[str, Worker] = {}
 
-    def get(self, framework: str) -> Worker:
-        if framework not in self._workers:
-            self._workers[framework] = Worker(framework)
-        return self._workers[framework]
+    def get(self, framework: str, label: str | None = None) -> Worker:
+        """The worker for a framework; ``label`` keeps a separate one (e.g. per converter)."""
+        key = label or framework
+        if key not in self._workers:
+            self._workers[key] = Worker(framework, key)
+        return self._workers[key]
 
     def close(self) -> None:
         for worker in self._workers.values():

@@ -15,6 +15,9 @@ class Converter:
     requires: tuple[str, ...] = ()
     #: distribution whose version identifies this converter (cache key, records)
     distribution: str = ""
+    #: convert each case in a fresh worker process: for exporters whose process-wide state
+    #: leaks from one export into the next (results would depend on case order)
+    fresh_process: bool = False
 
     def available(self) -> tuple[bool, str]:
         for module in self.requires:

@@ -11,6 +11,9 @@ from .torch_script import TorchScriptExporter
 class TorchDynamoExporter(TorchScriptExporter):
     requires = ("torch", "onnx", "onnxscript")
     dynamo = True
+    # torch.export keeps state between exports in one process: exporting a second nn.GRU/LSTM
+    # fails with "tracing inferred a static shape" (torch._dynamo.reset() does not clear it)
+    fresh_process = True
 
     def export_kwargs(self, built: Built, opset: int) -> dict:
         kwargs = super().export_kwargs(built, opset)
