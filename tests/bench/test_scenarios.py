@@ -35,11 +35,11 @@ def conv_model():
     """A conv that takes a few milliseconds: big enough for a 30% sleep to be measurable."""
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(0)
-    w = numpy_helper.from_array((rng.standard_normal((32, 32, 3, 3)) * 0.1).astype(np.float32), "W")
+    w = numpy_helper.from_array((rng.standard_normal((64, 64, 3, 3)) * 0.1).astype(np.float32), "W")
     graph = helper.make_graph(
         [helper.make_node("Conv", ["x", "W"], ["y"], pads=[1, 1, 1, 1])], "conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 48, 48])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32, 48, 48])], [w])
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64, 64, 64])], [w])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model
@@ -293,8 +293,11 @@ def test_thread_settings_reach_onnxruntime_session_options():
 
 # ------------------------------------------------------------------ comparison
 def test_slowed_target_compares_slower():
-    settings = quick(min_query_count=60, min_duration_s=0.3)
-    cmp = run_comparison((conv_model(), ort()), (conv_model(), SlowedTarget()), settings)
+    settings = quick(min_query_count=100, min_duration_s=0.3)
+    # CI shares two cores with the other xdist worker, and a sleeping target is noisier than
+    # the machine: allow a wider spread here (the too-noisy rule itself is tested in
+    # test_stats.py), so this tests what it says: 30% slower is found slower.
+    cmp = run_comparison((conv_model(), ort()), (conv_model(), SlowedTarget()), settings, max_cv=1.5)
     assert len(cmp.samples_a) >= 60 and len(cmp.samples_a) == len(cmp.samples_b)
     assert cmp.verdict.kind == "slower", cmp.verdict.reason
     assert cmp.verdict.effect_median > 0.15
