@@ -449,6 +449,9 @@ def default_models_dir() -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.blas_threads is not None:
+        from .ops.linalg import set_blas_threads
+        set_blas_threads(args.blas_threads)
     root = args.models or default_models_dir()
     cases = find_models(root)
     if args.only:
@@ -497,9 +500,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _versions() -> dict:
-    from .ops.linalg import _THREADS
+    from .ops.linalg import get_blas_threads
     out = {"numpy": np.__version__, "onnx": onnx.__version__, "cpu_count": os.cpu_count(),
-           "reference_blas_threads": _THREADS or "openblas default",
+           "reference_blas_threads": get_blas_threads() or "openblas default",
            "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     try:
         import onnxruntime
@@ -528,4 +531,8 @@ def register(subparsers) -> None:
     p.add_argument("--profile", action="store_true",
                    help="also time our executor by op type and print where the time goes")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
+    p.add_argument("--blas-threads", type=int, default=0, metavar="N",
+                   help="BLAS threads of the reference executor during the benchmark: 0 (default) keeps "
+                        "OpenBLAS's own setting, as onnxruntime runs with its default threads; the suites "
+                        "use 1 (CONFORMANCE_REFERENCE_BLAS_THREADS), since xdist workers share the cores")
     p.set_defaults(func=main)

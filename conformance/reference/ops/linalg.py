@@ -84,6 +84,16 @@ def blas_threads():
     return _BLAS.limit(_THREADS)
 
 
+def set_blas_threads(n: int) -> None:
+    """N threads for the executor's BLAS calls from now on; 0 keeps the library's own setting."""
+    global _THREADS
+    _THREADS = int(n)
+
+
+def get_blas_threads() -> int:
+    return _THREADS
+
+
 def _widen(a: np.ndarray) -> np.ndarray:
     if a.dtype == np.float16 or a.dtype.name == "bfloat16":
         return a.astype(np.float32)
