@@ -449,9 +449,9 @@ def default_models_dir() -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.blas_threads is not None:
+    if getattr(args, "blas_threads", None) is not None:
         from .ops.linalg import set_blas_threads
-        set_blas_threads(args.blas_threads)
+        set_blas_threads(args.blas_threads)  # from the CLI; callers of main() may omit it
     root = args.models or default_models_dir()
     cases = find_models(root)
     if args.only:
