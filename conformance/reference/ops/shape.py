@@ -41,8 +41,10 @@ def squeeze(ctx, x, axes=None):
 
 
 def _squeeze(x, axes):
-    # np.squeeze/expand_dims return views: no copy even when x is a strided slice
-    if axes is None:
+    # np.squeeze/expand_dims return views: no copy even when x is a strided slice.
+    # An empty axes list squeezes every size-1 axis, as onnxruntime does (exporters emit it
+    # for squeeze() without dims)
+    if axes is None or len(axes) == 0:
         return np.squeeze(x)
     return np.squeeze(x, axis=tuple(_axes(axes, x.ndim)))
 
