@@ -679,6 +679,9 @@ resize_op("interpolate_nearest", [X(1, 2, 4, 5)], [
     V("scale2", {"mode": "nearest", "scale": 2}, dynamo=True),
     V("size7x11", {"mode": "nearest", "size": [7, 11]}),
     V("down-size3x2", {"mode": "nearest", "size": [3, 2]}, inputs=(X(1, 2, 6, 5),)),
+    V("size7x11-align-corners", {"mode": "nearest", "size": [7, 11], "align_corners": True}, only=("tensorflow",)),
+    # torch's half-pixel nearest (round, not floor, of the source coordinate)
+    V("exact-size7x11", {"mode": "nearest-exact", "size": [7, 11]}, only=("torch",), dynamo=True),
 ])
 resize_op("interpolate_bilinear", [X(1, 2, 4, 5)], [
     V("scale2-half-pixel", {"mode": "linear", "scale": 2, "align_corners": False}, dynamo=True),

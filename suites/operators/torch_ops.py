@@ -174,7 +174,7 @@ def resize(a, seed):
 
     def f(x):
         n = x.dim() - 2
-        tmode = {"nearest": "nearest", "cubic": "bicubic", "area": "area",
+        tmode = {"nearest": "nearest", "nearest-exact": "nearest-exact", "cubic": "bicubic", "area": "area",
                  "linear": {1: "linear", 2: "bilinear", 3: "trilinear"}[n]}[mode]
         kw = {"size": a["size"]} if nd else {"scale_factor": float(a["scale"])}
         if mode in ("linear", "cubic"):
