@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from converters._common import is_unsupported_message
+
 from .cache import ConversionCache, cache_key
 from .cases import CaseSpec, Conversion
 from .errors import ConformanceError, WorkerCrashed, WorkerTimeout
@@ -138,7 +140,11 @@ class Runner:
             conv = worker.request("convert", spec.to_dict(), base_name, opset, timeout=self.options.timeout)
             self.conversions_done += 1
         except (WorkerCrashed, WorkerTimeout) as exc:
-            conv = Conversion(status="error", message=exc.message,
+            # a converter that aborts the process on an op it cannot map (paddle2onnx does) is
+            # unsupported, not an error, when its last words say so
+            said = " ".join(exc.context.get("output") or [])
+            status = "unsupported" if said and is_unsupported_message(said) else "error"
+            conv = Conversion(status=status, message=exc.message,
                               seconds={"build": 0.0, "convert": time.perf_counter() - t0})
         except WorkerError as exc:
             conv = Conversion(status="error", message=f"conversion failed: {exc.message}",

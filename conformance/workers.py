@@ -189,9 +189,27 @@ class Worker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
+    def _log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_path) if self.log_path else 0
+        except OSError:
+            return 0
+
+    def _log_since(self, offset: int, limit: int = 6) -> list[str]:
+        """The worker's output since ``offset``: what a dying converter said last (errors first)."""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(offset)
+                lines = [l.strip() for l in fh.read().decode(errors="replace").splitlines() if l.strip()]
+        except (OSError, TypeError):
+            return []
+        errors = [l for l in lines if "error" in l.lower()]
+        return (errors or lines)[-limit:]
+
     def request(self, *message, timeout: float):
         if not self.alive():
             self._start()
+        self._request_log_offset = self._log_size()
         try:
             self._conn.send(message)
             deadline = time.monotonic() + timeout
@@ -214,6 +232,7 @@ class Worker:
         proc.join(timeout=5)
         code = proc.exitcode
         self.kill()           # the pipe broke but the process (or its children) may live on
+        said = self._log_since(getattr(self, "_request_log_offset", 0))
         if code is not None and code < 0:
             try:
                 how = f"killed by signal {signal.Signals(-code).name}"
@@ -221,7 +240,10 @@ class Worker:
                 how = f"killed by signal {-code}"
         else:
             how = f"exited with code {code}"
-        return WorkerCrashed(f"{self.framework} worker {how}; restarted for the next case (its output: {self.log_path})")
+        text = f"{self.framework} worker {how}; restarted for the next case (its output: {self.log_path})"
+        if said:
+            text += "; it said: " + " | ".join(said)
+        return WorkerCrashed(text, output=said)
 
     def kill(self) -> None:
         if self._proc is not None:

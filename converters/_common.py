@@ -9,7 +9,7 @@ from conformance.errors import UnsupportedOperator
 # `unsupported`, not `failed`.
 _UNSUPPORTED = re.compile(
     r"unsupported|not supported|no onnx function|no symbolic|is not implemented for onnx|"
-    r"cannot be exported|not (?:yet )?implemented|no decomposition", re.I)
+    r"cannot be exported|not (?:yet )?implemented|no decomposition|cannot support|due to opset version", re.I)
 
 
 def is_unsupported_message(text: str) -> bool:

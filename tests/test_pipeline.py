@@ -142,3 +142,10 @@ def test_an_unexpected_harness_failure_is_an_error_record(runner):
                     tolerance={"rtol": "not a number"})
     record = run(runner, "test-onnx-helper", spec=spec)
     assert record.status == "error" and record.message.startswith("harness error:")
+
+
+def test_a_converter_that_aborts_on_an_unsupported_op_is_unsupported(runner):
+    record = run(runner, "test-abort-unsupported")
+    assert record.status == "unsupported"
+    assert "SIGABRT" in record.message and "this operator is not supported" in record.message
+    assert run(runner, "test-onnx-helper").status == "passed"       # the worker came back
