@@ -365,3 +365,19 @@ def tiny_ramp(shape):
 def _centered(shape):
     x = ramp(shape).astype(np.float64)
     return x - x.mean()
+
+
+class BuilderTable:
+    """Builders of one framework's cases by op name; ``build`` is the CaseSpec's builder."""
+
+    def __init__(self):
+        self.builders = {}
+
+    def register(self, name):
+        def deco(fn):
+            self.builders[name] = fn
+            return fn
+        return deco
+
+    def build(self, params: dict, seed: int):
+        return self.builders[params["op"]](params, seed)

@@ -13,18 +13,9 @@ from paddle import nn
 from conformance.cases import Built
 from suites.padding import handcalc as hc
 
-BUILDERS = {}
-
-
-def builder(name):
-    def deco(fn):
-        BUILDERS[name] = fn
-        return fn
-    return deco
-
-
-def build(params: dict, seed: int) -> Built:
-    return BUILDERS[params["op"]](params, seed)
+CASES = hc.BuilderTable()
+builder = CASES.register
+build = CASES.build
 
 
 class Fn(nn.Layer):

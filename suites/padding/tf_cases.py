@@ -14,18 +14,9 @@ from conformance.cases import Built
 from suites.padding import handcalc as hc
 
 keras = tf.keras
-BUILDERS = {}
-
-
-def builder(name):
-    def deco(fn):
-        BUILDERS[name] = fn
-        return fn
-    return deco
-
-
-def build(params: dict, seed: int) -> Built:
-    return BUILDERS[params["op"]](params, seed)
+CASES = hc.BuilderTable()
+builder = CASES.register
+build = CASES.build
 
 
 def _done(model, inputs, expected) -> Built:
