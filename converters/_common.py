@@ -16,6 +16,14 @@ def is_unsupported_message(text: str) -> bool:
     return bool(_UNSUPPORTED.search(text or ""))
 
 
+def conversion_failure(message: str, evidence: str = ""):
+    """The error to raise for a failed conversion: ``UnsupportedOperator`` when the message or
+    the converter's own output (``evidence``) says an op has no mapping, else ConversionError."""
+    from conformance.errors import ConversionError
+    kind = UnsupportedOperator if is_unsupported_message(f"{message} {evidence}") else ConversionError
+    return kind(message)
+
+
 def check_standard_ops(model, converter: str) -> None:
     """A converter that silently leaves framework ops in the graph did not support them."""
     import onnx.defs

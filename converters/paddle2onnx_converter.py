@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 from conformance.cases import Built
-from conformance.errors import ConversionError, UnsupportedOperator
+from conformance.errors import ConversionError
 
 from . import register_converter
-from ._common import check_standard_ops, declared_inputs, is_unsupported_message, short
+from ._common import check_standard_ops, conversion_failure, declared_inputs, short
 from .base import Converter
 
 
@@ -39,13 +39,9 @@ def paddle_to_onnx(model_file: Path, params_file: Path, opset: int, out: Path | 
                                save_file=str(out), opset_version=opset, auto_upgrade_opset=False,
                                enable_onnx_checker=True, verbose=False)
     except Exception as exc:
-        text = f"{type(exc).__name__} {exc} {log.getvalue()[-2000:]}"
-        kind = UnsupportedOperator if is_unsupported_message(text) else ConversionError
-        raise kind(short(exc)) from exc
+        raise conversion_failure(short(exc), log.getvalue()[-2000:]) from exc
     if not out.exists():
-        tail = " | ".join(log.getvalue().strip().splitlines()[-4:])
-        kind = UnsupportedOperator if is_unsupported_message(tail) else ConversionError
-        raise kind(f"paddle2onnx wrote no model: {tail}")
+        raise conversion_failure("paddle2onnx wrote no model: " + " | ".join(log.getvalue().strip().splitlines()[-4:]))
     return onnx.load(str(out))
 
 
@@ -69,8 +65,7 @@ class Paddle2OnnxConverter(Converter):
         try:
             paddle.jit.save(model, str(prefix), input_spec=input_spec(built))
         except Exception as exc:
-            kind = UnsupportedOperator if is_unsupported_message(str(exc)) else ConversionError
-            raise kind("paddle.jit.save failed: " + short(exc)) from exc
+            raise conversion_failure("paddle.jit.save failed: " + short(exc)) from exc
         proto = paddle_to_onnx(*saved_model_files(prefix), opset)
         check_standard_ops(proto, self.name)
         return proto

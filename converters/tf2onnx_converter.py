@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conformance.cases import Built
-from conformance.errors import ConversionError, UnsupportedOperator
 
 from . import register_converter
-from ._common import check_standard_ops, declared_inputs, is_unsupported_message, short
+from ._common import check_standard_ops, conversion_failure, declared_inputs, short
 from .base import Converter
 
 
@@ -47,7 +46,6 @@ class Tf2OnnxConverter(Converter):
                 as_tf_function(built), input_signature=input_signature(built), opset=opset,
                 output_path=None)
         except Exception as exc:
-            kind = UnsupportedOperator if is_unsupported_message(f"{type(exc).__name__} {exc}") else ConversionError
-            raise kind(short(exc)) from exc
+            raise conversion_failure(short(exc)) from exc
         check_standard_ops(proto, self.name)
         return proto

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conformance.cases import Built
-from conformance.errors import ConversionError, UnsupportedOperator
+from conformance.errors import UnsupportedOperator
 
 from . import register_converter
-from ._common import check_standard_ops, is_unsupported_message, short
+from ._common import check_standard_ops, conversion_failure, short
 from .base import Converter
 
 
@@ -43,8 +43,7 @@ class TorchScriptExporter(Converter):
             # (aten::_transformer_encoder_layer_fwd), which has no ONNX export.
             torch.onnx.export(model, args, str(path), **self.export_kwargs(built, opset))
         except Exception as exc:
-            kind = UnsupportedOperator if is_unsupported_message(f"{type(exc).__name__} {exc}") else ConversionError
-            raise kind(short(exc)) from exc
+            raise conversion_failure(short(exc)) from exc
         proto = onnx.load(str(path))
         check_standard_ops(proto, self.name)
         got = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
