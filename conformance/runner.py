@@ -374,16 +374,9 @@ class Runner:
     def _finish(self, record: CaseResult, case: CaseRun, conv: Conversion) -> CaseResult:
         known = self.known_failures()
         if known is not None:
+            from .known_failures import expected_status
             entry = known.match(record.case_id, case.converter, record.versions.get("converter", ""), case.target)
-            if entry is not None:
-                reason = f"known failure: {entry.reason}" + (f" ({entry.link})" if getattr(entry, "link", None) else "")
-                if getattr(entry, "status", "xfail") == "unsupported" and record.status in ("failed", "error"):
-                    record.status, record.message = "unsupported", reason + "\n" + record.message
-                elif record.status in ("failed", "error"):
-                    record.status, record.message = "xfailed", reason + "\n" + record.message
-                elif record.status == "passed":
-                    record.status = "xpassed"
-                    record.message = f"{reason} - but it passed: remove the entry from the known-failures table"
+            record.status, record.message = expected_status(record.status, record.message, entry)
         if record.status in ("failed", "error") and self.options.repro_dir and conv.status == "ok":
             try:
                 record.extra["repro"] = str(write_repro(Path(self.options.repro_dir), record, conv))

@@ -90,7 +90,7 @@ def test_missing_reason_is_an_error_naming_the_entry():
 
 @pytest.mark.parametrize("body,needle", [
     ('pattern = "x"\nreason = "r"\nversions = ">>1"', "not a version range"),
-    ('pattern = "x"\nreason = "r"\nstatus = "flaky"', "status"),
+    ('pattern = "x"\nreason = "r"\nstatus = "sometimes"', "status"),
     ('pattern = "x"\nreason = "r"\nreson = "typo"', "unknown key"),
     ('reason = "r"', "no pattern"),
     ('pattern = "x"\nreason = "   "', "no reason"),
@@ -136,3 +136,12 @@ def test_status_mapping(table):
     assert expected_status("passed", "", unsupported)[0] == "xpassed"
     assert expected_status("skipped", "s", xfail) == ("skipped", "s")
     assert expected_status("failed", "m", None) == ("failed", "m")
+
+
+def test_flaky_entry_xfails_a_failure_and_leaves_a_pass_alone():
+    from conformance.known_failures import expected_status, parse_known_failures
+    table = parse_known_failures('[[failure]]\npattern = "op/x/*"\nstatus = "flaky"\nreason = "uninitialised memory"\n')
+    entry = table.match("op/x/paddle/paddle2onnx/opset17/onnxruntime/v", "paddle2onnx", "2.1.0", "onnxruntime")
+    assert expected_status("failed", "stats", entry)[0] == "xfailed"
+    status, message = expected_status("passed", "", entry)
+    assert status == "passed" and "flaky" in message
