@@ -149,3 +149,16 @@ def test_a_converter_that_aborts_on_an_unsupported_op_is_unsupported(runner):
     assert record.status == "unsupported"
     assert "SIGABRT" in record.message and "this operator is not supported" in record.message
     assert run(runner, "test-onnx-helper").status == "passed"       # the worker came back
+
+
+def test_a_known_converter_bug_stays_known_through_a_chained_pass(tmp_path):
+    table = tmp_path / "known.toml"
+    table.write_text('[[failure]]\npattern = "op/add/numpy/test-wrong-op/*"\nconverter = "test-wrong-op"\n'
+                     'reason = "emits Sub for Add"\n')
+    r = Runner(RunnerOptions(timeout=20, cache_dir=str(tmp_path / "c"), known_failures_path=str(table)))
+    try:
+        assert run(r, "test-wrong-op").status == "xfailed"
+        chained = run(r, "test-wrong-op+optimize")
+        assert chained.status == "xfailed" and "emits Sub for Add" in chained.message
+    finally:
+        r.close()
