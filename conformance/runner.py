@@ -270,13 +270,14 @@ class Runner:
             record.seconds["run"] = round(time.perf_counter() - t0, 4)
             return self._finish(record, case, conv)
         record.seconds["run"] = round(time.perf_counter() - t0, 4)
-        self._judge(record, spec, conv, outputs)
+        self._judge(record, spec, conv, outputs, target.precision)
+        record.extra["target_precision"] = target.precision
         if record.status == "failed":
             self._attribute(record, case, key, conv, target)
         return self._finish(record, case, conv)
 
-    def _judge(self, record: CaseResult, spec: CaseSpec, conv: Conversion, outputs) -> None:
-        from .tolerance import compare_outputs, resolve_tolerance
+    def _judge(self, record: CaseResult, spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") -> None:
+        from .tolerance import compare_outputs, resolve_tolerance, widen_for_precision
 
         messages, passed = [], True
         worst = {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}
@@ -287,7 +288,8 @@ class Runner:
             return
         tol = None
         for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
-            tols = [resolve_tolerance(np.asarray(g).dtype, None, spec.tolerance) for g in golden]
+            tols = [widen_for_precision(resolve_tolerance(np.asarray(g).dtype, None, spec.tolerance), precision,
+                                        np.asarray(g).dtype) for g in golden]
             tol = tols[0] if tols else tol
             cmp = compare_outputs(got, golden, tols, names=conv.output_names[:len(golden)] or None)
             label = "sample" if i == 0 else f"input set {i} {[tuple(a.shape) for a in conv.input_sets[i]]}"
@@ -305,7 +307,8 @@ class Runner:
                     passed = False
                     messages.append(f"[{label}] output shapes {shapes} != expected {want}")
         if conv.expected is not None and outputs:
-            tols = [resolve_tolerance(np.asarray(e).dtype, None, spec.tolerance) for e in conv.expected]
+            tols = [widen_for_precision(resolve_tolerance(np.asarray(e).dtype, None, spec.tolerance), precision,
+                                        np.asarray(e).dtype) for e in conv.expected]
             cmp = compare_outputs(outputs[0][:len(conv.expected)], conv.expected, tols)
             if not cmp.passed:
                 passed = False

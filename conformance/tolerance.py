@@ -200,6 +200,18 @@ def resolve_tolerance(dtype, op_override: Mapping[str, Any] | None = None,
     return _apply_override(tol, case_override, key, "case tolerance override")
 
 
+def widen_for_precision(tol: Tolerance, precision: str | None, dtype) -> Tolerance:
+    """A target that states it computes in a reduced precision (``bf16``, ``fp16``: OpenVINO's
+    CPU default, TensorRT's FP16 flag) is held to that precision's default tolerance for its
+    floating outputs. Only ever wider: a case's own tolerance still applies where it is looser."""
+    import dataclasses
+    reduced = {"bf16": "bfloat16", "fp16": "float16"}.get((precision or "").split(" ")[0])
+    if reduced is None or np.dtype(dtype).kind != "f" or tol.exact:
+        return tol
+    base = DEFAULT_TOLERANCES[reduced]
+    return dataclasses.replace(tol, rtol=max(tol.rtol, base.rtol), atol=max(tol.atol, base.atol))
+
+
 @dataclass
 class Comparison:
     passed: bool

@@ -346,3 +346,14 @@ def test_vectorized_on_a_large_tensor():
     c = compare(a, e, F32)
     assert not c.passed and 0 < c.mismatch <= 1
     assert c.message.count("\n    [") == 5
+
+
+def test_reduced_precision_target_widens_float_tolerances_only():
+    from conformance.tolerance import Tolerance, widen_for_precision
+    tol = Tolerance(rtol=1e-5, atol=1e-5)
+    bf16 = widen_for_precision(tol, "bf16 (plugin default)", np.float32)
+    assert (bf16.rtol, bf16.atol) == (1.6e-2, 1e-3)
+    assert widen_for_precision(tol, "fp32", np.float32) == tol                  # stated fp32: unchanged
+    assert widen_for_precision(Tolerance(rtol=0.1, atol=0.1), "fp16", np.float32).rtol == 0.1   # never tighter
+    exact = Tolerance(rtol=0, atol=0, exact=True)
+    assert widen_for_precision(exact, "bf16", np.int64) == exact                # ints stay exact
