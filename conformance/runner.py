@@ -255,6 +255,7 @@ class Runner:
         if conv.status != "ok":
             record.status = "unsupported" if conv.status == "unsupported" else "error"
             record.message = conv.message
+            record.extra["attribution"] = "converter"      # no model came out of the conversion
             if "traceback" in conv.versions:
                 record.extra["traceback"] = conv.versions["traceback"]
             return self._finish(record, case, conv)
@@ -268,6 +269,7 @@ class Runner:
             record.status = "unsupported" if lacks else "error"
             record.message = f"target {case.target} failed to run the model: {text[:2000]}"
             record.seconds["run"] = round(time.perf_counter() - t0, 4)
+            self._attribute_run_failure(record, case, key, conv)
             return self._finish(record, case, conv)
         record.seconds["run"] = round(time.perf_counter() - t0, 4)
         self._judge(record, spec, conv, outputs, target.precision)
@@ -348,6 +350,32 @@ class Runner:
             if self.options.localize:
                 self._localize(record, case, conv, whose)
         except Exception as exc:   # attribution is a diagnosis; it must never break the case
+            record.extra["attribution_error"] = f"{type(exc).__name__}: {exc}"
+
+    def _attribute_run_failure(self, record: CaseResult, case: CaseRun, key: str, conv: Conversion) -> None:
+        """A target that cannot run a model: its own failure if a second opinion runs the model
+        and agrees with the source; the converter's if the model runs nowhere (invalid)."""
+        from .tolerance import compare_outputs, resolve_tolerance
+        try:
+            second = "onnxruntime" if case.target == "reference" else "reference"
+            if second == "reference":
+                ref = self._reference(key, conv)
+            else:
+                from .targets import get_target, target_status
+                try:
+                    ref = self._run_target(get_target(second), key, conv) if target_status(second)[0] else None
+                except Exception:
+                    ref = None
+            if ref is None:
+                whose, why = "converter", f"the {second} target cannot run the model either"
+            elif all(compare_outputs(r, g, [resolve_tolerance(np.asarray(x).dtype, None, case.spec.tolerance)
+                                            for x in g]).passed for r, g in zip(ref, conv.golden_sets)):
+                whose, why = "target", f"the {second} target runs it and agrees with the source framework"
+            else:
+                whose, why = "converter", f"the {second} target runs it but disagrees with the source framework"
+            record.extra["attribution"] = whose
+            record.message = f"attributed to the {whose.upper()}: {why}.\n" + record.message
+        except Exception as exc:
             record.extra["attribution_error"] = f"{type(exc).__name__}: {exc}"
 
     def _localize(self, record: CaseResult, case: CaseRun, conv: Conversion, whose: str) -> None:

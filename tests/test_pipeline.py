@@ -162,3 +162,30 @@ def test_a_known_converter_bug_stays_known_through_a_chained_pass(tmp_path):
         assert chained.status == "xfailed" and "emits Sub for Add" in chained.message
     finally:
         r.close()
+
+
+def test_a_model_no_target_can_run_is_the_converters_failure(runner):
+    record = run(runner, "test-invalid-model")
+    assert record.status == "error" and record.extra["attribution"] == "converter"
+    assert "cannot run the model either" in record.message
+
+
+def test_a_target_that_cannot_run_a_good_model_is_to_blame(runner):
+    from conformance.targets import TARGETS, register_target
+    from conformance.targets.base import Target
+
+    @register_target("test-crashing-target")
+    class CrashingTarget(Target):
+        def prepare(self, model):
+            return model
+
+        def run(self, session, feeds):
+            raise RuntimeError("kernel launch failed")
+
+    try:
+        record = run(runner, "test-onnx-helper", target="test-crashing-target")
+        assert record.status == "error" and record.extra["attribution"] == "target"
+        assert "agrees with the source framework" in record.message
+    finally:
+        TARGETS._factories.pop("test-crashing-target", None)
+        TARGETS._instances.pop("test-crashing-target", None)
