@@ -225,12 +225,7 @@ def _rnn(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
     y = np.zeros((c.seq, c.dirs, c.batch, hsz), c.dtype)
     for t in range(c.seq):
         h_new = f(c.clipped(proj[t] + np.matmul(h, rt)))
-        if masks is not None:
-            h_new = np.where(masks[t], h_new, h)
-            y[t] = np.where(masks[t], h_new, 0)
-        else:
-            y[t] = h_new
-        h = h_new
+        h = _step(y, t, masks, h_new, h)
     return c.outputs(y, [h])
 
 
@@ -273,12 +268,7 @@ def _gru(ctx, x, w, r, b=None, seq_lens=None, init_h=None):
         h_new = h - hh
         h_new *= zr[..., :hsz]
         h_new += hh
-        if masks is not None:
-            h_new = np.where(masks[t], h_new, h)
-            y[t] = np.where(masks[t], h_new, 0)
-        else:
-            y[t] = h_new
-        h = h_new
+        h = _step(y, t, masks, h_new, h)
     return c.outputs(y, [h])
 
 
@@ -320,12 +310,8 @@ def _lstm(ctx, x, w, r, b=None, seq_lens=None, init_h=None, init_c=None, p=None)
             o = f(c.clipped(go))
         h_new = o * hact(cell_new)
         if masks is not None:
-            h_new = np.where(masks[t], h_new, h)
             cell_new = np.where(masks[t], cell_new, cell)
-            y[t] = np.where(masks[t], h_new, 0)
-        else:
-            y[t] = h_new
-        h, cell = h_new, cell_new
+        h, cell = _step(y, t, masks, h_new, h), cell_new
     return c.outputs(y, [h, cell])
 
 
@@ -415,6 +401,17 @@ def _lstm_fast(c: _Common, init_c):
 
 
 # Per-step matmuls are tiny and latency-bound: BLAS worker threads only add hand-off costs.
+def _step(y, t, masks, h_new, h):
+    """Store step t's output and return the new state; past a sequence's length (sequence_lens)
+    the state is carried unchanged and the output is zero."""
+    if masks is None:
+        y[t] = h_new
+        return h_new
+    h_new = np.where(masks[t], h_new, h)
+    y[t] = np.where(masks[t], h_new, 0)
+    return h_new
+
+
 @op("RNN", since=1)
 def rnn(ctx, *inputs):
     with blas_threads():
