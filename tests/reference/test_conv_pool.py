@@ -5,39 +5,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import onnx
 import pytest
-from onnx import helper, numpy_helper
 
 from conformance.reference.ops import conv as conv_ops
 from conformance.reference.ops import pool as pool_ops
-from conformance.reference.registry import lookup
-
-
-class FakeCtx:
-    """The slice of NodeContext the kernels use, built from a NodeProto."""
-
-    def __init__(self, node, opset=21, output_count=None):
-        self.node, self.opset, self.precision = node, opset, "float64"
-        self.output_count = output_count or len(node.output)
-        self.cache = {}
-        self._attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-    def attr(self, name, default=None):
-        v = self._attrs.get(name, default)
-        if isinstance(v, bytes):
-            v = v.decode()
-        if isinstance(v, onnx.TensorProto):
-            v = numpy_helper.to_array(v)
-        return v
-
-
-def run(op_type, inputs, opset=21, n_out=1, **attrs):
-    node = helper.make_node(op_type, [f"i{k}" for k in range(len(inputs))],
-                            [f"o{k}" for k in range(n_out)], **attrs)
-    impl = lookup("", op_type, opset)
-    assert impl is not None, op_type
-    return impl(FakeCtx(node, opset), *inputs)
+from tests.reference.kernel_harness import run
 
 
 RNG = np.random.default_rng(1234)

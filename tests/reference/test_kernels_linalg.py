@@ -4,33 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import onnx
 import pytest
-from onnx import helper, numpy_helper
 
 from conformance.reference.ops import attention, linalg  # noqa: F401  (registers)
-from conformance.reference.registry import lookup
-
-
-class FakeCtx:
-    def __init__(self, node, opset):
-        self.node, self.opset, self.precision = node, opset, "float64"
-        self.output_count = len(node.output)
-        self.cache = {}
-        self._attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-    def attr(self, name, default=None):
-        v = self._attrs.get(name, default)
-        if isinstance(v, bytes):
-            v = v.decode()
-        if isinstance(v, onnx.TensorProto):
-            v = numpy_helper.to_array(v)
-        return v
-
-
-def run(op_type, inputs, opset=21, **attrs):
-    node = helper.make_node(op_type, [f"i{k}" for k in range(len(inputs))], ["o"], **attrs)
-    return lookup("", op_type, opset)(FakeCtx(node, opset), *inputs)
+from tests.reference.kernel_harness import run
 
 
 RNG = np.random.default_rng(11)
