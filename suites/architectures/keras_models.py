@@ -10,6 +10,7 @@ import numpy as np
 import keras
 
 from conformance.cases import Built
+from suites.architectures.common import classifier_built
 
 
 def randomize_batchnorm(model, seed: int) -> None:
@@ -82,9 +83,7 @@ def build_application(params: dict, seed: int) -> Built:
         sets += [tuple(e) for e in params.get("extra", [[1, image], [4, image + 32]])]
     # images in [0, 255]-ish scale would overflow nothing here; EfficientNet rescales internally
     inputs = [[rng.uniform(-1.0, 1.0, (b, s, s, 3)).astype(np.float32)] for b, s in sets]
-    return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
-                 dynamic_axes={"image": {0: "batch", 1: "height", 2: "width"}} if dynamic else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, classes)] for b, _ in sets])
+    return classifier_built(model, inputs, sets, classes, dynamic, channels_last=True)
 
 
 # --------------------------------------------------------------------------------------------- RNN

@@ -11,6 +11,7 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built
+from suites.architectures.common import classifier_built
 
 
 def randomize_batchnorm(model: nn.Layer, seed: int) -> None:
@@ -55,9 +56,7 @@ def build_vision(params: dict, seed: int) -> Built:
     if dynamic:
         sets += [tuple(e) for e in params.get("extra", [[1, image], [4, image + 32]])]
     inputs = [[rng.standard_normal((b, 3, s, s)).astype(np.float32)] for b, s in sets]
-    return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
-                 dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}} if dynamic else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, classes)] for b, _ in sets])
+    return classifier_built(model, inputs, sets, classes, dynamic)
 
 
 # --------------------------------------------------------------------------------------------- RNN

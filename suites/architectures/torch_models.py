@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from conformance.cases import Built
+from suites.architectures.common import classifier_built
 
 
 def randomize_batchnorm(model: nn.Module, seed: int) -> None:
@@ -140,9 +141,7 @@ def build_cnn(params: dict, seed: int) -> Built:
                        [tuple(e) for e in params.get("extra", [[1, 64], [4, 96]])])
     inputs = [[rng.standard_normal((b, 3, s, s), dtype=np.float32)] for b, s in sets]
     dynamic = params.get("dynamic", True)
-    return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits"],
-                 dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}} if dynamic else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, classes)] for b, _ in sets])
+    return classifier_built(model, inputs, sets, classes, dynamic)
 
 
 # --------------------------------------------------------------------------------------------- RNN
