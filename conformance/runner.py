@@ -321,24 +321,35 @@ class Runner:
         record.status = "passed" if passed else "failed"
         record.message = "\n".join(messages)
 
+    def _second_opinion(self, case: CaseRun, key: str, conv: Conversion):
+        """(name, available, outputs per input set or None if it cannot run the model) of the
+        other oracle: the reference executor, or onnxruntime when the case's target is the reference."""
+        second = "onnxruntime" if case.target == "reference" else "reference"
+        if second == "reference":
+            return second, True, self._reference(key, conv)
+        from .targets import get_target, target_status
+        if not target_status(second)[0]:
+            return second, False, None
+        try:
+            return second, True, self._run_target(get_target(second), key, conv)
+        except Exception:
+            return second, True, None
+
+    @staticmethod
+    def _agrees_with_source(outputs, conv: Conversion, spec: CaseSpec) -> bool:
+        from .tolerance import compare_outputs, resolve_tolerance
+        return all(compare_outputs(o, g, [resolve_tolerance(np.asarray(x).dtype, None, spec.tolerance) for x in g]).passed
+                   for o, g in zip(outputs, conv.golden_sets))
+
     def _attribute(self, record: CaseResult, case: CaseRun, key: str, conv: Conversion, target) -> None:
         """Whose failure is it? The reference executor agreeing with the source clears the
         converter; a target disagreeing with the reference is the target's."""
-        from .tolerance import compare_outputs, resolve_tolerance
         try:
-            second = "onnxruntime" if case.target == "reference" else "reference"
-            if second == "reference":
-                ref = self._reference(key, conv)
-            else:
-                from .targets import get_target, target_status
-                ref = self._run_target(get_target(second), key, conv) if target_status(second)[0] else None
+            second, available, ref = self._second_opinion(case, key, conv)
             if ref is None:
                 record.extra["attribution"] = "unknown (no second opinion available)"
                 return
-            ref_ok = all(
-                compare_outputs(r, g, [resolve_tolerance(np.asarray(x).dtype, None, case.spec.tolerance) for x in g]).passed
-                for r, g in zip(ref, conv.golden_sets))
-            if ref_ok:
+            if self._agrees_with_source(ref, conv, case.spec):
                 whose = "target"
                 record.message = (f"attributed to the TARGET {case.target}: the {second} target agrees with the "
                                   f"source framework, {case.target} does not.\n" + record.message)
@@ -355,21 +366,14 @@ class Runner:
     def _attribute_run_failure(self, record: CaseResult, case: CaseRun, key: str, conv: Conversion) -> None:
         """A target that cannot run a model: its own failure if a second opinion runs the model
         and agrees with the source; the converter's if the model runs nowhere (invalid)."""
-        from .tolerance import compare_outputs, resolve_tolerance
         try:
-            second = "onnxruntime" if case.target == "reference" else "reference"
-            if second == "reference":
-                ref = self._reference(key, conv)
-            else:
-                from .targets import get_target, target_status
-                try:
-                    ref = self._run_target(get_target(second), key, conv) if target_status(second)[0] else None
-                except Exception:
-                    ref = None
+            second, available, ref = self._second_opinion(case, key, conv)
+            if not available:
+                record.extra["attribution"] = "unknown (no second opinion available)"
+                return
             if ref is None:
                 whose, why = "converter", f"the {second} target cannot run the model either"
-            elif all(compare_outputs(r, g, [resolve_tolerance(np.asarray(x).dtype, None, case.spec.tolerance)
-                                            for x in g]).passed for r, g in zip(ref, conv.golden_sets)):
+            elif self._agrees_with_source(ref, conv, case.spec):
                 whose, why = "target", f"the {second} target runs it and agrees with the source framework"
             else:
                 whose, why = "converter", f"the {second} target runs it but disagrees with the source framework"
