@@ -66,6 +66,7 @@ def pipeline_code_hash() -> str:
     return _source_hash(files)
 
 
+@functools.lru_cache(maxsize=None)
 def _versions(*names) -> dict:
     from importlib import metadata
     out = {}
@@ -81,7 +82,7 @@ def cache_key(spec: CaseSpec, converter: str, converter_version: str, framework_
     payload = json.dumps({"format": FORMAT, "spec": spec.fingerprint(), "builder_code": builder_code_hash(spec.builder),
                           "pipeline_code": pipeline_code_hash(), "converter": converter,
                           "converter_version": converter_version, "framework_version": framework_version,
-                          "packages": _versions("onnx", "onnxscript", "numpy"), "opset": opset}, sort_keys=True)
+                          "packages": dict(_versions("onnx", "onnxscript", "numpy")), "opset": opset}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -454,6 +454,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.lru_cache(maxsize=None)
 def _dist_version(name: str) -> str:
     from importlib import metadata
     try:

@@ -1,6 +1,7 @@
 """The converter interface. A converter runs inside its framework's worker process."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +42,7 @@ class Converter:
         raise NotImplementedError
 
 
+@functools.lru_cache(maxsize=None)
 def _code_hash(cls) -> str:
     import hashlib
     import inspect

@@ -1,6 +1,7 @@
 """The target interface: one shape for every backend, in the manner of Polygraphy's runners."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ def model_bytes(model) -> bytes:
         return fh.read()
 
 
+@functools.lru_cache(maxsize=None)
 def dist_version(name: str) -> str:
     from importlib import metadata
     try:
