@@ -69,6 +69,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    _skip_reasons.clear()       # per session, also when pytest runs twice in one process
+    _ran_case_ids.clear()
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     if config.getoption("--baseline") and not config.getoption("--results"):
