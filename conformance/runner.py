@@ -418,6 +418,8 @@ class Runner:
                 entry = known.match(record.case_id.replace(f"/{case.converter}/", f"/{base}/", 1), base, version,
                                     case.target)
             record.status, record.message = expected_status(record.status, record.message, entry)
+            if entry is not None:
+                record.extra["known_failure"] = {"status": entry.status, "pattern": entry.pattern}
         if record.status in ("failed", "error") and self.options.repro_dir and conv.status == "ok":
             try:
                 record.extra["repro"] = str(write_repro(Path(self.options.repro_dir), record, conv))
