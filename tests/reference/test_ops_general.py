@@ -64,6 +64,24 @@ def test_activations_against_formulas():
     np.testing.assert_array_equal(run_op("Shrink", [x], {"lambd": 1.0, "bias": 0.5}), [-2.5, 0, 0, 0, 2.5])
 
 
+@pytest.mark.parametrize("size", [5, 8192])   # below and above the size where np.clip takes over
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_clip_keep_nan_and_infinities_with_one_or_both_bounds(size, dtype):
+    x = np.random.default_rng(0).standard_normal(size).astype(dtype) * 10
+    x[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    with np.errstate(invalid="ignore"):
+        cases = [("Relu", [x], np.where(np.isnan(x), np.nan, np.maximum(x, 0))),
+                 ("Clip", [x, dtype(0), dtype(6)], np.where(np.isnan(x), np.nan, np.minimum(np.maximum(x, 0), 6))),
+                 ("Clip", [x, None, dtype(1)], np.where(np.isnan(x), np.nan, np.minimum(x, 1))),
+                 ("Clip", [x, dtype(-1), None], np.where(np.isnan(x), np.nan, np.maximum(x, -1)))]
+    for op_type, inputs, expected in cases:
+        got = run_op(op_type, inputs, opset=13)
+        assert got.dtype == dtype, op_type
+        np.testing.assert_array_equal(got, expected.astype(dtype), err_msg=f"{op_type} {inputs[1:]}")
+    # Relu keeps +inf (a finite stand-in for the missing upper bound would not)
+    assert run_op("Relu", [x], opset=13)[1] == np.inf
+
+
 def test_round_is_half_to_even_and_cast_truncates_toward_zero():
     np.testing.assert_array_equal(run_op("Round", [np.float32([0.5, 1.5, 2.5, -0.5, -1.5])]), [0, 2, 2, -0, -2])
     np.testing.assert_array_equal(run_op("Cast", [np.float32([-1.7, 2.9])], {"to": TensorProto.INT32}), [-1, 2])

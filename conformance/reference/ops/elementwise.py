@@ -85,8 +85,28 @@ def _as(x, value):
     return np.asarray(value, dtype=x.dtype)
 
 
+# numpy 2's clip has a SIMD loop for float bounds on both sides; maximum/minimum against a
+# scalar do not (on a 400k-element float32 plane: clip 35-50 us, maximum 120 us). Below a few
+# thousand elements the call overhead of clip dominates and maximum/minimum win.
+_CLIP_MIN_SIZE = 4096
+
+
+def _clip_fast(x: np.ndarray, lo, hi):
+    """min(max(x, lo), hi) with either bound None, NaN propagated; clip's fast path for large
+    floating tensors (an absent bound becomes an infinite one, never a finite stand-in)."""
+    if x.dtype.kind == "f" and x.size >= _CLIP_MIN_SIZE and x.dtype.itemsize >= 4:
+        lo = _as(x, -np.inf) if lo is None else np.asarray(lo, x.dtype)
+        hi = _as(x, np.inf) if hi is None else np.asarray(hi, x.dtype)
+        return np.clip(x, lo, hi)
+    out = np.maximum(x, lo) if lo is not None else x
+    out = np.minimum(out, hi) if hi is not None else out
+    return out.astype(x.dtype, copy=False)
+
+
 @op("Relu")
 def relu(ctx, x):
+    if x.dtype.kind == "f" and x.size >= _CLIP_MIN_SIZE:
+        return _clip_fast(x, _as(x, 0), None)
     return np.maximum(x, _as(x, 0))
 
 
@@ -182,10 +202,7 @@ def clip_attrs(ctx, x):
 def clip(ctx, x, lo=None, hi=None):
     if lo is None and hi is None:
         return x
-    # np.clip costs several times more than maximum/minimum on the small tensors models have
-    out = np.maximum(x, lo) if lo is not None else x
-    out = np.minimum(out, hi) if hi is not None else out
-    return out.astype(x.dtype, copy=False)
+    return _clip_fast(x, lo, hi)
 
 
 # binary arithmetic -------------------------------------------------------------------------
