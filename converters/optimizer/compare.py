@@ -122,6 +122,79 @@ def reference_executor():
         return None
 
 
+#: compute kernels that no rewrite inside the default ONNX domain removes: they stay in any
+#: optimized graph at (at least) their cost, whatever pass runs before them
+KERNEL_OPS = frozenset({
+    "Conv", "ConvTranspose", "MatMul", "Gemm", "GRU", "LSTM", "RNN", "Softmax", "LogSoftmax",
+    "LayerNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean",
+    "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Erf", "Gelu",
+    "Resize", "Einsum"})
+_BINARY = frozenset({"Add", "Sub", "Mul", "Div"})
+
+
+def _dynamic_names(graph: onnx.GraphProto) -> set[str]:
+    """Values that depend on a graph input through more than its shape."""
+    init = {i.name for i in graph.initializer}
+    dynamic = {i.name for i in graph.input if i.name not in init}
+    for node in graph.node:   # exporters write nodes in topological order
+        if node.op_type in ("Shape", "Size"):
+            continue
+        if any(name in dynamic for name in node.input):
+            dynamic.update(n for n in node.output if n)
+    return dynamic
+
+
+def kernel_nodes(model: onnx.ModelProto) -> list[bool]:
+    """Per node: is it a compute kernel (``KERNEL_OPS``, or an elementwise Add/Sub/Mul/Div of
+    two run-time values, like a residual)? Everything else (shape arithmetic, layout moves,
+    casts, affine ops on constants, BatchNormalization, ...) is what a rewrite can remove."""
+    dynamic = _dynamic_names(model.graph)
+    return [n.op_type in KERNEL_OPS or
+            (n.op_type in _BINARY and len(n.input) == 2 and all(i in dynamic for i in n.input))
+            for n in model.graph.node]
+
+
+def reference_node_times(model: onnx.ModelProto, feeds: dict, runs: int = 5) -> tuple[list[float], float]:
+    """Seconds per node of ``model`` on the reference executor (graph order), each node timed
+    around its op implementation, and the seconds of the whole run (interpreter overhead
+    included) of the run with the least time in its nodes, out of ``runs``."""
+    Ref = reference_executor()
+    ex = Ref(model)
+    index = {id(node): k for k, node in enumerate(ex.model.graph.node)}
+    current = [0.0] * len(model.graph.node)
+
+    def timed(k, impl):
+        def run(ctx, *args):
+            t0 = time.perf_counter()
+            try:
+                return impl(ctx, *args)
+            finally:
+                current[k] += time.perf_counter() - t0
+        return run
+
+    for step in ex._plan.steps:
+        step.impl = timed(index[id(step.ctx.node)], step.impl)
+    ex.run(None, feeds)
+    best, best_total = None, math.inf
+    for _ in range(runs):
+        current[:] = [0.0] * len(current)
+        t0 = time.perf_counter()
+        ex.run(None, feeds)
+        total = time.perf_counter() - t0
+        if best is None or sum(current) < sum(best):
+            best, best_total = list(current), total
+    return best, best_total
+
+
+def kernel_ceiling(model: onnx.ModelProto, feeds: dict, runs: int = 5) -> dict:
+    """How much faster any node-removing rewrite could make ``model`` on the reference executor:
+    a whole run's time over the time of its compute kernels alone (every other node, and the
+    executor's own per-node work, taken as removable)."""
+    times, total = reference_node_times(model, feeds, runs)
+    kernel = sum(t for t, k in zip(times, kernel_nodes(model)) if k)
+    return {"run_s": total, "kernel_s": kernel, "ceiling": total / kernel if kernel else math.inf}
+
+
 def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat: int, budget_s: float) -> dict:
     feeds = feeds or seeded_feeds(model, 1, 0)[0]
     row: dict = {"model": name, "nodes_orig": len(model.graph.node)}
@@ -148,6 +221,7 @@ def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat:
             row["maxrel_ref"] = max_rel_diff(ref_orig, ref_ours)
             row["ref_s_orig"], row["ref_s_ours"] = _interleaved_times(
                 lambda: r_orig.run(None, feeds), lambda: r_ours.run(None, feeds), max(3, repeat // 10), budget_s)
+            row["ref_kernels"] = kernel_ceiling(model, feeds)
         except Exception as exc:
             row["ref_error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
     return row
@@ -206,7 +280,8 @@ def _fmt(v) -> str:
 def print_table(rows: list[dict], file=sys.stdout) -> None:
     has_sim = any(r.get("nodes_onnxsim") is not None for r in rows)
     head = ["model", "orig", "ours", "ORT basic", "onnxopt"] + (["onnxsim"] if has_sim else []) + \
-           ["maxrel ref", "maxrel ORT", "ORT-noopt CPU ms orig/ours", "ref CPU ms orig/ours"]
+           ["maxrel ref", "maxrel ORT", "ORT-noopt CPU ms orig/ours", "ref CPU ms orig/ours", "ref kernels %",
+            "ref ceiling"]
     lines = [head]
     for r in rows:
         ort_t = f"{r['ort_s_orig'] * 1e3:.2f} / {r['ort_s_ours'] * 1e3:.2f}"
@@ -214,7 +289,9 @@ def print_table(rows: list[dict], file=sys.stdout) -> None:
             r.get("ref_error", "-")
         lines.append([r["model"], r["nodes_orig"], r["nodes_ours"], r["nodes_ort_basic"], r["nodes_onnxoptimizer"]]
                      + ([r.get("nodes_onnxsim")] if has_sim else [])
-                     + [r.get("maxrel_ref"), r["maxrel_ort"], ort_t, ref_t])
+                     + [r.get("maxrel_ref"), r["maxrel_ort"], ort_t, ref_t]
+                     + ([f"{100 * r['ref_kernels']['kernel_s'] / r['ref_kernels']['run_s']:.0f}",
+                         f"{r['ref_kernels']['ceiling']:.2f}x"] if "ref_kernels" in r else ["-", "-"]))
     text = [[_fmt(c) for c in line] for line in lines]
     widths = [max(len(t[k]) for t in text) for k in range(len(head))]
     for t in text:
@@ -223,6 +300,11 @@ def print_table(rows: list[dict], file=sys.stdout) -> None:
     ort_speed = [r["ort_s_orig"] / r["ort_s_ours"] for r in rows]
     if speed:
         print(f"geometric-mean speed-up, reference executor: {math.exp(np.mean(np.log(speed))):.2f}x", file=file)
+    ceilings = [r["ref_kernels"]["ceiling"] for r in rows if "ref_kernels" in r]
+    if ceilings:
+        print(f"geometric-mean ceiling, reference executor: {math.exp(np.mean(np.log(ceilings))):.2f}x "
+              f"(original time over its compute kernels' time: the most any node-removing rewrite could gain)",
+              file=file)
     print(f"geometric-mean speed-up, onnxruntime (optimizations off): {math.exp(np.mean(np.log(ort_speed))):.2f}x",
           file=file)
     prec = [r for r in rows if "precision" in r]
