@@ -75,6 +75,11 @@ def test_bench_runs_engines_and_writes_json(tmp_path, capsys):
     assert good["onnxruntime"]["rel_error"] < 1e-5
     assert by_name["shifted"]["engines"]["ours"]["rel_error"] > 1e-2
     assert data["summary"]["met"]["accuracy"] is False      # the shifted model misses 1e-4
+    # onnxruntime is held to the onnx.reference yardstick too, on the models all three ran
+    engines = [by_name[n]["engines"] for n in ("good", "shifted")]
+    expected = bench.geomean([e["onnx.reference"]["median_ms"] / e["onnxruntime"]["median_ms"] for e in engines])
+    assert data["summary"]["geomean_onnx_reference_over_onnxruntime"] == pytest.approx(expected)
+    assert "for scale: onnx.reference/onnxruntime" in table
     # --check turns a missed target into exit code 1
     args.check, args.json = True, None
     assert bench.main(args) == 1
