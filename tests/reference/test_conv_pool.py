@@ -213,6 +213,14 @@ def test_conv_transpose_same_upper_vs_lower_by_hand():
     np.testing.assert_array_equal(lo.ravel(), [1, 3, 2, 2])
 
 
+@pytest.mark.parametrize("op_type", ["Conv", "ConvTranspose"])
+def test_negative_conv_pads_are_refused_like_onnx_shape_inference_does(op_type):
+    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    with pytest.raises(ValueError, match=f"{op_type}: pads must not be negative"):
+        run(op_type, [x, w], pads=[-1, 0, 0, 0])
+    assert run(op_type, [x, w], pads=[0, 0, 0, 0]).shape[2:] == ((4, 4) if op_type == "Conv" else (8, 8))
+
+
 # --------------------------------------------------------------------------- pooling
 
 POOL_CASES = [

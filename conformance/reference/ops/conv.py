@@ -228,8 +228,17 @@ def _depthwise(xp, w, g, mg, out_shape, strides, dilations):
     return np.ascontiguousarray(view).reshape(n, g * mg, *out_shape)
 
 
+def _check_pads(ctx):
+    """ONNX's own shape inference refuses negative Conv/ConvTranspose pads (so does onnxruntime);
+    the oracle must not quietly crop instead."""
+    pads = ctx.attr("pads")
+    if pads is not None and any(int(p) < 0 for p in pads):
+        raise ValueError(f"{ctx.node.op_type}: pads must not be negative, got {list(pads)}")
+
+
 @op("Conv", since=1)
 def conv(ctx, x, w, b=None):
+    _check_pads(ctx)
     with blas_threads():
         return conv_nd(
         x, w, b,
@@ -309,6 +318,7 @@ def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=Non
 
 @op("ConvTranspose", since=1)
 def conv_transpose(ctx, x, w, b=None):
+    _check_pads(ctx)
     with blas_threads():
         return conv_transpose_nd(
         x, w, b,
