@@ -96,12 +96,14 @@ def max_rel_diff(a: list, b: list) -> float:
     return worst
 
 
-def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, float]:
+def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, float, float]:
     """Best CPU times of two callables run alternately, so load changes hit both alike.
 
     Process CPU time, not wall time, and the minimum, not the median: on a shared machine other
     processes only ever add wall time, and everything here runs on one thread (onnxruntime with
-    one intra-op thread; numpy with OPENBLAS_NUM_THREADS=1), so CPU time is the work done."""
+    one intra-op thread; numpy with OPENBLAS_NUM_THREADS=1), so CPU time is the work done.
+    The third value is the run-to-run noise: how far the median run lies above the best one,
+    relative to the best, for whichever of the two spreads more."""
     fa(), fb()
     ta, tb = [], []
     start = time.perf_counter()
@@ -111,7 +113,8 @@ def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, flo
         t0 = clock(); fb(); tb.append(clock() - t0)
         if time.perf_counter() - start > budget_s and len(ta) >= 3:
             break
-    return min(ta), min(tb)
+    noise = max((float(np.median(t)) - min(t)) / min(t) if min(t) > 0 else 0.0 for t in (ta, tb))
+    return min(ta), min(tb), noise
 
 
 def reference_executor():
@@ -210,7 +213,7 @@ def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat:
     s_orig, s_ours = ort_session(model), ort_session(ours)
     out_orig, out_ours = s_orig.run(None, feeds), s_ours.run(None, feeds)
     row["maxrel_ort"] = max_rel_diff(out_orig, out_ours)
-    row["ort_s_orig"], row["ort_s_ours"] = _interleaved_times(
+    row["ort_s_orig"], row["ort_s_ours"], row["ort_noise"] = _interleaved_times(
         lambda: s_orig.run(None, feeds), lambda: s_ours.run(None, feeds), repeat, budget_s)
 
     Ref = reference_executor()
@@ -219,7 +222,7 @@ def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat:
             r_orig, r_ours = Ref(model), Ref(ours)
             ref_orig, ref_ours = r_orig.run(None, feeds), r_ours.run(None, feeds)
             row["maxrel_ref"] = max_rel_diff(ref_orig, ref_ours)
-            row["ref_s_orig"], row["ref_s_ours"] = _interleaved_times(
+            row["ref_s_orig"], row["ref_s_ours"], row["ref_noise"] = _interleaved_times(
                 lambda: r_orig.run(None, feeds), lambda: r_ours.run(None, feeds), max(3, repeat // 10), budget_s)
             row["ref_kernels"] = kernel_ceiling(model, feeds)
         except Exception as exc:
@@ -307,6 +310,10 @@ def print_table(rows: list[dict], file=sys.stdout) -> None:
               file=file)
     print(f"geometric-mean speed-up, onnxruntime (optimizations off): {math.exp(np.mean(np.log(ort_speed))):.2f}x",
           file=file)
+    slower = [f"{r['model']} {r['ort_s_ours'] / r['ort_s_orig']:.3f}x time (noise {r['ort_noise']:.1%})"
+              for r in rows if r["ort_s_ours"] / r["ort_s_orig"] - 1 > r.get("ort_noise", 0.0)]
+    print("slower on onnxruntime (optimizations off) beyond run-to-run noise: "
+          + ("; ".join(slower) if slower else "none"), file=file)
     prec = [r for r in rows if "precision" in r]
     if prec:
         print(f"\nreduced precision (logits over seeded inputs; fp16 needs cosine>={FP16_TOLERANCE['cosine_min']}, "

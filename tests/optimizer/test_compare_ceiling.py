@@ -35,3 +35,19 @@ def test_node_times_cover_every_node_and_the_ceiling_is_at_least_one():
     result = kernel_ceiling(model, feeds_for(model), runs=3)
     assert result["kernel_s"] < result["run_s"]
     assert result["ceiling"] > 1.0
+
+
+def test_interleaved_times_report_the_spread_of_the_slower_callable_as_noise():
+    from converters.optimizer.compare import _interleaved_times
+    calls = {"n": 0}
+
+    def jittery():   # CPU work doubled two runs in three: the median run is ~2x the best
+        calls["n"] += 1
+        sum(range(20000 * (1 if calls["n"] % 3 == 0 else 2)))
+
+    def steady():
+        sum(range(20000))
+
+    best_a, best_b, noise = _interleaved_times(jittery, steady, repeat=9, budget_s=10.0)
+    assert best_a > 0 and best_b > 0
+    assert noise > 0.3      # the jittery callable's median run is ~2x its best
