@@ -141,9 +141,11 @@ class Runner:
             self.conversions_done += 1
         except (WorkerCrashed, WorkerTimeout) as exc:
             # a converter that aborts the process on an op it cannot map (paddle2onnx does) is
-            # unsupported, not an error, when its last words say so
+            # unsupported, not an error, when its last words say so; a segfault is a crash
+            # whatever was printed before it
             said = " ".join(exc.context.get("output") or [])
-            status = "unsupported" if said and is_unsupported_message(said) else "error"
+            deliberate = exc.context.get("deliberate", False)
+            status = "unsupported" if deliberate and said and is_unsupported_message(said) else "error"
             conv = Conversion(status=status, message=exc.message,
                               seconds={"build": 0.0, "convert": time.perf_counter() - t0})
         except WorkerError as exc:

@@ -243,7 +243,9 @@ class Worker:
         text = f"{self.framework} worker {how}; restarted for the next case (its output: {self.log_path})"
         if said:
             text += "; it said: " + " | ".join(said)
-        return WorkerCrashed(text, output=said)
+        # an abort (or an exit) is the process choosing to stop; SIGSEGV, SIGBUS, SIGKILL... are not
+        deliberate = code is not None and (code > 0 or code == -signal.SIGABRT)
+        return WorkerCrashed(text, output=said, deliberate=deliberate)
 
     def kill(self) -> None:
         if self._proc is not None:

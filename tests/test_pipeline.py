@@ -151,6 +151,13 @@ def test_a_converter_that_aborts_on_an_unsupported_op_is_unsupported(runner):
     assert run(runner, "test-onnx-helper").status == "passed"       # the worker came back
 
 
+def test_a_segfault_is_an_error_even_after_the_converter_said_not_supported(runner):
+    record = run(runner, "test-segfault-after-unsupported")
+    assert record.status == "error"
+    assert "SIGSEGV" in record.message and "is not supported" in record.message
+    assert run(runner, "test-onnx-helper").status == "passed"
+
+
 def test_a_known_converter_bug_stays_known_through_a_chained_pass(tmp_path):
     table = tmp_path / "known.toml"
     table.write_text('[[failure]]\npattern = "op/add/numpy/test-wrong-op/*"\nconverter = "test-wrong-op"\n'
