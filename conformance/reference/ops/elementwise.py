@@ -105,9 +105,7 @@ def _clip_fast(x: np.ndarray, lo, hi):
 
 @op("Relu")
 def relu(ctx, x):
-    if x.dtype.kind == "f" and x.size >= _CLIP_MIN_SIZE:
-        return _clip_fast(x, _as(x, 0), None)
-    return np.maximum(x, _as(x, 0))
+    return _clip_fast(x, _as(x, 0), None)
 
 
 @op("Sigmoid")
