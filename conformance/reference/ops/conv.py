@@ -228,26 +228,22 @@ def _depthwise(xp, w, g, mg, out_shape, strides, dilations):
     return np.ascontiguousarray(view).reshape(n, g * mg, *out_shape)
 
 
-def _check_pads(ctx):
-    """ONNX's own shape inference refuses negative Conv/ConvTranspose pads (so does onnxruntime);
-    the oracle must not quietly crop instead."""
+def _conv_attrs(ctx) -> dict:
+    """The attributes Conv and ConvTranspose share, with their ONNX defaults. Negative pads are
+    refused, as ONNX's own shape inference (and onnxruntime) refuse them: the oracle must not
+    quietly crop instead."""
     pads = ctx.attr("pads")
     if pads is not None and any(int(p) < 0 for p in pads):
         raise ValueError(f"{ctx.node.op_type}: pads must not be negative, got {list(pads)}")
+    return dict(auto_pad=ctx.attr("auto_pad", "NOTSET"), pads=pads, strides=ctx.attr("strides"),
+                dilations=ctx.attr("dilations"), group=ctx.attr("group", 1))
 
 
 @op("Conv", since=1)
 def conv(ctx, x, w, b=None):
-    _check_pads(ctx)
+    attrs = _conv_attrs(ctx)
     with blas_threads():
-        return conv_nd(
-        x, w, b,
-        auto_pad=ctx.attr("auto_pad", "NOTSET"),
-        pads=ctx.attr("pads"),
-        strides=ctx.attr("strides"),
-        dilations=ctx.attr("dilations"),
-        group=ctx.attr("group", 1),
-    ).astype(x.dtype, copy=False)
+        return conv_nd(x, w, b, **attrs).astype(x.dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- ConvTranspose
@@ -318,16 +314,7 @@ def conv_transpose_nd(x, w, b=None, *, auto_pad="NOTSET", pads=None, strides=Non
 
 @op("ConvTranspose", since=1)
 def conv_transpose(ctx, x, w, b=None):
-    _check_pads(ctx)
+    attrs = _conv_attrs(ctx)
     with blas_threads():
-        return conv_transpose_nd(
-        x, w, b,
-        auto_pad=ctx.attr("auto_pad", "NOTSET"),
-        pads=ctx.attr("pads"),
-        strides=ctx.attr("strides"),
-        dilations=ctx.attr("dilations"),
-        group=ctx.attr("group", 1),
-        output_padding=ctx.attr("output_padding"),
-        output_shape=ctx.attr("output_shape"),
-        ctx=ctx,
-    ).astype(x.dtype, copy=False)
+        return conv_transpose_nd(x, w, b, **attrs, output_padding=ctx.attr("output_padding"),
+                                 output_shape=ctx.attr("output_shape"), ctx=ctx).astype(x.dtype, copy=False)
