@@ -23,27 +23,23 @@ import json
 import math
 import re
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import onnx
-from onnx import helper
 
 from .errors import ConformanceError, InvalidModel, UnsupportedOperator
-from .tolerance import Comparison, Tolerance, compare, resolve_tolerance
+from .inputs import (DEFAULT_SEED, InvalidInputs, by_name, load_npz, parse_shapes, random_inputs,
+                     validate_inputs)
+from .comparator import Comparison, compare
+from .tolerance import Tolerance, resolve_tolerance
 
-DEFAULT_SEED = 0
 # how onnxruntime (and targets built like it) say "I do not know this op"
 _UNSUPPORTED_PATTERNS = re.compile(
     r"not a registered function/op|Could not find an implementation|NOT_IMPLEMENTED|"
     r"No Op registered|does not implement|unsupported op|is not supported", re.I)
-
-
-class InvalidInputs(ConformanceError):
-    """Inputs (or expected outputs) that do not match the model."""
 
 
 @dataclass
@@ -220,135 +216,6 @@ def _first(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:300]
 
 
-def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
-    initializers = {t.name for t in model.graph.initializer}
-    return [i for i in model.graph.input if i.name not in initializers]
-
-
-def _declared(value: onnx.ValueInfoProto) -> tuple[np.dtype, list]:
-    """(numpy dtype, dims) of a tensor input; dims hold int or None (dynamic)."""
-    t = value.type
-    if not t.HasField("tensor_type") or not t.tensor_type.elem_type:
-        raise InvalidInputs(f"input {value.name!r} is not a typed tensor; this command feeds tensors only")
-    try:
-        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(t.tensor_type.elem_type))
-    except Exception:
-        raise InvalidInputs(f"input {value.name!r} has element type "
-                            f"{onnx.TensorProto.DataType.Name(t.tensor_type.elem_type)} with no numpy equivalent",
-                            fix="pass --inputs with arrays of that type") from None
-    if not t.tensor_type.HasField("shape"):
-        return dtype, None
-    dims = [d.dim_value if d.HasField("dim_value") else None for d in t.tensor_type.shape.dim]
-    return dtype, dims
-
-
-def parse_shapes(specs: Iterable[str] | Mapping[str, Sequence[int]] | None) -> dict[str, tuple[int, ...]]:
-    """``["x=1x3x224x224", ...]`` (or a mapping) -> {name: shape}."""
-    if not specs:
-        return {}
-    if isinstance(specs, Mapping):
-        return {k: tuple(int(d) for d in v) for k, v in specs.items()}
-    shapes = {}
-    for spec in specs:
-        name, sep, dims = spec.rpartition("=")
-        try:
-            shape = tuple(int(d) for d in dims.lower().split("x")) if dims.strip() else ()
-        except ValueError:
-            shape = None
-        if not sep or not name or shape is None or any(d < 0 for d in shape):
-            raise InvalidInputs(f"--shape {spec!r} is not NAME=DxDxD", fix="e.g. --shape input=1x3x224x224")
-        shapes[name] = shape
-    return shapes
-
-
-def _check_shape(name: str, shape: tuple, dims: list | None, what: str) -> None:
-    if dims is None:
-        return
-    if len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape)):
-        want = "x".join("?" if d is None else str(d) for d in dims) or "scalar"
-        raise InvalidInputs(f"{what} {name!r} has shape {tuple(shape)}, the model declares [{want}]")
-
-
-def random_inputs(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]] | None = None,
-                  seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
-    """Seeded inputs from the model's input types: floats ~ N(0, 1), integers in [0, 10),
-    bools fair coins. A dynamic dimension needs ``shapes[name]``."""
-    shapes = dict(shapes or {})
-    rng = np.random.default_rng(seed)
-    feeds = {}
-    names = [v.name for v in graph_inputs(model)]
-    unknown = sorted(set(shapes) - set(names))
-    if unknown:
-        raise InvalidInputs(f"--shape names {unknown} are not inputs of the model; inputs: {names}")
-    for value in graph_inputs(model):
-        dtype, dims = _declared(value)
-        if value.name in shapes:
-            shape = tuple(shapes[value.name])
-            _check_shape(value.name, shape, dims, "--shape for input")
-        elif dims is None or any(d is None for d in dims):
-            have = "unknown rank" if dims is None else "x".join("?" if d is None else str(d) for d in dims)
-            raise InvalidInputs(f"input {value.name!r} has dynamic dimensions ({have})",
-                                fix=f"pass --shape {value.name}=" + "x".join(
-                                    "1" if d is None else str(d) for d in (dims or [1])))
-        else:
-            shape = tuple(dims)
-        if dtype.kind == "f" or dtype.kind == "c":
-            array = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind in "iu":
-            array = rng.integers(0, 10, size=shape).astype(dtype)
-        elif dtype.kind == "b":
-            array = rng.integers(0, 2, size=shape).astype(bool)
-        else:
-            raise InvalidInputs(f"input {value.name!r} of dtype {dtype} cannot be drawn at random",
-                                fix="pass --inputs INPUTS.npz")
-        feeds[value.name] = array
-    return feeds
-
-
-def load_npz(path, what: str) -> dict[str, np.ndarray]:
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidInputs(f"{what} file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise InvalidInputs(f"{what} file {path} is a single array, not an .npz archive",
-                                    fix="save with numpy.savez(path, name=array, ...)")
-            return {k: data[k] for k in data.files}
-    except InvalidInputs:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise InvalidInputs(f"{what} file {path} is not a readable .npz ({_first(exc)})") from None
-
-
-def _by_name(arrays: Mapping[str, np.ndarray] | Sequence[np.ndarray], names: list[str], what: str) -> dict:
-    """Map arrays to ``names``: by key, or by position (a list, or npz keys arr_0, arr_1...)."""
-    if not isinstance(arrays, Mapping):
-        arrays = {f"arr_{i}": a for i, a in enumerate(arrays)}
-    keys = list(arrays)
-    if set(keys) == set(names):
-        return {n: np.asarray(arrays[n]) for n in names}
-    positional = [f"arr_{i}" for i in range(len(names))]
-    if sorted(keys) == sorted(positional):
-        return {n: np.asarray(arrays[p]) for n, p in zip(names, positional)}
-    missing, extra = sorted(set(names) - set(keys)), sorted(set(keys) - set(names))
-    raise InvalidInputs(f"{what} do not match the model: missing {missing}, unexpected {extra}",
-                        fix=f"name the arrays {names}")
-
-
-def validate_inputs(model: onnx.ModelProto, inputs) -> dict[str, np.ndarray]:
-    values = graph_inputs(model)
-    feeds = _by_name(inputs, [v.name for v in values], "inputs")
-    for value in values:
-        dtype, dims = _declared(value)
-        array = feeds[value.name]
-        if array.dtype != dtype:
-            raise InvalidInputs(f"input {value.name!r} is {array.dtype}, the model expects {dtype}",
-                                fix=f"convert it with .astype('{dtype}')")
-        _check_shape(value.name, array.shape, dims, "input")
-    return feeds
-
-
 # ---------------------------------------------------------------- running
 
 def _classify(exc: BaseException) -> str:
@@ -402,7 +269,7 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
     input_info = {k: {"shape": list(v.shape), "dtype": str(v.dtype), "source": source} for k, v in feeds.items()}
 
     if expected is not None:
-        expected_arrays = _by_name(expected, output_names, "expected outputs")
+        expected_arrays = by_name(expected, output_names, "expected outputs")
         oracle = "expected outputs (given)"
     else:
         expected_arrays = dict(zip(output_names, _oracle_outputs(proto, feeds, oracle_precision)))

@@ -26,7 +26,8 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .errors import ConformanceError
-from .tolerance import Comparison, Tolerance, compare, resolve_tolerance
+from .comparator import Comparison, compare
+from .tolerance import Tolerance, resolve_tolerance
 
 
 class LocalizationError(ConformanceError):

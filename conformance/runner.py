@@ -281,7 +281,8 @@ class Runner:
         return self._finish(record, case, conv)
 
     def _judge(self, record: CaseResult, spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") -> None:
-        from .tolerance import compare_outputs, resolve_tolerance, widen_for_precision
+        from .comparator import compare_outputs
+        from .tolerance import resolve_tolerance, widen_for_precision
 
         messages, passed = [], True
         worst = {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}
@@ -339,7 +340,8 @@ class Runner:
 
     @staticmethod
     def _agrees_with_source(outputs, conv: Conversion, spec: CaseSpec) -> bool:
-        from .tolerance import compare_outputs, resolve_tolerance
+        from .comparator import compare_outputs
+        from .tolerance import resolve_tolerance
         return all(compare_outputs(o, g, [resolve_tolerance(np.asarray(x).dtype, None, spec.tolerance) for x in g]).passed
                    for o, g in zip(outputs, conv.golden_sets))
 

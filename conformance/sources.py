@@ -140,7 +140,7 @@ def content_hash(fmt: SourceFormat) -> str:
 
 def parse_shapes(items) -> dict[str, list[int]]:
     """``--shape name=1x3x224x224`` (repeatable) -> {name: [1, 3, 224, 224]} (JSON-able)."""
-    from .check import parse_shapes as parse
+    from .inputs import parse_shapes as parse
     return {name: list(dims) for name, dims in parse(items).items()}
 
 

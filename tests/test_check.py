@@ -8,7 +8,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from conformance.check import InvalidInputs, check_model
+from conformance.check import check_model
+from conformance.inputs import InvalidInputs
 from conformance.cli import main
 from conformance.errors import InvalidModel, UnsupportedOperator
 

@@ -3,9 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from conformance.tolerance import (
-    DEFAULT_TOLERANCES, Tolerance, compare, compare_outputs, dtype_key, resolve_tolerance,
-)
+from conformance.comparator import compare, compare_outputs, scaled_error
+from conformance.tolerance import DEFAULT_TOLERANCES, Tolerance, dtype_key, resolve_tolerance
 
 F32 = Tolerance(rtol=1e-5, atol=1e-5)
 
@@ -357,3 +356,15 @@ def test_reduced_precision_target_widens_float_tolerances_only():
     assert widen_for_precision(Tolerance(rtol=0.1, atol=0.1), "fp16", np.float32).rtol == 0.1   # never tighter
     exact = Tolerance(rtol=0, atol=0, exact=True)
     assert widen_for_precision(exact, "bf16", np.int64) == exact                # ints stay exact
+
+
+# --- scaled_error: the benchmarks' one-number error ------------------------------------
+def test_scaled_error_is_the_worst_max_abs_over_the_expected_scale():
+    want = [np.array([2.0, -4.0]), np.array([0.0, 0.0])]
+    got = [np.array([2.5, -4.0]), np.array([0.0, 0.25])]
+    # 0.5 / 4 for the first output, 0.25 / 1 (a zero scale counts as 1) for the second
+    assert scaled_error(got, want) == pytest.approx(0.25)
+    assert scaled_error([np.array([1.0, np.nan])], [np.array([1.0, 2.0])]) == math.inf
+    assert scaled_error([np.ones(3)], [np.ones(4)]) == math.inf                 # size differs
+    assert scaled_error([np.ones((2, 2))], [np.ones(4)]) == 0.0                # same size, flat
+    assert scaled_error([], [np.ones(1)]) == math.inf                          # a missing output

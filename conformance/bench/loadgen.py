@@ -339,7 +339,8 @@ def check_accuracy(model, library: SampleLibrary, captured: dict[int, list[np.nd
 
 def _compare(actual, expected, rtol, atol) -> tuple[bool, float, str]:
     try:
-        from ..tolerance import Tolerance, compare_outputs
+        from ..comparator import compare_outputs
+        from ..tolerance import Tolerance
         result = compare_outputs(actual, expected, Tolerance(rtol=rtol, atol=atol))
         return bool(result.passed), float(result.max_abs or 0.0), result.message.splitlines()[0] if result.message else ""
     except ImportError:
