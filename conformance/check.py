@@ -30,18 +30,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import onnx
 
-from .errors import ConformanceError, InvalidModel, UnsupportedOperator
+from .errors import ConformanceError, InvalidModel, UnsupportedOperator, classify_failure
 from .inputs import (DEFAULT_SEED, InvalidInputs, by_name, load_npz, parse_shapes, random_inputs,
                      validate_inputs)
 from .comparator import Comparison, compare
 from .tolerance import Tolerance, resolve_tolerance
 
 # how onnxruntime (and targets built like it) say "I do not know this op"
-_UNSUPPORTED_PATTERNS = re.compile(
-    r"not a registered function/op|Could not find an implementation|NOT_IMPLEMENTED|"
-    r"No Op registered|does not implement|unsupported op|is not supported", re.I)
-
-
 @dataclass
 class OutputCheck:
     name: str
@@ -218,12 +213,6 @@ def _first(exc: BaseException) -> str:
 
 # ---------------------------------------------------------------- running
 
-def _classify(exc: BaseException) -> str:
-    if isinstance(exc, (UnsupportedOperator, NotImplementedError)) or _UNSUPPORTED_PATTERNS.search(str(exc)):
-        return "unsupported"
-    return "error"
-
-
 def _tolerance(dtype, rtol: float | None, atol: float | None) -> Tolerance:
     tol = resolve_tolerance(dtype)
     given = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
@@ -295,7 +284,7 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
             session = target.prepare(proto)
             actual = target.run(session, dict(feeds))
         except Exception as exc:
-            result.status, result.message = _classify(exc), _first(exc)
+            result.status, result.message = classify_failure(exc), _first(exc)
             result.seconds = time.perf_counter() - start
             continue
         result.seconds = time.perf_counter() - start

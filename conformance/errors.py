@@ -1,6 +1,8 @@
 """Typed errors. Each carries enough context for a one-line, actionable message."""
 from __future__ import annotations
 
+import re
+
 
 class ConformanceError(Exception):
     """Base of every error this package raises on purpose.
@@ -54,3 +56,31 @@ class ResultsFileError(ConformanceError):
 
 class InvalidModel(ConformanceError):
     """A model file that is not valid ONNX or cannot be read."""
+
+
+# Phrases converters, runtimes and the reference executor use when an operator (or an opset form
+# of it) has no mapping or no kernel. One list for every stage: a conversion, a target's run and
+# `conformance check` decide "unsupported" here and nowhere else.
+_UNSUPPORTED_PHRASES = re.compile(
+    r"unsupported|not supported|no onnx function|no symbolic|is not implemented for onnx|"
+    r"cannot be exported|not (?:yet )?implemented|no decomposition|cannot support|due to opset version|"
+    r"NOT_IMPLEMENTED|no implementation|Could not find an implementation|not a registered function/op|"
+    r"No Op registered|does not implement", re.I)
+# Exception types that mean "no mapping" wherever they are raised (the reference executor's
+# UnsupportedOp is a NotImplementedError; its name also arrives as text from a worker).
+_UNSUPPORTED_TYPES = ("UnsupportedOperator", "UnsupportedOp", "NotImplementedError")
+
+
+def _says_unsupported(text: str | None) -> bool:
+    """Does a converter's or runtime's own message say an op has no mapping?"""
+    return bool(_UNSUPPORTED_PHRASES.search(text or ""))
+
+
+def classify_failure(error: BaseException | str, evidence: str = "") -> str:
+    """``"unsupported"`` when a failure says an op has no mapping (by its type, its message or
+    ``evidence``, e.g. what a converter printed), else ``"error"``."""
+    if isinstance(error, BaseException):
+        if any(cls.__name__ in _UNSUPPORTED_TYPES for cls in type(error).__mro__):
+            return "unsupported"
+        error = f"{type(error).__name__}: {error}"
+    return "unsupported" if _says_unsupported(f"{error} {evidence}") else "error"

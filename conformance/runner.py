@@ -15,11 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from converters._common import is_unsupported_message
-
 from .cache import ConversionCache, cache_key
 from .cases import CaseSpec, Conversion
-from .errors import ConformanceError, WorkerCrashed, WorkerTimeout
+from .errors import WorkerCrashed, WorkerTimeout, classify_failure
 from .results import CaseResult
 from .workers import WorkerError, WorkerPool
 
@@ -52,10 +50,6 @@ class _LRU(OrderedDict):
         while len(self) > self.size:
             self.popitem(last=False)
         return value
-
-
-_TARGET_LACKS_OP = re.compile(r"NOT_IMPLEMENTED|not implemented|unsupported|no implementation|"
-                              r"Could not find an implementation|not supported", re.I)
 
 
 def onnx_op_types(onnx_bytes: bytes) -> list[str]:
@@ -145,7 +139,7 @@ class Runner:
             # whatever was printed before it
             said = " ".join(exc.context.get("output") or [])
             deliberate = exc.context.get("deliberate", False)
-            status = "unsupported" if deliberate and said and is_unsupported_message(said) else "error"
+            status = classify_failure(said) if deliberate and said else "error"
             conv = Conversion(status=status, message=exc.message,
                               seconds={"build": 0.0, "convert": time.perf_counter() - t0})
         except WorkerError as exc:
@@ -267,8 +261,7 @@ class Runner:
             outputs = self._run_target(target, key, conv)
         except Exception as exc:
             text = f"{type(exc).__name__}: {exc}"
-            lacks = _TARGET_LACKS_OP.search(text) or type(exc).__name__ in ("UnsupportedOp", "UnsupportedOperator")
-            record.status = "unsupported" if lacks else "error"
+            record.status = classify_failure(exc)
             record.message = f"target {case.target} failed to run the model: {text[:2000]}"
             record.seconds["run"] = round(time.perf_counter() - t0, 4)
             self._attribute_run_failure(record, case, key, conv)

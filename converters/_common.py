@@ -1,26 +1,12 @@
 """Helpers shared by the converters: unsupported-op detection and model loading."""
 from __future__ import annotations
 
-import re
-
-from conformance.errors import UnsupportedOperator
-
-# Phrases converters use when an operator has no ONNX mapping; such a failure is recorded as
-# `unsupported`, not `failed`.
-_UNSUPPORTED = re.compile(
-    r"unsupported|not supported|no onnx function|no symbolic|is not implemented for onnx|"
-    r"cannot be exported|not (?:yet )?implemented|no decomposition|cannot support|due to opset version", re.I)
-
-
-def is_unsupported_message(text: str) -> bool:
-    return bool(_UNSUPPORTED.search(text or ""))
-
+from conformance.errors import ConversionError, UnsupportedOperator, classify_failure
 
 def conversion_failure(message: str, evidence: str = ""):
     """The error to raise for a failed conversion: ``UnsupportedOperator`` when the message or
     the converter's own output (``evidence``) says an op has no mapping, else ConversionError."""
-    from conformance.errors import ConversionError
-    kind = UnsupportedOperator if is_unsupported_message(f"{message} {evidence}") else ConversionError
+    kind = UnsupportedOperator if classify_failure(message, evidence) == "unsupported" else ConversionError
     return kind(message)
 
 
