@@ -112,3 +112,4 @@ class Conversion:
     seconds: dict = field(default_factory=lambda: {"build": 0.0, "convert": 0.0})
     versions: dict = field(default_factory=dict)
     cached: bool = False
+    error_type: str = ""                         # class name of the exception behind an error status

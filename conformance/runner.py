@@ -144,7 +144,7 @@ class Runner:
                               seconds={"build": 0.0, "convert": time.perf_counter() - t0})
         except WorkerError as exc:
             conv = Conversion(status="error", message=f"conversion failed: {exc.message}",
-                              seconds={"build": 0.0, "convert": time.perf_counter() - t0})
+                              seconds={"build": 0.0, "convert": time.perf_counter() - t0}, error_type=exc.type_name)
             conv.versions["traceback"] = exc.traceback[-4000:]
         finally:
             if fresh:

@@ -27,9 +27,9 @@ def _converted(path, *, converter=None, opset=OPSET, inputs=None, shapes=None, t
         conv, _ = runner.conversion(spec, spec.converters[0], opset)
     finally:
         runner.close()
-    if conv.status == "error" and "SourceRefused" in conv.message:
+    if conv.status == "error" and conv.error_type == "SourceRefused":
         raise SourceRefused(conv.message.split("SourceRefused: ", 1)[-1].splitlines()[0])
-    if conv.status == "error" and "ModuleNotFoundError" in conv.message:      # the framework is not installed
+    if conv.status == "error" and conv.error_type == "ModuleNotFoundError":      # the framework is not installed
         raise SourceRefused(f"{path}: {conv.message.splitlines()[0]}", fix="install the framework: bash scripts/setup.sh")
     return fmt, spec, conv
 

@@ -144,16 +144,17 @@ def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
                 raise ValueError(f"unknown worker request {op!r}")
             conn.send(("ok", result))
         except BaseException as exc:  # report every failure as data; the worker lives on
-            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), type(exc).__name__))
 
 
 class WorkerError(Exception):
     """An exception raised inside the worker, carried back with its traceback."""
 
-    def __init__(self, message: str, tb: str):
+    def __init__(self, message: str, tb: str, type_name: str = ""):
         super().__init__(message)
         self.message = message
         self.traceback = tb
+        self.type_name = type_name        # the exception's class name, as data: no message parsing
 
 
 class Worker:
@@ -225,7 +226,7 @@ class Worker:
             raise self._crashed() from None
         if reply[0] == "ok":
             return reply[1]
-        raise WorkerError(reply[1], reply[2])
+        raise WorkerError(*reply[1:])
 
     def _crashed(self) -> WorkerCrashed:
         proc = self._proc
