@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from .sources import parse_shapes, source_spec
+
 
 def conformance_cases(config):
-    from .sources import parse_shapes, source_spec
     shapes = parse_shapes(config.getoption("--model-shape"))
     specs = []
     for path in config.getoption("--model") or ():

@@ -1,15 +1,28 @@
-"""A name -> factory registry fed by decorators (built-ins) and an entry-point group (plugins).
+"""A name -> factory registry fed by decorators (built-ins), an entry-point group (installed
+plugins) and ``CONFORMANCE_PLUGINS`` (local plugin modules).
 
 Used for targets (``conformance.targets``) and converters (``conformance.converters``), so a
-third party adds one by publishing an entry point, without touching this repository.
+third party adds one by publishing an entry point, without touching this repository. Plugin
+loading lives here, with the registries it feeds, so that nothing else (the worker processes
+included) needs to know a particular registry to load plugins.
 """
 from __future__ import annotations
 
 import importlib
+import os
 from importlib import metadata
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
+
+PLUGINS_ENV = "CONFORMANCE_PLUGINS"
+
+
+def import_plugins() -> None:
+    """Modules named in CONFORMANCE_PLUGINS (comma-separated) register extra converters or
+    targets in every process, workers included: the way tests and users add local ones."""
+    for name in filter(None, (os.environ.get(PLUGINS_ENV) or "").split(",")):
+        importlib.import_module(name.strip())
 
 
 class Registry(Generic[T]):
@@ -40,7 +53,6 @@ class Registry(Generic[T]):
                     self._load_errors[module.rsplit(".", 1)[-1]] = f"{module} failed to import: {exc}"
             except Exception as exc:       # a broken built-in must not hide the rest (entry points too)
                 self._load_errors[module.rsplit(".", 1)[-1]] = f"{module} failed to import: {type(exc).__name__}: {exc}"
-        from .workers import import_plugins
         import_plugins()
         for ep in metadata.entry_points(group=self.group):
             if ep.name in self._factories:

@@ -6,9 +6,12 @@ import fnmatch
 import importlib
 from typing import Iterable
 
+from converters import CONVERTERS, converters_for, split_chain
+
 from .cases import CaseSpec
-from .errors import UnknownConverter
+from .errors import ConformanceError, UnknownConverter
 from .runner import CaseRun
+from .targets import DEFAULT_TARGETS
 
 DEFAULT_OPSETS = (17,)
 SUITE_MODULES = {
@@ -28,8 +31,6 @@ def split_values(values, default=()) -> list[str]:
 
 def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), opsets=DEFAULT_OPSETS,
            include=(), exclude=()) -> list[CaseRun]:
-    from converters import CONVERTERS, converters_for, split_chain
-
     for name in converters:
         if split_chain(name)[0] not in CONVERTERS:
             raise UnknownConverter(f"unknown converter {name!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
@@ -54,6 +55,19 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
                         continue
                     runs.append(run)
     return runs
+
+
+def select_runs(specs: Iterable[CaseSpec], *, target=None, framework=None, converter=None, opset=None,
+                case=None, exclude_case=None) -> list[CaseRun]:
+    """``expand`` from option values as users give them (repeatable, comma-separated; None for
+    the defaults): what ``pytest --target ... --case ...`` and ``conformance run`` select."""
+    try:
+        opsets = [int(o) for o in split_values(opset, DEFAULT_OPSETS)]
+    except ValueError:
+        raise ConformanceError("--opset takes integers, e.g. --opset 13,17") from None
+    return expand(specs, targets=split_values(target, DEFAULT_TARGETS), frameworks=set(split_values(framework)),
+                  converters=split_values(converter), opsets=opsets,
+                  include=split_values(case), exclude=split_values(exclude_case))
 
 
 def suite_specs(names: Iterable[str]) -> list[CaseSpec]:

@@ -16,18 +16,17 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
+from converters import get_converter
+from converters.frameworks import framework_version, run_source, seed_framework
+
 from .cases import Built, CaseSpec, Conversion
-from .errors import WorkerCrashed, WorkerTimeout
+from .errors import ConversionError, UnsupportedOperator, WorkerCrashed, WorkerTimeout
+from .registry import import_plugins
 
 # Built models kept per worker for follow-up calls (localization) after a conversion.
 _BUILT_CACHE_SIZE = 4
-
-
-def import_plugins() -> None:
-    """Modules named in CONFORMANCE_PLUGINS (comma-separated) register extra converters or
-    targets in every process, workers included: the way tests and users add local ones."""
-    for name in filter(None, (os.environ.get("CONFORMANCE_PLUGINS") or "").split(",")):
-        importlib.import_module(name.strip())
 
 
 def resolve(path: str):
@@ -47,7 +46,6 @@ def feed_order(onnx_inputs: list[str], source_names: list[str]) -> list[int]:
         return [bare.index(n.split(":")[0]) for n in onnx_inputs]
     if len(onnx_inputs) == len(source_names):
         return list(range(len(onnx_inputs)))
-    from .errors import ConversionError
     raise ConversionError(f"the converted model's inputs {onnx_inputs} cannot be matched to the source's {source_names}")
 
 
@@ -59,7 +57,6 @@ class _WorkerState:
     def build(self, spec: CaseSpec) -> Built:
         key = spec.fingerprint()
         if key not in self.built:
-            from converters.frameworks import seed_framework
             seed_framework(self.framework, spec.seed)
             built = resolve(spec.builder)(dict(spec.params), spec.seed)
             if len(self.built) >= _BUILT_CACHE_SIZE:
@@ -68,12 +65,6 @@ class _WorkerState:
         return self.built[key]
 
     def convert(self, spec_dict: dict, converter_name: str, opset: int) -> Conversion:
-        import numpy as np
-
-        from converters import get_converter
-        from converters.frameworks import framework_version, run_source
-        from .errors import UnsupportedOperator
-
         spec = CaseSpec.from_dict(spec_dict)
         converter = get_converter(converter_name)
         versions = {"framework": framework_version(spec.framework), "converter": converter.version()}
