@@ -1,11 +1,19 @@
-"""ONNX -> ONNX chain steps (``tf2onnx+optimize``, ``torch_script+fp16``): our optimizer and the
-reduced-precision conversions, registered in ``converters.PASSES``."""
+"""Chain steps: ONNX -> ONNX steps chained after a converter (``tf2onnx+optimize``,
+``torch_script+fp16``): our optimizer and the reduced-precision conversions, registered in
+``converters.PASSES`` under the names users chain (``optimize``, ``fp16``, ``int8``).
+
+Not to be confused with the optimizer's *rewrite passes* (``converters/optimizer/passes/``): the
+``optimize`` chain step runs the whole pipeline of those."""
 from __future__ import annotations
 
 import importlib.util
 from importlib import metadata
 
-from . import ModelPass, register_pass
+from . import ModelPass as ChainStep
+from . import register_pass as register_chain_step
+from .optimizer import optimize
+from .optimizer.pipeline import DEFAULT_PIPELINE
+from .optimizer.precision import convert_float16, quantize_int8
 
 
 def _repo_version() -> str:
@@ -15,24 +23,22 @@ def _repo_version() -> str:
         return ""
 
 
-@register_pass("optimize")
-class OptimizePass(ModelPass):
+@register_chain_step("optimize")
+class OptimizeStep(ChainStep):
     """The default optimizer pipeline (converters/optimizer)."""
 
     name = "optimize"
 
     def version(self) -> str:
-        from .optimizer.pipeline import DEFAULT_PIPELINE
         return f"{_repo_version()}:{','.join(DEFAULT_PIPELINE)}"
 
     def apply(self, model):
-        from .optimizer import optimize
         optimized, self.last_report = optimize(model)
         return optimized
 
 
-@register_pass("fp16")
-class Float16Pass(ModelPass):
+@register_chain_step("fp16")
+class Float16Step(ChainStep):
     """float32 -> float16 with float32 inputs/outputs and sensitive ops kept in float32."""
 
     name = "fp16"
@@ -42,12 +48,11 @@ class Float16Pass(ModelPass):
         return _repo_version()
 
     def apply(self, model):
-        from .optimizer.precision import convert_float16
         return convert_float16(model, keep_io_types=self.keep_io_types)
 
 
-@register_pass("int8")
-class Int8Pass(ModelPass):
+@register_chain_step("int8")
+class Int8Step(ChainStep):
     """Static INT8 post-training quantization (QDQ) calibrated on seeded inputs."""
 
     name = "int8"
@@ -64,5 +69,4 @@ class Int8Pass(ModelPass):
             return _repo_version()
 
     def apply(self, model):
-        from .optimizer.precision import quantize_int8
         return quantize_int8(model)

@@ -4,32 +4,32 @@ from __future__ import annotations
 import argparse
 import sys
 
+import onnx
+
+from conformance.errors import ConformanceError, InvalidModel
+
+from .passes import REWRITE_PASSES
+from .pipeline import DEFAULT_PIPELINE, MAX_ROUNDS, optimize, parse_passes
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("optimize", help="optimize an ONNX model with our pass pipeline",
-                              description="Run the optimizer's passes (default ONNX domain only) and "
+    p = subparsers.add_parser("optimize", help="optimize an ONNX model with our rewrite passes",
+                              description="Run the optimizer's rewrite passes (default ONNX domain only) and "
                                           "report nodes before/after per pass.")
     p.add_argument("input", nargs="?", help="model to read (.onnx)")
     p.add_argument("output", nargs="?", help="where to write the optimized model")
     p.add_argument("--passes", default=None,
-                   help="comma-separated pass names, run in order until nothing changes "
+                   help="comma-separated rewrite pass names, run in order until nothing changes "
                         "(default: the full pipeline); --list-passes shows them")
-    p.add_argument("--list-passes", action="store_true", help="print the passes and exit")
+    p.add_argument("--list-passes", action="store_true", help="print the rewrite passes and exit")
     p.add_argument("--rounds", type=int, default=None, help="maximum repetitions of the pass list")
     p.add_argument("--quiet", action="store_true", help="print only the one-line summary")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import onnx
-
-    from conformance.errors import ConformanceError, InvalidModel
-
-    from .passes import OPTIMIZER_PASSES
-    from .pipeline import DEFAULT_PIPELINE, MAX_ROUNDS, optimize, parse_passes
-
     if args.list_passes:
-        for name, info in sorted(OPTIMIZER_PASSES.items()):
+        for name, info in sorted(REWRITE_PASSES.items()):
             mark = "*" if name in DEFAULT_PIPELINE else " "
             print(f"{mark} {name:18s} [{info.stage}] {info.doc}")
         print("* = in the default pipeline")
@@ -51,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
     print(text.splitlines()[0] if args.quiet else text)
     errors = [r for r in report.records if r.error]
     for r in errors:
-        print(f"conformance: warning: pass {r.name} failed and was skipped: {r.error}", file=sys.stderr)
+        print(f"conformance: warning: rewrite pass {r.name} failed and was skipped: {r.error}", file=sys.stderr)
     return 0

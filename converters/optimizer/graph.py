@@ -1,9 +1,12 @@
-"""A small mutable view of an ONNX graph that the passes edit.
+"""A small mutable view of an ONNX graph that the rewrite passes edit.
 
-Nodes stay ``onnx.NodeProto`` objects (edited in place or replaced); initializers are kept as
-numpy arrays once a pass has looked at them. Producer and consumer maps are rebuilt on
-demand (``refresh``) rather than maintained incrementally: the passes are simple and the
-graphs are small enough that clarity wins.
+Nodes stay ``onnx.NodeProto`` objects; initializers are kept as numpy arrays once a pass has
+looked at them. The graph keeps its producer and consumer maps consistent itself: every edit
+that changes which node reads or writes which name goes through a method here (``set_input``,
+``replace_node``, ``remove_nodes``, ``replace_output``...), and each rebuilds the maps. A
+rewrite that makes several such edits in a row wraps them in ``with graph.batch():`` to rebuild
+once at the end. Rebuilding rather than maintaining the maps incrementally keeps them obviously
+right; the graphs are small enough for it. Attributes (``set_attr``) may be edited directly.
 
 Names that must survive every rewrite ("protected"): the graph's outputs and any outer-scope
 name a subgraph (If/Loop/Scan body) reads. A rewrite that would remove such a name renames the
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 import onnx
@@ -85,10 +89,14 @@ class Graph:
         self._taken: set[str] = set()
         self.shapes: dict[str, tuple] = {}     # name -> tuple of int|None (rank known)
         self.types: dict[str, int] = {}        # name -> TensorProto elem type
-        self.refresh()
+        self._batch_depth = 0
+        self._stale = False
+        self._reindex()
 
     # ---------------------------------------------------------------- bookkeeping
-    def refresh(self) -> None:
+    def _reindex(self) -> None:
+        """Rebuild the producer/consumer maps, the protected names and the names taken."""
+        self._stale = False
         self.producer: dict[str, tuple[onnx.NodeProto, int]] = {}
         self.consumers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         self.protected: set[str] = set(self.output_names)
@@ -104,6 +112,44 @@ class Graph:
                     self.consumers[name].append(node)
                     self.protected.add(name)
         self._taken = set(self.producer) | set(self._init_protos) | set(self._arrays) | set(self.input_names)
+
+    def _edited(self) -> None:
+        """Called by every edit method: rebuild the maps now, or at the end of the open batch."""
+        if self._batch_depth:
+            self._stale = True
+        else:
+            self._reindex()
+
+    @contextmanager
+    def batch(self):
+        """Edits inside rebuild the maps once, on leaving; the maps are stale until then."""
+        self._batch_depth += 1
+        try:
+            yield self
+        finally:
+            self._batch_depth -= 1
+            if not self._batch_depth and self._stale:
+                self._reindex()
+
+    def snapshot(self):
+        """What ``restore`` needs to put the nodes and initializers back as they are now."""
+        return ([onnx.NodeProto.FromString(n.SerializeToString()) for n in self.nodes],
+                dict(self._arrays), dict(self._init_protos))
+
+    def restore(self, snapshot) -> None:
+        nodes, arrays, protos = snapshot
+        self.nodes, self._arrays, self._init_protos = nodes, arrays, protos
+        self._reindex()
+
+    def ensure_types(self) -> None:
+        """Infer shapes and types unless some types are already known."""
+        if not self.types:
+            self.infer()
+
+    def ensure_shapes(self) -> None:
+        """Infer shapes and types unless some shapes are already known."""
+        if not self.shapes:
+            self.infer()
 
     def fresh(self, base: str) -> str:
         while True:
@@ -154,9 +200,13 @@ class Graph:
         self._arrays[name] = np.asarray(value)
         self._init_protos.pop(name, None)
 
-    def remove_init(self, name: str) -> None:
-        self._arrays.pop(name, None)
-        self._init_protos.pop(name, None)
+    def remove_inits(self, names) -> None:
+        names = list(names)
+        for name in names:
+            self._arrays.pop(name, None)
+            self._init_protos.pop(name, None)
+        if names:
+            self._edited()
 
     # ---------------------------------------------------------------- rewiring
     def uses(self, name: str) -> int:
@@ -169,6 +219,26 @@ class Graph:
             return cons[0]
         return None
 
+    def set_input(self, node: onnx.NodeProto, index: int, name: str) -> None:
+        node.input[index] = name
+        self._edited()
+
+    def set_inputs(self, node: onnx.NodeProto, names) -> None:
+        node.input[:] = list(names)
+        self._edited()
+
+    def set_output(self, node: onnx.NodeProto, index: int, name: str) -> None:
+        node.output[index] = name
+        self._edited()
+
+    def rename_inputs(self, renames: dict[str, str]) -> None:
+        """Every node input named ``old`` reads ``renames[old]`` instead (outputs untouched)."""
+        for node in self.nodes:
+            for k, i in enumerate(node.input):
+                if i in renames:
+                    node.input[k] = renames[i]
+        self._edited()
+
     def rename_everywhere(self, old: str, new: str) -> None:
         for node in self.nodes:
             for k, i in enumerate(node.input):
@@ -177,7 +247,7 @@ class Graph:
             for k, o in enumerate(node.output):
                 if o == old:
                     node.output[k] = new
-        self.refresh()
+        self._edited()
 
     def replace_output(self, old: str, new: str) -> bool:
         """Make every reader of ``old`` read ``new`` instead, so ``old``'s producer becomes dead.
@@ -202,22 +272,34 @@ class Graph:
             for k, i in enumerate(node.input):
                 if i == old:
                     node.input[k] = new
-        self.refresh()
+        self._edited()
         return True
+
+    def set_nodes(self, nodes) -> None:
+        self.nodes = list(nodes)
+        self._edited()
+
+    def replace_node(self, old: onnx.NodeProto, new) -> None:
+        """Put the node(s) ``new`` where ``old`` is."""
+        idx = next(k for k, n in enumerate(self.nodes) if n is old)
+        self.nodes[idx:idx + 1] = [new] if isinstance(new, onnx.NodeProto) else list(new)
+        self._edited()
+
+    def insert_after(self, anchor: onnx.NodeProto | None, new_nodes: list[onnx.NodeProto]) -> None:
+        """Insert ``new_nodes`` right after ``anchor`` (before every node when ``anchor`` is None)."""
+        idx = 0 if anchor is None else next(k for k, n in enumerate(self.nodes) if n is anchor) + 1
+        self.nodes[idx:idx] = new_nodes
+        self._edited()
 
     def remove_nodes(self, dead) -> None:
         dead_ids = {id(n) for n in dead}
         self.nodes = [n for n in self.nodes if id(n) not in dead_ids]
-        self.refresh()
+        self._edited()
 
     def drop_if_dead(self, node: onnx.NodeProto) -> None:
         """Remove ``node`` when nothing reads any of its outputs any more."""
         if not any(o and self.uses(o) for o in node.output):
             self.remove_nodes([node])
-
-    def insert_after(self, anchor: onnx.NodeProto, new_nodes: list[onnx.NodeProto]) -> None:
-        idx = next(k for k, n in enumerate(self.nodes) if n is anchor)
-        self.nodes[idx + 1:idx + 1] = new_nodes
 
     # ---------------------------------------------------------------- shapes
     def infer(self) -> None:

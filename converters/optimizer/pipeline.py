@@ -1,20 +1,31 @@
-"""Run passes by name over a model and report what each did."""
+"""Run rewrite passes by name over a model and report what each did.
+
+The default pipeline is derived from the registry: every pass declares where it runs
+(``@rewrite_pass(name, at={"core": 40})``), and the stages run in ``STAGES`` order."""
 from __future__ import annotations
 
 import hashlib
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import onnx
 
 from .graph import Graph
-from .passes import OPTIMIZER_PASSES
+from .passes import REWRITE_PASSES, STAGES, RewritePass
 
-PRE = ("dce", "simplify", "cse")
-CORE = ("fold", "simplify", "fuse-bn", "fuse-conv-affine", "fuse-pad", "gemm", "fuse-global-pool",
-        "transpose", "cse", "dce")
-POST = ("dedupe-init", "prune-init")
-DEFAULT_PIPELINE = PRE + CORE + POST
+
+def default_pipeline() -> tuple[str, ...]:
+    """The registered passes in stage order, then by their order within the stage."""
+    slots = sorted((STAGES.index(stage), order, p.name)
+                   for p in REWRITE_PASSES.values() for stage, order in p.at.items())
+    clashes = {(s, o) for s, o, _ in slots if sum(1 for t in slots if t[:2] == (s, o)) > 1}
+    if clashes:
+        raise ValueError(f"rewrite passes share a place in the pipeline: {sorted(clashes)}")
+    return tuple(name for _, _, name in slots)
+
+
+DEFAULT_PIPELINE = default_pipeline()
 #: the pipeline is repeated until a full round changes nothing (or this many rounds)
 MAX_ROUNDS = 6
 
@@ -60,11 +71,47 @@ def parse_passes(spec: str | None) -> list[str]:
     if not spec:
         return list(DEFAULT_PIPELINE)
     names = [p.strip() for p in spec.split(",") if p.strip()]
-    unknown = [n for n in names if n not in OPTIMIZER_PASSES]
+    unknown = [n for n in names if n not in REWRITE_PASSES]
     if unknown:
         raise KeyError(f"unknown optimizer pass(es) {', '.join(unknown)}; "
-                       f"choose from {', '.join(sorted(OPTIMIZER_PASSES))}")
+                       f"choose from {', '.join(sorted(REWRITE_PASSES))}")
     return names
+
+
+def until_unchanged(step: Callable[[], bool], limit: int) -> int:
+    """The optimizer's one fixpoint loop: call ``step`` until it reports no change, at most
+    ``limit`` times; returns how many calls were made."""
+    for count in range(1, limit + 1):
+        if not step():
+            return count
+    return limit
+
+
+def run_pass(g: Graph, rewrite: RewritePass) -> None:
+    """One run of a rewrite pass: its preparation, its sweeps, then the passes it chains."""
+    if g.opset < rewrite.min_opset:
+        return
+    if rewrite.prepare is not None:
+        rewrite.prepare(g)
+    until_unchanged(lambda: rewrite.run(g), rewrite.max_sweeps)
+    for name in rewrite.then:
+        run_pass(g, REWRITE_PASSES[name])
+
+
+def _run_recorded(g: Graph, name: str, strict: bool) -> PassRecord:
+    """Run pass ``name``; when it raises, put the graph back as it was (or re-raise if ``strict``)."""
+    n0, i0 = len(g.nodes), len(g.init_names())
+    snapshot = g.snapshot()
+    start = time.perf_counter()
+    error = ""
+    try:
+        run_pass(g, REWRITE_PASSES[name])
+    except Exception as exc:
+        if strict:
+            raise
+        error = f"{type(exc).__name__}: {exc}"
+        g.restore(snapshot)
+    return PassRecord(name, n0, len(g.nodes), i0, len(g.init_names()), time.perf_counter() - start, error)
 
 
 def optimize(model: onnx.ModelProto, passes: list[str] | str | None = None,
@@ -77,32 +124,19 @@ def optimize(model: onnx.ModelProto, passes: list[str] | str | None = None,
     g = Graph(model)
     report = Report(nodes_before=len(g.nodes))
     broken: set[str] = set()
-    for round_ in range(max_rounds):
-        report.rounds = round_ + 1
-        before_round = _signature(g)
+
+    def one_round() -> bool:
+        before = _signature(g)
         for name in names:
             if name in broken:
                 continue
-            info = OPTIMIZER_PASSES[name]
-            n0, i0 = len(g.nodes), len(g.init_names())
-            snapshot = (list(g.nodes), [onnx.NodeProto.FromString(n.SerializeToString()) for n in g.nodes],
-                        dict(g._arrays), dict(g._init_protos))
-            start = time.perf_counter()
-            error = ""
-            try:
-                info.run(g)
-            except Exception as exc:
-                if strict:
-                    raise
-                error = f"{type(exc).__name__}: {exc}"
+            record = _run_recorded(g, name, strict)
+            if record.error:
                 broken.add(name)
-                g.nodes = snapshot[1]
-                g._arrays, g._init_protos = snapshot[2], snapshot[3]
-                g.refresh()
-            report.records.append(PassRecord(name, n0, len(g.nodes), i0, len(g.init_names()),
-                                             time.perf_counter() - start, error))
-        if _signature(g) == before_round:
-            break
+            report.records.append(record)
+        return _signature(g) != before
+
+    report.rounds = until_unchanged(one_round, max_rounds)
     out = g.to_model()
     report.nodes_after = len(out.graph.node)
     return out, report

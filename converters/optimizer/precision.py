@@ -37,126 +37,161 @@ def _to_fp16(a: np.ndarray) -> np.ndarray:
     return np.clip(a, -FP16_MAX, FP16_MAX).astype(np.float16)
 
 
+def _constants_to_initializers(g: Graph) -> None:
+    """Constant nodes become initializers, so that they convert like any weight."""
+    constants = []
+    for node in list(g.nodes):
+        if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS and node.output[0] not in g.protected:
+            v = constant_node_value(node)
+            if v is not None:
+                g.set_init(node.output[0], v)
+                constants.append(node)
+    g.remove_nodes(constants)
+
+
+def _is_f32(g: Graph, name: str) -> bool:
+    return bool(name) and g.types.get(name) == F32
+
+
+def _convertible(g: Graph, node: onnx.NodeProto, fp32_ops) -> bool:
+    if node.domain not in DEFAULT_DOMAINS or node.op_type in fp32_ops or subgraph_attrs(node):
+        return False
+    names = [n for n in list(node.input) + list(node.output) if n]
+    if any(n not in g.types for n in names):
+        return False        # unknown types: leave it in float32
+    if any(g.types[n] in (TensorProto.DOUBLE, TensorProto.BFLOAT16, F16) for n in names):
+        return False
+    if node.op_type == "Cast":
+        return True
+    return any(_is_f32(g, n) for n in names)
+
+
+def _half_nodes(g: Graph, fp32_ops) -> set[int]:
+    """ids of the nodes that run in float16."""
+    half = {id(n) for n in g.nodes if _convertible(g, n, fp32_ops)}
+    # a tensor read by a subgraph keeps its type: its producer stays float32
+    for name in g.protected - set(g.output_names):
+        prod = g.producer.get(name)
+        if prod:
+            half.discard(id(prod[0]))
+    return half
+
+
+class _Float16Rewrite:
+    """One float32 -> float16 rewrite of a graph: which nodes run in float16, the Casts to insert
+    at the boundaries (placed by ``ordered_nodes``) and the float16 copies of initializers."""
+
+    def __init__(self, g: Graph, fp32_ops):
+        self.g = g
+        self.half = _half_nodes(g, fp32_ops)
+        self.casts: list[tuple[str, onnx.NodeProto]] = []      # (name the Cast reads, Cast)
+        self._cast_cache: dict[tuple[str, int], str] = {}
+        self._init_f16: dict[str, str] = {}
+        self._inits_read_by_f32 = {i for n in g.nodes if id(n) not in self.half for i in n.input if g.is_init(i)}
+        self._inits_read_by_f32 |= {n for n in g.protected if g.is_init(n)}
+        self.produced_half = {o for n in g.nodes if id(n) in self.half for o in n.output if _is_f32(g, o)}
+
+    def cast(self, name: str, to: int) -> str:
+        key = (name, to)
+        if key not in self._cast_cache:
+            out = self.g.fresh(f"{name}_{'fp16' if to == F16 else 'fp32'}")
+            self.casts.append((name, helper.make_node("Cast", [name], [out], to=to, name=out)))
+            self._cast_cache[key] = out
+        return self._cast_cache[key]
+
+    def half_init(self, name: str) -> str:
+        if name not in self._init_f16:
+            a = self.g.array(name)
+            if name in self._inits_read_by_f32:
+                self._init_f16[name] = self.g.add_init(_to_fp16(a), name + "_fp16")
+            else:
+                self.g.set_init(name, _to_fp16(a))
+                self._init_f16[name] = name
+        return self._init_f16[name]
+
+    def rewrite_nodes(self) -> None:
+        """float16 nodes read float16 (Casts or converted initializers), float32 nodes float32."""
+        g = self.g
+        for node in g.nodes:
+            if id(node) in self.half:
+                self._to_half(node)
+                continue
+            for k, i in enumerate(node.input):
+                if i in self.produced_half:
+                    g.set_input(node, k, self.cast(i, F32))
+
+    def _to_half(self, node: onnx.NodeProto) -> None:
+        g = self.g
+        for k, i in enumerate(node.input):
+            if not _is_f32(g, i) or i in self.produced_half:
+                continue
+            if g.is_init(i):
+                g.set_input(node, k, self.half_init(i))
+            else:                                   # graph input or float32 node's output
+                g.set_input(node, k, self.cast(i, F16))
+        if node.op_type == "Cast" and get_attr(node, "to") == F32:
+            set_attr(node, "to", F16)
+        if node.op_type == "ConstantOfShape" and _is_f32(g, node.output[0]):
+            value = get_attr(node, "value")
+            arr = onnx.numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+            set_attr(node, "value", onnx.numpy_helper.from_array(_to_fp16(arr)))
+
+    def keep_float32_outputs(self) -> None:
+        """Graph outputs produced in float16 are renamed, and a Cast to float32 writes the name."""
+        g = self.g
+        out_renames = {}
+        for name in g.output_names:
+            if name in self.produced_half:
+                out_renames[name] = g.fresh(name + "_fp16")
+        for node in g.nodes:
+            for k, o in enumerate(node.output):
+                if o in out_renames:
+                    g.set_output(node, k, out_renames[o])
+            for k, i in enumerate(node.input):
+                if i in out_renames:
+                    g.set_input(node, k, out_renames[i])
+        # the casts that read a renamed output must follow the rename
+        self.casts = [(out_renames.get(src, src), n) for src, n in self.casts]
+        for _, n in self.casts:
+            n.input[0] = out_renames.get(n.input[0], n.input[0])
+        for name, inner in out_renames.items():
+            self.casts.append((inner, helper.make_node("Cast", [inner], [name], to=F32, name=name + "_to_fp32")))
+
+    def ordered_nodes(self) -> list[onnx.NodeProto]:
+        """The graph's nodes with each Cast right after the producer of what it reads
+        (inputs/initializers: at the top)."""
+        nodes = self.g.nodes
+        position = {}
+        for k, node in enumerate(nodes):
+            for o in node.output:
+                position[o] = k
+        ordered = [(-1, k, n) for k, (src, n) in enumerate(self.casts) if src not in position]
+        ordered += [(position[src], k, n) for k, (src, n) in enumerate(self.casts) if src in position]
+        ordered.sort(key=lambda t: (t[0], t[1]))
+        result, j = [], 0
+        for idx in range(-1, len(nodes)):
+            if idx >= 0:
+                result.append(nodes[idx])
+            while j < len(ordered) and ordered[j][0] == idx:
+                result.append(ordered[j][2])
+                j += 1
+        return result
+
+
 def convert_float16(model: onnx.ModelProto, keep_io_types: bool = True,
                     fp32_ops=FP32_OPS) -> onnx.ModelProto:
     """float32 tensors become float16 except around ``fp32_ops`` (and other domains, subgraphs);
     Casts are inserted at every boundary. With ``keep_io_types`` the graph's inputs and outputs
     stay float32 and keep their names."""
     g = Graph(model)
-    # Constant nodes become initializers so that they convert like any weight
-    for node in list(g.nodes):
-        if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS and node.output[0] not in g.protected:
-            v = constant_node_value(node)
-            if v is not None:
-                g.set_init(node.output[0], v)
-                g.nodes.remove(node)
-    g.refresh()
+    _constants_to_initializers(g)
     g.infer()
-
-    def is_f32(name: str) -> bool:
-        return bool(name) and g.types.get(name) == F32
-
-    def convertible(node) -> bool:
-        if node.domain not in DEFAULT_DOMAINS or node.op_type in fp32_ops or subgraph_attrs(node):
-            return False
-        names = [n for n in list(node.input) + list(node.output) if n]
-        if any(n not in g.types for n in names):
-            return False        # unknown types: leave it in float32
-        if any(g.types[n] in (TensorProto.DOUBLE, TensorProto.BFLOAT16, F16) for n in names):
-            return False
-        if node.op_type == "Cast":
-            return True
-        return any(is_f32(n) for n in names)
-
-    half = {id(n) for n in g.nodes if convertible(n)}
-    # a tensor read by a subgraph keeps its type: its producer stays float32
-    for name in g.protected - set(g.output_names):
-        prod = g.producer.get(name)
-        if prod:
-            half.discard(id(prod[0]))
-
-    new_nodes = []
-    cast_cache: dict[tuple[str, int], str] = {}
-
-    def cast(name: str, to: int) -> str:
-        key = (name, to)
-        if key not in cast_cache:
-            out = g.fresh(f"{name}_{'fp16' if to == F16 else 'fp32'}")
-            new_nodes.append((name, helper.make_node("Cast", [name], [out], to=to, name=out)))
-            cast_cache[key] = out
-        return cast_cache[key]
-
-    init_f16: dict[str, str] = {}
-    inits_read_by_f32 = {i for n in g.nodes if id(n) not in half for i in n.input if g.is_init(i)}
-    inits_read_by_f32 |= {n for n in g.protected if g.is_init(n)}
-
-    def half_init(name: str) -> str:
-        if name not in init_f16:
-            a = g.array(name)
-            if name in inits_read_by_f32:
-                init_f16[name] = g.add_init(_to_fp16(a), name + "_fp16")
-            else:
-                g.set_init(name, _to_fp16(a))
-                init_f16[name] = name
-        return init_f16[name]
-
-    produced_half = {o for n in g.nodes if id(n) in half for o in n.output if is_f32(o)}
-    for node in g.nodes:
-        if id(node) in half:
-            for k, i in enumerate(node.input):
-                if not is_f32(i) or i in produced_half:
-                    continue
-                if g.is_init(i):
-                    node.input[k] = half_init(i)
-                else:                                   # graph input or float32 node's output
-                    node.input[k] = cast(i, F16)
-            if node.op_type == "Cast" and get_attr(node, "to") == F32:
-                set_attr(node, "to", F16)
-            if node.op_type == "ConstantOfShape" and is_f32(node.output[0]):
-                value = get_attr(node, "value")
-                arr = onnx.numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
-                set_attr(node, "value", onnx.numpy_helper.from_array(_to_fp16(arr)))
-        else:
-            for k, i in enumerate(node.input):
-                if i in produced_half:
-                    node.input[k] = cast(i, F32)
-    # graph outputs produced in float16
-    out_renames = {}
-    for name in g.output_names:
-        if name in produced_half:
-            if keep_io_types:
-                inner = g.fresh(name + "_fp16")
-                out_renames[name] = inner
-    for node in g.nodes:
-        for k, o in enumerate(node.output):
-            if o in out_renames:
-                node.output[k] = out_renames[o]
-        for k, i in enumerate(node.input):
-            if i in out_renames:
-                node.input[k] = out_renames[i]
-    # the casts that read a renamed output must follow the rename
-    new_nodes = [(out_renames.get(src, src), n) for src, n in new_nodes]
-    for _, n in new_nodes:
-        n.input[0] = out_renames.get(n.input[0], n.input[0])
-    for name, inner in out_renames.items():
-        new_nodes.append((inner, helper.make_node("Cast", [inner], [name], to=F32, name=name + "_to_fp32")))
-    # place each Cast right after the producer of what it reads (inputs/initializers: at the top)
-    position = {}
-    for k, node in enumerate(g.nodes):
-        for o in node.output:
-            position[o] = k
-    ordered = [(-1, k, n) for k, (src, n) in enumerate(new_nodes) if src not in position]
-    ordered += [(position[src], k, n) for k, (src, n) in enumerate(new_nodes) if src in position]
-    ordered.sort(key=lambda t: (t[0], t[1]))
-    result, j = [], 0
-    for idx in range(-1, len(g.nodes)):
-        if idx >= 0:
-            result.append(g.nodes[idx])
-        while j < len(ordered) and ordered[j][0] == idx:
-            result.append(ordered[j][2])
-            j += 1
-    g.nodes = result
-    g.refresh()
+    rewrite = _Float16Rewrite(g, fp32_ops)
+    with g.batch():
+        rewrite.rewrite_nodes()
+        if keep_io_types:
+            rewrite.keep_float32_outputs()
+        g.set_nodes(rewrite.ordered_nodes())
     out = g.to_model(keep_value_info=False)
     return out if keep_io_types else _half_io(out)
 
@@ -175,14 +210,13 @@ def _half_io(model: onnx.ModelProto) -> onnx.ModelProto:
             if node.op_type == "Cast" and get_attr(node, "to") == F16 and node.output[0] not in g.protected:
                 g.replace_output(node.output[0], name)
                 g.remove_nodes([node])
-            else:
-                if up is None:
-                    up = g.fresh(name + "_fp32")
-                    g.nodes.insert(0, helper.make_node("Cast", [name], [up], to=F32, name=up))
-                for k, i in enumerate(node.input):
-                    if i == name:
-                        node.input[k] = up
-        g.refresh()
+                continue
+            if up is None:
+                up = g.fresh(name + "_fp32")
+                g.insert_after(None, [helper.make_node("Cast", [name], [up], to=F32, name=up)])
+            for k, i in enumerate(node.input):
+                if i == name:
+                    g.set_input(node, k, up)
     for name in g.output_names:
         prod = g.producer.get(name)
         if prod is None:
@@ -194,9 +228,9 @@ def _half_io(model: onnx.ModelProto) -> onnx.ModelProto:
             g.rename_everywhere(inner, name)
         else:
             inner = g.fresh(name + "_fp32")
-            node.output[prod[1]] = inner
-            g.nodes.insert(g.nodes.index(node) + 1, helper.make_node("Cast", [inner], [name], to=F16, name=name + "_to_fp16"))
-            g.refresh()
+            with g.batch():
+                g.set_output(node, prod[1], inner)
+                g.insert_after(node, [helper.make_node("Cast", [inner], [name], to=F16, name=name + "_to_fp16")])
     return g.to_model(keep_value_info=False)
 
 

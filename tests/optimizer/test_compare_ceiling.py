@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from converters.optimizer.compare import kernel_ceiling, kernel_nodes, reference_node_times
+from converters.optimizer.compare import _interleaved_times, kernel_ceiling, kernel_nodes, reference_node_times
 
 from .helpers import feeds_for, make_model
 
@@ -38,7 +38,6 @@ def test_node_times_cover_every_node_and_the_ceiling_is_at_least_one():
 
 
 def test_interleaved_times_report_the_spread_of_the_slower_callable_as_noise():
-    from converters.optimizer.compare import _interleaved_times
     calls = {"n": 0}
 
     def jittery():   # CPU work doubled two runs in three: the median run is ~2x the best

@@ -3,7 +3,9 @@ import onnx
 import pytest
 from onnx import helper
 
-from converters.optimizer import DEFAULT_PIPELINE, OPTIMIZER_PASSES, optimize
+from conformance.cli import main
+from converters import get_passes
+from converters.optimizer import REWRITE_PASSES, RewritePass, optimize
 
 from .helpers import check, make_model, ops
 
@@ -42,17 +44,15 @@ def test_unknown_pass_name_is_an_error():
 
 
 def test_every_pass_alone_keeps_outputs():
-    for name in OPTIMIZER_PASSES:
+    for name in REWRITE_PASSES:
         check(_nhwc_cnn(), name)
 
 
 def test_broken_pass_is_skipped_not_fatal(monkeypatch):
-    from converters.optimizer.passes import PassInfo
-
     def boom(g):
         g.nodes.clear()
         raise RuntimeError("boom")
-    monkeypatch.setitem(OPTIMIZER_PASSES, "boom", PassInfo("boom", "extra", boom, "fails"))
+    monkeypatch.setitem(REWRITE_PASSES, "boom", RewritePass("boom", boom, "fails"))
     out, report = optimize(_nhwc_cnn(), "boom,fuse-bn")
     assert [r.error for r in report.records if r.name == "boom"][0].startswith("RuntimeError")
     assert len(out.graph.node) == 10
@@ -68,11 +68,9 @@ def test_other_domains_are_left_alone():
 
 
 def test_registered_model_pass_and_cli(tmp_path):
-    from converters import get_passes
     (step,) = get_passes("torch_script+optimize")
     out = step.apply(_nhwc_cnn())
     assert len(out.graph.node) == 5
-    from conformance.cli import main
     src, dst = tmp_path / "in.onnx", tmp_path / "out.onnx"
     onnx.save(_nhwc_cnn(), src)
     assert main(["optimize", str(src), str(dst), "--passes", "fuse-bn,dce"]) == 0

@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 from onnx import TensorProto, helper
 
 from .helpers import check, make_model, ops

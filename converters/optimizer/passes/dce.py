@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ..graph import Graph, outer_names_used, subgraph_attrs
-from . import optimizer_pass
+from . import rewrite_pass
 
 
-@optimizer_pass("dce", "pre")
-def dead_code_elimination(g: Graph) -> None:
+@rewrite_pass("dce", at={"pre": 10, "core": 100})
+def dead_code_elimination(g: Graph) -> bool:
     """Remove nodes none of whose outputs reach a graph output."""
     needed = set(g.output_names)
     keep = []
@@ -16,6 +16,7 @@ def dead_code_elimination(g: Graph) -> None:
             needed.update(i for i in node.input if i)
             for sub in subgraph_attrs(node):
                 needed |= outer_names_used(sub)
-    if len(keep) != len(g.nodes):
-        g.nodes = keep[::-1]
-        g.refresh()
+    if len(keep) == len(g.nodes):
+        return False
+    g.set_nodes(keep[::-1])
+    return True

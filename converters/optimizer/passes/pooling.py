@@ -5,7 +5,7 @@ import numpy as np
 from onnx import helper
 
 from ..graph import DEFAULT_DOMAINS, Graph, get_attr
-from . import optimizer_pass
+from . import UNTIL_STABLE, rewrite_pass
 
 REDUCTION = {"GlobalAveragePool": "ReduceMean", "GlobalMaxPool": "ReduceMax"}
 
@@ -26,35 +26,33 @@ def _drops_spatial(g: Graph, node, rank: int) -> bool:
     return False
 
 
-@optimizer_pass("fuse-global-pool", "core")
-def fuse_global_pool_squeeze(g: Graph) -> None:
+def _reduction(g: Graph, pool, rank: int, out: str):
+    """The keepdims=0 ReduceMean/ReduceMax over the spatial axes of ``pool``'s input, writing ``out``."""
+    axes = list(range(2, rank))
+    op = REDUCTION[pool.op_type]
+    if g.opset >= 18:
+        axes_name = g.add_init(np.array(axes, dtype=np.int64), pool.output[0] + "_axes")
+        return helper.make_node(op, [pool.input[0], axes_name], [out], keepdims=0, name=pool.name)
+    return helper.make_node(op, [pool.input[0]], [out], axes=axes, keepdims=0, name=pool.name)
+
+
+@rewrite_pass("fuse-global-pool", at={"core": 70}, max_sweeps=UNTIL_STABLE, prepare=Graph.ensure_shapes,
+              min_opset=1)
+def fuse_global_pool_squeeze(g: Graph) -> bool:
     """GlobalAveragePool/GlobalMaxPool then Squeeze/Flatten/Reshape to (N, C) -> ReduceMean/ReduceMax."""
-    if g.opset < 1:
-        return
-    if not g.shapes:
-        g.infer()
-    changed = True
-    while changed:
-        changed = False
-        for pool in list(g.nodes):
-            if pool.op_type not in REDUCTION or pool.domain not in DEFAULT_DOMAINS:
-                continue
-            rank = g.rank(pool.input[0])
-            if rank is None or rank < 3:
-                continue
-            nxt = g.only_consumer(pool.output[0])
-            if nxt is None or nxt.domain not in DEFAULT_DOMAINS or nxt.input[0] != pool.output[0]:
-                continue
-            if not _drops_spatial(g, nxt, rank):
-                continue
-            axes = list(range(2, rank))
-            op = REDUCTION[pool.op_type]
-            if g.opset >= 18:
-                axes_name = g.add_init(np.array(axes, dtype=np.int64), pool.output[0] + "_axes")
-                red = helper.make_node(op, [pool.input[0], axes_name], [nxt.output[0]], keepdims=0, name=pool.name)
-            else:
-                red = helper.make_node(op, [pool.input[0]], [nxt.output[0]], axes=axes, keepdims=0, name=pool.name)
-            g.nodes[g.nodes.index(pool)] = red
+    for pool in list(g.nodes):
+        if pool.op_type not in REDUCTION or pool.domain not in DEFAULT_DOMAINS:
+            continue
+        rank = g.rank(pool.input[0])
+        if rank is None or rank < 3:
+            continue
+        nxt = g.only_consumer(pool.output[0])
+        if nxt is None or nxt.domain not in DEFAULT_DOMAINS or nxt.input[0] != pool.output[0]:
+            continue
+        if not _drops_spatial(g, nxt, rank):
+            continue
+        with g.batch():
+            g.replace_node(pool, _reduction(g, pool, rank, nxt.output[0]))
             g.remove_nodes([nxt])
-            changed = True
-            break
+        return True
+    return False
