@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from conformance.comparator import scaled_error
+
 from .pipeline import optimize
 from .precision import FP16_TOLERANCE, INT8_TOLERANCE, convert_float16, quantize_int8, seeded_feeds
 
@@ -85,15 +87,6 @@ def onnxsim_nodes(model: onnx.ModelProto):
         return len(simplified.graph.node) if ok else "unchecked"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
-
-
-def max_rel_diff(a: list, b: list) -> float:
-    worst = 0.0
-    for x, y in zip(a, b):
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        scale = max(float(np.max(np.abs(x))) if x.size else 0.0, 1e-30)
-        worst = max(worst, float(np.max(np.abs(x - y))) / scale if x.size else 0.0)
-    return worst
 
 
 def _interleaved_times(fa, fb, repeat: int, budget_s: float) -> tuple[float, float, float]:
@@ -212,7 +205,7 @@ def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat:
 
     s_orig, s_ours = ort_session(model), ort_session(ours)
     out_orig, out_ours = s_orig.run(None, feeds), s_ours.run(None, feeds)
-    row["maxrel_ort"] = max_rel_diff(out_orig, out_ours)
+    row["maxrel_ort"] = scaled_error(out_ours, out_orig)
     row["ort_s_orig"], row["ort_s_ours"], row["ort_noise"] = _interleaved_times(
         lambda: s_orig.run(None, feeds), lambda: s_ours.run(None, feeds), repeat, budget_s)
 
@@ -221,7 +214,7 @@ def compare_model(name: str, model: onnx.ModelProto, feeds: dict | None, repeat:
         try:
             r_orig, r_ours = Ref(model), Ref(ours)
             ref_orig, ref_ours = r_orig.run(None, feeds), r_ours.run(None, feeds)
-            row["maxrel_ref"] = max_rel_diff(ref_orig, ref_ours)
+            row["maxrel_ref"] = scaled_error(ref_ours, ref_orig)
             row["ref_s_orig"], row["ref_s_ours"], row["ref_noise"] = _interleaved_times(
                 lambda: r_orig.run(None, feeds), lambda: r_ours.run(None, feeds), max(3, repeat // 10), budget_s)
             row["ref_kernels"] = kernel_ceiling(model, feeds)

@@ -12,6 +12,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from conformance.inputs import random_inputs
+
 from .graph import DEFAULT_DOMAINS, Graph, constant_node_value, get_attr, set_attr, subgraph_attrs
 
 #: metric-level acceptance for reduced precision (classifier outputs over seeded inputs)
@@ -243,25 +245,11 @@ INT8_KEEP_FLOAT = frozenset({"Softmax", "LogSoftmax", "LayerNormalization", "Ins
 
 
 def seeded_feeds(model: onnx.ModelProto, count: int, seed: int, batch: int = 1) -> list[dict]:
-    """``count`` input dicts drawn from N(0, 1) (float) or small ints, dynamic dims set to ``batch``/1."""
+    """``count`` input dicts drawn from N(0, 1) (float) or 0/1 (integers, bools) from one seeded
+    stream; a dynamic first dim is ``batch``, any other dynamic dim 1."""
     rng = np.random.default_rng(seed)
-    inits = {t.name for t in model.graph.initializer}
-    feeds = []
-    for _ in range(count):
-        f = {}
-        for i in model.graph.input:
-            if i.name in inits:
-                continue
-            t = i.type.tensor_type
-            shape = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else (batch if k == 0 else 1)
-                     for k, d in enumerate(t.shape.dim)]
-            dtype = helper.tensor_dtype_to_np_dtype(t.elem_type)
-            if np.issubdtype(dtype, np.floating):
-                f[i.name] = rng.standard_normal(shape).astype(dtype)
-            else:
-                f[i.name] = rng.integers(0, 2, shape).astype(dtype)
-        feeds.append(f)
-    return feeds
+    fill = (batch,) + (1,) * 63
+    return [random_inputs(model, seed=rng, fill=fill, int_high=2) for _ in range(count)]
 
 
 def quantize_int8(model: onnx.ModelProto, calibration: list[dict] | None = None, seed: int = 1234,
