@@ -10,7 +10,7 @@ import numpy as np
 import keras
 
 from conformance.cases import Built
-from suites.architectures.common import classifier_built
+from suites.architectures.common import classifier_built, sequence_built, shape_sets
 
 
 def randomize_batchnorm(model, seed: int) -> None:
@@ -78,9 +78,7 @@ def build_application(params: dict, seed: int) -> Built:
                     classifier_activation=None)
     randomize_batchnorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = [(params.get("batch", 2), image)]
-    if dynamic:
-        sets += [tuple(e) for e in params.get("extra", [[1, image], [4, image + 32]])]
+    sets = shape_sets(params, (params.get("batch", 2), image), [[1, image], [4, image + 32]])
     # images in [0, 255]-ish scale would overflow nothing here; EfficientNet rescales internally
     inputs = [[rng.uniform(-1.0, 1.0, (b, s, s, 3)).astype(np.float32)] for b, s in sets]
     return classifier_built(model, inputs, sets, classes, dynamic, channels_last=True)
@@ -127,9 +125,7 @@ def build_rnn(params: dict, seed: int) -> Built:
             if w.path.endswith("bias"):
                 w.assign((rng.standard_normal(tuple(w.shape)) * 0.3).astype(np.float32))
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 2), p.get("seq", 12))]
-    if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[1, 12], [4, 20]])]
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [[1, 12], [4, 20]])
     input_sets, shapes = [], []
     for b, t in sets:
         x = rng.standard_normal((b, t, p["input_size"])).astype(np.float32)
@@ -161,10 +157,6 @@ def build_attention_block(params: dict, seed: int) -> Built:
     model = keras.Model(x, y, name="attention_block")
     randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 2), p.get("seq", 10))]
-    if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])]
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [[1, 10], [4, 17]])
     inputs = [[rng.standard_normal((b, t, p["d_model"])).astype(np.float32)] for b, t in sets]
-    return Built(model=model, inputs=inputs[0], input_names=["x"], output_names=["y"],
-                 dynamic_axes={"x": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, t, p["d_model"])] for b, t in sets])
+    return sequence_built(model, inputs, sets, p["d_model"], p.get("dynamic", True), "x", "y")

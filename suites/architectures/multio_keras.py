@@ -14,15 +14,7 @@ import keras
 import tensorflow as tf
 
 from conformance.cases import Built
-
-VOCAB = 16      # file checks draw int inputs from [0, 8): a vocabulary >= 8 keeps them in range
-
-
-def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
-    tokens = rng.integers(0, VOCAB, size=(batch, seq)).astype(np.int64)
-    mask = (rng.random((batch, seq)) < 0.7).astype(np.float32)
-    mask[:, 0] = 1.0
-    return [tokens, mask]
+from suites.architectures.common import VOCAB, token_inputs
 
 
 def token_mask_model(outputs: str = "dict", dim: int = 8, classes: int = 5) -> keras.Model:

@@ -15,15 +15,7 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built
-
-VOCAB = 16      # file checks draw int inputs from [0, 8): a vocabulary >= 8 keeps them in range
-
-
-def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
-    tokens = rng.integers(0, VOCAB, size=(batch, seq)).astype(np.int64)
-    mask = (rng.random((batch, seq)) < 0.7).astype(np.float32)
-    mask[:, 0] = 1.0
-    return [tokens, mask]
+from suites.architectures.common import VOCAB, threshold, token_inputs
 
 
 class TokenMaskEncoder(nn.Layer):
@@ -168,10 +160,6 @@ class StaticWhile(PythonWhile):
             keep_halving, lambda steps, state: [steps + 1, state * 0.5],
             [paddle.zeros([1], dtype="int64"), h * 8.0])
         return state, steps, h
-
-
-def threshold(value: float) -> np.ndarray:
-    return np.array([value], np.float32)
 
 
 def build_loops(params, seed) -> Built:

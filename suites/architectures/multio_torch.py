@@ -18,15 +18,7 @@ import torch
 from torch import nn
 
 from conformance.cases import Built
-
-VOCAB = 16      # file checks draw int inputs from [0, 8): a vocabulary >= 8 keeps them in range
-
-
-def token_inputs(rng, batch: int, seq: int) -> list[np.ndarray]:
-    tokens = rng.integers(0, VOCAB, size=(batch, seq)).astype(np.int64)
-    mask = (rng.random((batch, seq)) < 0.7).astype(np.float32)
-    mask[:, 0] = 1.0                 # at least one kept position per row
-    return [tokens, mask]
+from suites.architectures.common import VOCAB, threshold, token_inputs
 
 
 class TokenMaskEncoder(nn.Module):
@@ -101,13 +93,6 @@ def build_torch_cond(params, seed) -> Built:
     other_bias = np.full_like(bias, -5.0 if taken else 5.0)
     return Built(model=model, inputs=[x, bias], input_names=["x", "bias"], output_names=["scaled", "reduced"],
                  extra_inputs=[[x, other_bias]])
-
-
-def threshold(value: float) -> np.ndarray:
-    # shape (1,), not a 0-d scalar: the harness hands torch its inputs through
-    # np.ascontiguousarray, which turns 0-d arrays into (1,) -- the ONNX model would declare
-    # rank 1 while the targets are fed rank 0 (a harness bug, reported; not the converter's)
-    return np.array([value], np.float32)
 
 
 class WhileLoopHalving(nn.Module):

@@ -11,7 +11,7 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built
-from suites.architectures.common import classifier_built
+from suites.architectures.common import classifier_built, recurrent_built, sequence_built, shape_sets
 
 
 def randomize_batchnorm(model: nn.Layer, seed: int) -> None:
@@ -52,9 +52,7 @@ def build_vision(params: dict, seed: int) -> Built:
     rng = np.random.default_rng(seed)
     image = params.get("image", 64)
     dynamic = params.get("dynamic", True)
-    sets = [(params.get("batch", 2), image)]
-    if dynamic:
-        sets += [tuple(e) for e in params.get("extra", [[1, image], [4, image + 32]])]
+    sets = shape_sets(params, (params.get("batch", 2), image), [[1, image], [4, image + 32]])
     inputs = [[rng.standard_normal((b, 3, s, s)).astype(np.float32)] for b, s in sets]
     return classifier_built(model, inputs, sets, classes, dynamic)
 
@@ -89,29 +87,10 @@ def build_rnn(params: dict, seed: int) -> Built:
     model = RecurrentNet(p["cell"], p["input_size"], p["hidden"], p["layers"], p["direction"],
                          p["time_major"], p["initial_state"])
     model.eval()
-    dirs = 2 if p["direction"] in ("bidirect", "bidirectional") else 1
-    tm = p["time_major"]
-    names = ["x"] + ((["h0", "c0"] if p["cell"] == "lstm" else ["h0"]) if p["initial_state"] else [])
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 2), p.get("seq", 12))]
-    if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[1, 12], [4, 20]])]
-    input_sets, shapes = [], []
-    for b, t in sets:
-        x = rng.standard_normal((t, b, p["input_size"]) if tm else (b, t, p["input_size"])).astype(np.float32)
-        states = [(rng.standard_normal((p["layers"] * dirs, b, p["hidden"])) * 0.5).astype(np.float32)
-                  for _ in names[1:]]
-        input_sets.append([x, *states])
-        out = (t, b, dirs * p["hidden"]) if tm else (b, t, dirs * p["hidden"])
-        hn = (p["layers"] * dirs, b, p["hidden"])
-        shapes.append([out, hn, hn] if p["cell"] == "lstm" else [out, hn])
-    dynamic = None
-    if p.get("dynamic", True):
-        dynamic = {"x": {0: "seq", 1: "batch"} if tm else {0: "batch", 1: "seq"}}
-        dynamic.update({n: {1: "batch"} for n in names[1:]})
-    return Built(model=model, inputs=input_sets[0], input_names=names,
-                 output_names=["output", "h_n", "c_n"] if p["cell"] == "lstm" else ["output", "h_n"],
-                 dynamic_axes=dynamic, extra_inputs=input_sets[1:], expected_shapes=shapes)
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [[1, 12], [4, 20]])
+    return recurrent_built(model, p, sets, lambda shape: rng.standard_normal(shape).astype(np.float32),
+                           2 if p["direction"] in ("bidirect", "bidirectional") else 1, p["time_major"])
 
 
 # ------------------------------------------------------------------------------------- transformer
@@ -127,10 +106,6 @@ def build_transformer_encoder(params: dict, seed: int) -> Built:
     randomize_layernorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = [(p.get("batch", 2), p.get("seq", 10))]
-    if p.get("dynamic", True):
-        sets += [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])]
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [[1, 10], [4, 17]])
     inputs = [[rng.standard_normal((b, t, p["d_model"])).astype(np.float32)] for b, t in sets]
-    return Built(model=model, inputs=inputs[0], input_names=["src"], output_names=["encoded"],
-                 dynamic_axes={"src": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, t, p["d_model"])] for b, t in sets])
+    return sequence_built(model, inputs, sets, p["d_model"], p.get("dynamic", True), "src", "encoded")

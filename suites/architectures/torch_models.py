@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from conformance.cases import Built
-from suites.architectures.common import classifier_built
+from suites.architectures.common import classifier_built, recurrent_built, sequence_built, shape_sets
 
 
 def randomize_batchnorm(model: nn.Module, seed: int) -> None:
@@ -120,10 +120,6 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-def _shape_sets(params: dict, main: tuple, others: list[tuple]) -> list[tuple]:
-    return [main] + (others if params.get("dynamic", True) else [])
-
-
 def build_cnn(params: dict, seed: int) -> Built:
     """params: model (resnet18 | mobilenetv2), classes, width, batch, image, extra [[batch, image], ...]."""
     torch.manual_seed(seed)
@@ -137,8 +133,7 @@ def build_cnn(params: dict, seed: int) -> Built:
     randomize_batchnorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(params, (params.get("batch", 2), params.get("image", 64)),
-                       [tuple(e) for e in params.get("extra", [[1, 64], [4, 96]])])
+    sets = shape_sets(params, (params.get("batch", 2), params.get("image", 64)), [[1, 64], [4, 96]])
     inputs = [[rng.standard_normal((b, 3, s, s), dtype=np.float32)] for b, s in sets]
     dynamic = params.get("dynamic", True)
     return classifier_built(model, inputs, sets, classes, dynamic)
@@ -175,30 +170,10 @@ def build_rnn(params: dict, seed: int) -> Built:
          "initial_state": False, **params}
     model = RecurrentNet(p["cell"], p["input_size"], p["hidden"], p["layers"], p["bidirectional"],
                          p["batch_first"], p["initial_state"]).eval()
-    dirs = 2 if p["bidirectional"] else 1
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [tuple(e) for e in p.get("extra", [[1, 12], [4, 20]])])
-    bf = p["batch_first"]
-    names = ["x"]
-    if p["initial_state"]:
-        names += ["h0", "c0"] if p["cell"] == "lstm" else ["h0"]
-    input_sets, shapes = [], []
-    for b, t in sets:
-        x = rng.standard_normal((b, t, p["input_size"]) if bf else (t, b, p["input_size"]), dtype=np.float32)
-        state = [rng.standard_normal((p["layers"] * dirs, b, p["hidden"]), dtype=np.float32) * 0.5
-                 for _ in names[1:]]
-        input_sets.append([x, *state])
-        out = (b, t, dirs * p["hidden"]) if bf else (t, b, dirs * p["hidden"])
-        hn = (p["layers"] * dirs, b, p["hidden"])
-        shapes.append([out, hn, hn] if p["cell"] == "lstm" else [out, hn])
-    outputs = ["output", "h_n", "c_n"] if p["cell"] == "lstm" else ["output", "h_n"]
-    dynamic = None
-    if p.get("dynamic", True):
-        dynamic = {"x": {0: "batch", 1: "seq"} if bf else {0: "seq", 1: "batch"}}
-        for name in names[1:]:
-            dynamic[name] = {1: "batch"}
-    return Built(model=model, inputs=input_sets[0], input_names=names, output_names=outputs,
-                 dynamic_axes=dynamic, extra_inputs=input_sets[1:], expected_shapes=shapes)
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [[1, 12], [4, 20]])
+    return recurrent_built(model, p, sets, lambda shape: rng.standard_normal(shape, dtype=np.float32),
+                           2 if p["bidirectional"] else 1, time_major=not p["batch_first"])
 
 
 # ------------------------------------------------------------------------------------- transformer
@@ -214,11 +189,9 @@ def build_transformer_encoder(params: dict, seed: int) -> Built:
     model = nn.TransformerEncoder(layer, p["layers"], enable_nested_tensor=False).eval()
     _randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])])
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [[1, 10], [4, 17]])
     inputs = [[rng.standard_normal((b, t, p["d_model"]), dtype=np.float32)] for b, t in sets]
-    return Built(model=model, inputs=inputs[0], input_names=["src"], output_names=["encoded"],
-                 dynamic_axes={"src": {0: "batch", 1: "seq"}} if p.get("dynamic", True) else None,
-                 extra_inputs=inputs[1:], expected_shapes=[[(b, t, p["d_model"])] for b, t in sets])
+    return sequence_built(model, inputs, sets, p["d_model"], p.get("dynamic", True), "src", "encoded")
 
 
 def _randomize_layernorm(model: nn.Module, seed: int) -> None:
@@ -257,7 +230,7 @@ def build_decoder_block(params: dict, seed: int) -> Built:
     model = DecoderBlock(p["d_model"], p["heads"], p["ffn"]).eval()
     _randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = _shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [tuple(e) for e in p.get("extra", [[1, 10], [4, 17]])])
+    sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 10)), [[1, 10], [4, 17]])
     input_sets = []
     for b, t in sets:
         x = rng.standard_normal((b, t, p["d_model"]), dtype=np.float32)

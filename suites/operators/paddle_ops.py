@@ -8,42 +8,26 @@ from __future__ import annotations
 
 import paddle
 
-from conformance.cases import Built
-
-from . import samples
+from . import builder as base
 
 
 def resolve(dotted: str):
-    parts = dotted.split(".")
-    obj = paddle
-    for part in parts[1:]:
-        obj = getattr(obj, part)
-    return obj
-
-
-def slices(spec) -> tuple:
-    return tuple(slice(None) if s is None else (s if isinstance(s, int) else slice(*s)) for s in spec)
+    return base.resolve(dotted, {"paddle": paddle})
 
 
 class CallOp(paddle.nn.Layer):
     def __init__(self, call: dict):
         super().__init__()
+        self.call = call
         self.kind = call["kind"]
         self.f = resolve(call["target"]) if self.kind == "fn" else None
         self.kwargs = dict(call["kwargs"])
-        self.names = call.get("names")
-        self.packed = call.get("packed", False)
-        self.pre = list(call.get("pre") or [])
-        self.sl = slices(self.kwargs["slices"]) if self.kind == "getitem" else None
+        self.sl = base.slices(self.kwargs["slices"]) if self.kind == "getitem" else None
 
     def apply(self, xs):
         if self.kind == "getitem":
             return xs[0][self.sl]
-        if self.names:
-            return self.f(**dict(zip(self.names, xs)), **self.kwargs)
-        if self.packed:
-            return self.f(list(xs), **self.kwargs)
-        return self.f(*self.pre, *xs, **self.kwargs)
+        return base.invoke(self.f, self.call, xs, self.kwargs)
 
 
 class Apply(paddle.nn.Layer):  # noqa: D101 - instantiated through apply_layer
@@ -83,37 +67,32 @@ def apply_layer(fn, layer=None, arity=1):
     return _APPLY[arity](fn, layer)
 
 
+def _is_float(t) -> bool:
+    return t.dtype.name.lower().startswith("float") or "FP" in str(t.dtype)
+
+
 def randomize(layer: paddle.nn.Layer, seed: int, scale: float = 0.5):
-    tensors = list(layer.named_parameters()) + list(layer.named_buffers())
-    for i, (name, t) in enumerate(tensors):
-        if not t.dtype.name.lower().startswith("float") and "FP" not in str(t.dtype):
-            continue
-        kind = "positive" if "variance" in name else "normal"
-        t.set_value(samples.weights(seed + i, t.shape, kind, scale))
+    base.randomize_tensors(list(layer.named_parameters()) + list(layer.named_buffers()), seed,
+                           lambda t, values: t.set_value(values), positive="variance", is_float=_is_float, scale=scale)
     return layer
-
-
-def _tup(v, nd):
-    return list(v) if isinstance(v, (list, tuple)) else [v] * nd
 
 
 # ---------------------------------------------------------------- custom builders
 def conv(a, seed):
-    nd, pad = a["nd"], a.get("pad", 0)
+    nd, kwargs = a["nd"], base.conv_kwargs(a)
+    if kwargs["padding"] == "same":
+        kwargs["padding"] = "SAME"
     cls = getattr(paddle.nn, f"Conv{nd}D")
-    return randomize(cls(a["in"], a["out"], _tup(a["kernel"], nd), stride=a.get("stride", 1),
-                         padding="SAME" if pad == "same" else pad, dilation=a.get("dilation", 1),
-                         groups=a.get("groups", 1), bias_attr=None if a.get("bias", True) else False), seed)
+    return randomize(cls(a["in"], a["out"], base.per_dim(a["kernel"], nd, list),
+                         bias_attr=None if a.get("bias", True) else False, **kwargs), seed)
 
 
 depthwise_conv = conv
 
 
 def conv_transpose(a, seed):
-    cls = getattr(paddle.nn, f"Conv{a['nd']}DTranspose")
-    return randomize(cls(a["in"], a["out"], a["kernel"], stride=a.get("stride", 1), padding=a.get("pad", 0),
-                         output_padding=a.get("output_padding", 0), groups=a.get("groups", 1),
-                         dilation=a.get("dilation", 1)), seed)
+    args, kwargs = base.conv_transpose_args(a)
+    return randomize(getattr(paddle.nn, f"Conv{a['nd']}DTranspose")(*args, **kwargs), seed)
 
 
 def pool(a, seed):
@@ -216,15 +195,22 @@ def multihead_attention(a, seed):
 
 
 # ---------------------------------------------------------------- entry point
-def build(params: dict, seed: int) -> Built:
-    call = params["call"]
-    inputs = samples.generate(params["inputs"], seed)
-    paddle.seed(seed)
-    if call["kind"] == "custom":
-        model = globals()[call["custom"]](params["attrs"], seed)
-    elif call["kind"] == "module":
-        model = randomize(resolve(call["target"])(**call["kwargs"]), seed)
-    else:
-        model = _CALL_OPS[len(inputs)](call)
-    model.eval()
-    return Built(model=model, inputs=inputs)
+class PaddleOps(base.OpBuilder):
+    def seed(self, seed):
+        paddle.seed(seed)
+
+    def custom(self, name, attrs, inputs, seed):
+        return globals()[name](attrs, seed)
+
+    def module(self, call, inputs, seed):
+        return randomize(resolve(call["target"])(**call["kwargs"]), seed)
+
+    def call_op(self, call, inputs):
+        return _CALL_OPS[len(inputs)](call)
+
+    def finish(self, model):
+        model.eval()
+        return model
+
+
+build = PaddleOps().build

@@ -10,43 +10,27 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from conformance.cases import Built
-
-from . import samples
+from . import builder as base
 
 _ROOTS = {"tf": tf, "keras": keras}
 
 
 def resolve(dotted: str):
-    parts = dotted.split(".")
-    obj = _ROOTS[parts[0]]
-    for part in parts[1:]:
-        obj = getattr(obj, part)
-    return obj
-
-
-def slices(spec) -> tuple:
-    return tuple(slice(None) if s is None else (s if isinstance(s, int) else slice(*s)) for s in spec)
+    return base.resolve(dotted, _ROOTS)
 
 
 def make_call(call: dict):
-    kind, kwargs = call["kind"], dict(call["kwargs"])
-    if kind == "getitem":
-        sl = slices(kwargs["slices"])
+    kwargs = dict(call["kwargs"])
+    if call["kind"] == "getitem":
+        sl = base.slices(kwargs["slices"])
         return lambda x: x[sl]
     f = resolve(call["target"])
-    names, packed, pre = call.get("names"), call.get("packed"), list(call.get("pre") or [])
-    if names:
-        return lambda *xs: f(**dict(zip(names, xs)), **kwargs)
-    if packed:
-        return lambda *xs: f(list(xs), **kwargs)
-    return lambda *xs: f(*pre, *xs, **kwargs)
+    return lambda *xs: base.invoke(f, call, xs, kwargs)
 
 
 def randomize(model, seed: int, scale: float = 0.5):
-    for i, w in enumerate(model.weights):
-        kind = "positive" if "variance" in w.path else "normal"
-        w.assign(samples.weights(seed + i, w.shape, kind, scale).astype(w.dtype))
+    base.randomize_tensors([(w.path, w) for w in model.weights], seed,
+                           lambda w, values: w.assign(values.astype(w.dtype)), positive="variance", scale=scale)
     return model
 
 
@@ -57,12 +41,8 @@ def functional(inputs: list[np.ndarray], f, seed: int):
     return randomize(keras.Model(sym if len(sym) > 1 else sym[0], out), seed)
 
 
-def _tup(v, nd):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * nd
-
-
 def _zero_pad(nd, pad):
-    pad = _tup(pad, nd)
+    pad = base.per_dim(pad, nd)
     return getattr(keras.layers, f"ZeroPadding{nd}D")(pad if nd > 1 else pad[0])
 
 
@@ -70,9 +50,9 @@ def _zero_pad(nd, pad):
 def conv(a):
     nd, pad = a["nd"], a.get("pad", 0)
     layer = getattr(keras.layers, f"Conv{nd}D")(
-        a["out"], _tup(a["kernel"], nd), strides=a.get("stride", 1), padding="same" if pad == "same" else "valid",
+        a["out"], base.per_dim(a["kernel"], nd), strides=a.get("stride", 1), padding="same" if pad == "same" else "valid",
         dilation_rate=a.get("dilation", 1), groups=a.get("groups", 1), use_bias=a.get("bias", True))
-    if pad not in (0, "same") and any(_tup(pad, nd)):
+    if pad not in (0, "same") and any(base.per_dim(pad, nd)):
         padding = _zero_pad(nd, pad)
         return lambda x: layer(padding(x))
     return layer
@@ -190,17 +170,22 @@ PLAIN_TF = {"pad", "resize"}
 
 
 # ---------------------------------------------------------------- entry point
-def build(params: dict, seed: int) -> Built:
-    call = params["call"]
-    inputs = samples.generate(params["inputs"], seed, channels_last=True)
-    keras.utils.set_random_seed(seed % (2**31))
-    if call["kind"] == "custom":
-        body = globals()[call["custom"]](params["attrs"])
+class TensorFlowOps(base.OpBuilder):
+    channels_last = True
+
+    def seed(self, seed):
+        keras.utils.set_random_seed(seed % (2**31))
+
+    def custom(self, name, attrs, inputs, seed):
+        body = globals()[name](attrs)
         # tf.* functions cannot take KerasTensors: those bodies run as plain callables
-        model = body if call["custom"] in PLAIN_TF else functional(inputs, body, seed)
-    elif call["kind"] == "module":
-        layer = resolve(call["target"])(**call["kwargs"])
-        model = functional(inputs, layer, seed)
-    else:
-        model = make_call(call)
-    return Built(model=model, inputs=inputs)
+        return body if name in PLAIN_TF else functional(inputs, body, seed)
+
+    def module(self, call, inputs, seed):
+        return functional(inputs, resolve(call["target"])(**call["kwargs"]), seed)
+
+    def call_op(self, call, inputs):
+        return make_call(call)
+
+
+build = TensorFlowOps().build

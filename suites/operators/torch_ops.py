@@ -1,23 +1,17 @@
 """PyTorch builders for operator specs. Imported only inside the torch worker."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from conformance.cases import Built
 
-from . import samples
+from . import builder as base
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "float64": torch.float64, "int32": torch.int32,
            "int64": torch.int64, "bool": torch.bool, "int8": torch.int8, "uint8": torch.uint8}
 
 
 def resolve(dotted: str):
-    parts = dotted.split(".")
-    obj = torch if parts[0] == "torch" else __import__(parts[0])
-    for part in parts[1:]:
-        obj = getattr(obj, part)
-    return obj
+    return base.resolve(dotted, {"torch": torch})
 
 
 def _kwargs(kwargs: dict) -> dict:
@@ -29,39 +23,27 @@ class CallOp(torch.nn.Module):
 
     def __init__(self, call: dict):
         super().__init__()
+        self.call = call
         self.kind = call["kind"]
         self.target = call["target"]
         self.fn = resolve(call["target"]) if self.kind == "fn" else None
         self.kwargs = _kwargs(call["kwargs"])
-        self.names = call.get("names")
-        self.packed = call.get("packed", False)
-        self.pre = list(call.get("pre") or [])
 
     def forward(self, *xs):
         if self.kind == "method":
             return getattr(xs[0], self.target)(*xs[1:], **self.kwargs)
         if self.kind == "getitem":
-            return xs[0][slices(self.kwargs["slices"])]
-        if self.names:
-            return self.fn(**dict(zip(self.names, xs)), **self.kwargs)
-        if self.packed:
-            return self.fn(list(xs), **self.kwargs)
-        return self.fn(*self.pre, *xs, **self.kwargs)
-
-
-def slices(spec) -> tuple:
-    return tuple(slice(None) if s is None else (s if isinstance(s, int) else slice(*s)) for s in spec)
+            return xs[0][base.slices(self.kwargs["slices"])]
+        return base.invoke(self.fn, self.call, xs, self.kwargs)
 
 
 def randomize(module: torch.nn.Module, seed: int, scale: float = 0.5) -> torch.nn.Module:
-    """Seeded, non-trivial parameters and running statistics (default inits hide bugs: zero
-    biases, unit gammas, zero means)."""
+    def assign(tensor, values):
+        tensor.copy_(torch.from_numpy(values))
+
     with torch.no_grad():
-        for i, (name, tensor) in enumerate(list(module.named_parameters()) + list(module.named_buffers())):
-            if not tensor.is_floating_point():
-                continue
-            kind = "positive" if "var" in name else "normal"
-            tensor.copy_(torch.from_numpy(samples.weights(seed + i, tensor.shape, kind, scale)))
+        base.randomize_tensors(list(module.named_parameters()) + list(module.named_buffers()), seed, assign,
+                               positive="var", is_float=lambda t: t.is_floating_point(), scale=scale)
     return module
 
 
@@ -76,25 +58,18 @@ class Fn(torch.nn.Module):
 
 
 # ---------------------------------------------------------------- custom builders
-def _tup(v, nd):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * nd
-
-
 def conv(a, seed):
     cls = getattr(torch.nn, f"Conv{a['nd']}d")
-    return randomize(cls(a["in"], a["out"], _tup(a["kernel"], a["nd"]), stride=a.get("stride", 1),
-                         padding=a.get("pad", 0), dilation=a.get("dilation", 1), groups=a.get("groups", 1),
-                         bias=a.get("bias", True)), seed)
+    return randomize(cls(a["in"], a["out"], base.per_dim(a["kernel"], a["nd"]), bias=a.get("bias", True),
+                         **base.conv_kwargs(a)), seed)
 
 
 depthwise_conv = conv
 
 
 def conv_transpose(a, seed):
-    cls = getattr(torch.nn, f"ConvTranspose{a['nd']}d")
-    return randomize(cls(a["in"], a["out"], a["kernel"], stride=a.get("stride", 1), padding=a.get("pad", 0),
-                         output_padding=a.get("output_padding", 0), groups=a.get("groups", 1),
-                         dilation=a.get("dilation", 1)), seed)
+    args, kwargs = base.conv_transpose_args(a)
+    return randomize(getattr(torch.nn, f"ConvTranspose{a['nd']}d")(*args, **kwargs), seed)
 
 
 def pool(a, seed):
@@ -206,15 +181,21 @@ def multihead_attention(a, seed):
 
 
 # ---------------------------------------------------------------- entry point
-def build(params: dict, seed: int) -> Built:
-    call = params["call"]
-    inputs = samples.generate(params["inputs"], seed)
-    torch.manual_seed(seed)
-    if call["kind"] == "custom":
-        model = globals()[call["custom"]](params["attrs"], seed)
-    elif call["kind"] == "module":
-        model = randomize(resolve(call["target"])(**_kwargs(call["kwargs"])), seed)
-    else:
-        model = CallOp(call)
-    model.eval()
-    return Built(model=model, inputs=inputs)
+class TorchOps(base.OpBuilder):
+    def seed(self, seed):
+        torch.manual_seed(seed)
+
+    def custom(self, name, attrs, inputs, seed):
+        return globals()[name](attrs, seed)
+
+    def module(self, call, inputs, seed):
+        return randomize(resolve(call["target"])(**_kwargs(call["kwargs"])), seed)
+
+    def call_op(self, call, inputs):
+        return CallOp(call)
+
+    def finish(self, model):
+        return model.eval()
+
+
+build = TorchOps().build

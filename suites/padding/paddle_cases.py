@@ -10,7 +10,7 @@ import paddle
 import paddle.nn.functional as F
 from paddle import nn
 
-from conformance.cases import Built
+from suites.padding import common as cm
 from suites.padding import handcalc as hc
 
 CASES = hc.BuilderTable()
@@ -47,16 +47,11 @@ class Wrap(nn.Layer):
         return out[0] if self.first else out
 
 
-def _done(model, inputs, expected) -> Built:
-    inputs = [np.ascontiguousarray(x) for x in inputs]
-    expected = [np.ascontiguousarray(np.asarray(e)) for e in expected]
-    return Built(model=model, inputs=inputs, input_names=[f"x{i}" for i in range(len(inputs))],
-                 expected_shapes=[[tuple(e.shape) for e in expected]], expected=expected)
-
-
-def _mixed(shape):
-    x = hc.ramp(shape)
-    return x - float(np.ceil(x.size / 2))
+def _set_conv_weights(m, out, seed):
+    w, b = cm.conv_weights(m.weight.shape, out, seed)
+    m.weight.set_value(w)
+    m.bias.set_value(b)
+    return w, b
 
 
 def _layout(p, x, y):
@@ -99,11 +94,8 @@ def conv(p, seed):
     mode = p.get("padding_mode", "zeros")
     m = cls(shape[1], p["out"], kernel, stride=stride, padding=p["padding"], dilation=dilation, data_format=fmt,
             padding_mode=mode)
-    w = hc.small_weights(tuple(m.weight.shape), seed)
-    b = hc.small_weights((p["out"],), seed + 1)
-    m.weight.set_value(w)
-    m.bias.set_value(b)
-    x = _mixed(shape)
+    w, b = _set_conv_weights(m, p["out"], seed)
+    x = cm.mixed(shape)
     if p["padding"] == "SAME":
         # Paddle resets dilation to 1 under padding='SAME' (phi UpdatePaddingAndDilation; measured,
         # paddle 3.3): a SAME conv with dilation d runs UNdilated. A converter emitting the dilation
@@ -117,7 +109,7 @@ def conv(p, seed):
         x_padded = x
     y = hc.conv(x_padded, w, b, stride=stride, pads=pads, dilation=dilation)
     x, y = _layout(p, x, y)
-    return _done(m, [x], [y])
+    return cm.done(m, [x], [y])
 
 
 @builder("conv_transpose")
@@ -128,11 +120,8 @@ def conv_transpose(p, seed):
     opad = p.get("output_padding", 0)
     m = nn.Conv2DTranspose(shape[1], p["out"], kernel, stride=s, padding=p["padding"], output_padding=opad,
                            data_format=layout)
-    w = hc.small_weights(tuple(m.weight.shape), seed)      # (I, O, kH, kW)
-    b = hc.small_weights((p["out"],), seed + 1)
-    m.weight.set_value(w)
-    m.bias.set_value(b)
-    x = _mixed(shape)
+    w, b = _set_conv_weights(m, p["out"], seed)      # (I, O, kH, kW)
+    x = cm.mixed(shape)
     sizes = shape[2:]
     if p["padding"] == "SAME":
         # Paddle computes the SAME pads from the transposed conv's INPUT size, as for a forward
@@ -143,7 +132,7 @@ def conv_transpose(p, seed):
         pads = _explicit_pads(p["padding"], nd, layout)
     y = hc.conv_transpose(x, w, b, stride=s, pads=pads, output_padding=opad)
     x, y = _layout(p, x, y)
-    return _done(m, [x], [y])
+    return cm.done(m, [x], [y])
 
 
 @builder("pool")
@@ -171,7 +160,7 @@ def pool(p, seed):
     # a window lying wholly in the padding: paddle's max starts from -FLT_MAX, not -inf (measured)
     y = np.where(np.isneginf(y), np.finfo(np.float32).min, y).astype(np.float32)
     x, y = _layout(p, x, y)
-    return _done(m, [x], [y])
+    return cm.done(m, [x], [y])
 
 
 @builder("pad")
@@ -195,7 +184,7 @@ def pad(p, seed):
         model = Fn(lambda t: F.pad(t, pads, mode=mode, value=value, data_format=layout))
     np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
     y = hc.pad(xin, pairs, mode=np_mode, value=value).astype(np.float32)
-    return _done(model, [xin], [y])
+    return cm.done(model, [xin], [y])
 
 
 @builder("adaptive")
@@ -204,65 +193,35 @@ def adaptive(p, seed):
     cls = {"avg": nn.AdaptiveAvgPool2D, "max": nn.AdaptiveMaxPool2D}[p["mode"]]
     m = cls(tuple(out))
     x = hc.ramp(shape, negative=p.get("negative", False))
-    return _done(m, [x], [hc.adaptive_pool(x, out, p["mode"])])
+    return cm.done(m, [x], [hc.adaptive_pool(x, out, p["mode"])])
 
 
 # --------------------------------------------------------------------------------------------- semantics
 @builder("div")
 def div(p, seed):
-    dt = np.dtype(p["dtype"])
-    a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
-    return _done(Fn2(paddle.floor_divide), [a, b], [np.array(hc.FLOOR_DIV, dt)])
+    return cm.integer_case(p, Fn2(paddle.floor_divide), hc.FLOOR_DIV)
 
 
 @builder("mod")
 def mod(p, seed):
-    dt = np.dtype(p["dtype"])
-    a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
-    return _done(Fn2(paddle.remainder), [a, b], [np.array(hc.PY_MOD, dt)])
+    return cm.integer_case(p, Fn2(paddle.remainder), hc.PY_MOD)
 
 
-@builder("round")
-def round_(p, seed):
-    x = np.array(hc.ROUND_X, np.float32)
-    return _done(Fn(paddle.round), [x], [np.array(hc.ROUND_HALF_EVEN, np.float32)])
-
-
-@builder("gelu")
-def gelu(p, seed):
-    x = np.array(hc.GELU_X, np.float32)
-    approx = p["approximate"]
-    return _done(nn.GELU(approximate=approx), [x], [hc.gelu(x, approx).astype(np.float32)])
-
-
-@builder("layernorm")
-def layernorm(p, seed):
-    x = np.array(hc.NORM_X, np.float32)
-    return _done(nn.LayerNorm(4), [x], [hc.layernorm(x, 1e-5).astype(np.float32)])   # epsilon default 1e-5
-
-
-@builder("batchnorm")
-def batchnorm(p, seed):
-    m = nn.BatchNorm2D(2)        # epsilon default 1e-5
-    var = np.array([1e-5, 4e-6], np.float32)
-    m._variance.set_value(var)
+def _batchnorm(p, x):
+    m = nn.BatchNorm2D(2)
+    m._variance.set_value(cm.BATCHNORM_VAR)
     m.eval()
-    x = (hc.ramp((1, 2, 2, 2)) * 1e-3).astype(np.float32)
-    y = x.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-5).reshape(1, 2, 1, 1)
-    return _done(m, [x], [y.astype(np.float32)])
+    return m
 
 
-@builder("groupnorm")
-def groupnorm(p, seed):
-    x = hc.tiny_ramp((1, 4, 2, 2))
-    m = nn.GroupNorm(2, 4)       # epsilon default 1e-5
-    return _done(m, [x], [hc.groupnorm(x, 2, 1e-5).astype(np.float32)])
-
-
-@builder("softmax")
-def softmax(p, seed):
-    x = (hc.ramp((2, 3, 4)) / 4).astype(np.float32)
-    return _done(nn.Softmax(axis=p["axis"]), [x], [hc.softmax(x, p["axis"]).astype(np.float32)])
+cm.register_semantics(CASES, {
+    "round": lambda p, x: Fn(paddle.round),
+    "gelu": lambda p, x: nn.GELU(approximate=p["approximate"]),
+    "layernorm": lambda p, x: nn.LayerNorm(4),
+    "batchnorm": _batchnorm,
+    "groupnorm": lambda p, x: nn.GroupNorm(2, 4),
+    "softmax": lambda p, x: nn.Softmax(axis=p["axis"]),
+}, eps=1e-5)       # paddle's default epsilon of LayerNorm, BatchNorm2D and GroupNorm
 
 
 @builder("resize")
@@ -275,16 +234,14 @@ def resize(p, seed):
     align_mode = p.get("align_mode", 0)
     if method == "nearest":
         # align_corners=False: src = floor(dst * in / out)
-        mh = hc.resize_matrix(h, oh, "nearest", "asymmetric", nearest="floor")
-        mw = hc.resize_matrix(w, ow, "nearest", "asymmetric", nearest="floor")
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "nearest", "asymmetric", nearest="floor")
         fn = lambda t: F.interpolate(t, size=[oh, ow], mode="nearest")
     else:
         # align_mode 0: half_pixel (negative sources clamped to 0); 1: asymmetric src = dst * in / out
         coord = "align_corners" if ac else ("half_pixel" if align_mode == 0 else "asymmetric")
-        mh = hc.resize_matrix(h, oh, "linear", coord, clamp_negative=True)
-        mw = hc.resize_matrix(w, ow, "linear", coord, clamp_negative=True)
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "linear", coord, clamp_negative=True)
         fn = lambda t: F.interpolate(t, size=[oh, ow], mode="bilinear", align_corners=ac, align_mode=align_mode)
-    return _done(Fn(fn), [x], [hc.resize2d(x, mh, mw).astype(np.float32)])
+    return cm.done(Fn(fn), [x], [hc.resize2d(x, mh, mw).astype(np.float32)])
 
 
 def _rnn_params(m, seed):
@@ -301,17 +258,17 @@ def _rnn_params(m, seed):
 def gru(p, seed):
     m = nn.GRU(2, 3)
     w = _rnn_params(m, seed)
-    x = (hc.ramp((1, 4, 2)) / 4 - 1).astype(np.float32)
+    x = cm.sequence_input()
     # paddle: gates stacked [r, z, c]; c = tanh(W_ic x + b_ic + r * (W_hc h + b_hc)) (reset AFTER)
     y = hc.gru_reference(x[0], w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], order="rzn")
-    return _done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])
+    return cm.done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])
 
 
 @builder("lstm")
 def lstm(p, seed):
     m = nn.LSTM(2, 3)
     w = _rnn_params(m, seed)
-    x = (hc.ramp((1, 4, 2)) / 4 - 1).astype(np.float32)
+    x = cm.sequence_input()
     # paddle: gates stacked [i, f, c, o]
     y = hc.lstm_reference(x[0], w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], order="ifgo")
-    return _done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])
+    return cm.done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])

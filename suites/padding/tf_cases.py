@@ -10,25 +10,13 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from conformance.cases import Built
+from suites.padding import common as cm
 from suites.padding import handcalc as hc
 
 keras = tf.keras
 CASES = hc.BuilderTable()
 builder = CASES.register
 build = CASES.build
-
-
-def _done(model, inputs, expected) -> Built:
-    inputs = [np.ascontiguousarray(x) for x in inputs]
-    expected = [np.ascontiguousarray(np.asarray(e)) for e in expected]
-    return Built(model=model, inputs=inputs, input_names=[f"x{i}" for i in range(len(inputs))],
-                 expected_shapes=[[tuple(e.shape) for e in expected]], expected=expected)
-
-
-def _mixed(shape):
-    x = hc.ramp(shape)
-    return x - float(np.ceil(x.size / 2))
 
 
 def _to_tf_filter(w):
@@ -54,9 +42,8 @@ def conv(p, seed):
     shape, kernel = p["shape"], p["kernel"]
     nd = len(kernel)
     stride, dilation = [p.get("stride", 1)] * nd, [p.get("dilation", 1)] * nd
-    w = hc.small_weights((p["out"], shape[1], *kernel), seed)
-    b = hc.small_weights((p["out"],), seed + 1)
-    x = _mixed(shape)
+    w, b = cm.conv_weights((p["out"], shape[1], *kernel), p["out"], seed)
+    x = cm.mixed(shape)
     if p.get("keras"):
         cls = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}[nd]
         layer = cls(p["out"], kernel, strides=stride, padding=p["padding"].lower(), dilation_rate=dilation)
@@ -73,7 +60,7 @@ def conv(p, seed):
             model = lambda t: tf.nn.convolution(t, wt, strides=stride, padding=padding, dilations=dilation) + bt
     pads = _pads(p, shape[2:], kernel, stride, dilation)
     y = hc.conv(x, w, b, stride=stride, pads=pads, dilation=dilation)
-    return _done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 @builder("depthwise")
@@ -87,20 +74,19 @@ def depthwise(p, seed):
             w[c * mult + m, 0] = f[:, :, c, m]
     ft = f
     model = lambda t: tf.nn.depthwise_conv2d(t, ft, strides=[1, s, s, 1], padding=p["padding"])
-    x = _mixed(shape)
+    x = cm.mixed(shape)
     pads = _pads(p, shape[2:], kernel, [s, s], [1, 1])
     y = hc.conv(x, w, None, stride=s, pads=pads, groups=cin)
-    return _done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 @builder("conv_transpose")
 def conv_transpose(p, seed):
     shape, kernel, s = p["shape"], p["kernel"], p["stride"]
     cin, cout = shape[1], p["out"]
-    w = hc.small_weights((cin, cout, *kernel), seed)          # torch/ONNX layout (I, O, *K)
-    b = hc.small_weights((cout,), seed + 1)
+    w, b = cm.conv_weights((cin, cout, *kernel), cout, seed)     # torch/ONNX layout (I, O, *K)
     f = np.ascontiguousarray(np.transpose(w, (2, 3, 1, 0)))    # TF layout (*K, O, I)
-    x = _mixed(shape)
+    x = cm.mixed(shape)
     sizes = shape[2:]
     opad = p.get("output_padding", 0)
     if p.get("keras"):
@@ -130,7 +116,7 @@ def conv_transpose(p, seed):
         extra.append(max(o - full, 0))
     y = hc.conv_transpose(x, w, b, stride=s, pads=pads, output_padding=extra)
     assert list(y.shape[2:]) == list(outs), (y.shape, outs)
-    return _done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 @builder("pool")
@@ -147,7 +133,7 @@ def pool(p, seed):
     pads = _pads(p, shape[2:], [k] * nd, [s] * nd, [1] * nd)
     # TF averages over the real elements only
     y = hc.pool(x, k, s, pads=pads, mode=p["mode"], count_include_pad=False)
-    return _done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 @builder("pad")
@@ -164,73 +150,43 @@ def pad(p, seed):
         model = lambda t: tf.pad(t, pairs, mode=mode, constant_values=value)
     np_mode = {"CONSTANT": "constant", "REFLECT": "reflect", "SYMMETRIC": "symmetric"}[mode]
     y = hc.pad(x, [tuple(q) for q in pairs], mode=np_mode, value=value)
-    return _done(model, [x], [y.astype(np.float32)])
+    return cm.done(model, [x], [y.astype(np.float32)])
 
 
 # --------------------------------------------------------------------------------------------- semantics
 @builder("div")
 def div(p, seed):
-    dt = np.dtype(p["dtype"])
-    a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
     if p["rounding"] == "floor":
-        return _done(tf.math.floordiv, [a, b], [np.array(hc.FLOOR_DIV, dt)])
-    return _done(tf.truncatediv, [a, b], [np.array(hc.TRUNC_DIV, dt)])
+        return cm.integer_case(p, tf.math.floordiv, hc.FLOOR_DIV)
+    return cm.integer_case(p, tf.truncatediv, hc.TRUNC_DIV)
 
 
 @builder("mod")
 def mod(p, seed):
-    dt = np.dtype(p["dtype"])
-    a, b = np.array(hc.INT_A, dt), np.array(hc.INT_B, dt)
     if p["kind"] == "python":
-        return _done(tf.math.floormod, [a, b], [np.array(hc.PY_MOD, dt)])
-    return _done(tf.truncatemod, [a, b], [np.array(hc.C_FMOD, dt)])
+        return cm.integer_case(p, tf.math.floormod, hc.PY_MOD)
+    return cm.integer_case(p, tf.truncatemod, hc.C_FMOD)
 
 
-@builder("round")
-def round_(p, seed):
-    x = np.array(hc.ROUND_X, np.float32)
-    return _done(tf.round, [x], [np.array(hc.ROUND_HALF_EVEN, np.float32)])
+def _built(layer, shape):
+    layer.build(shape)
+    return layer
 
 
-@builder("gelu")
-def gelu(p, seed):
-    x = np.array(hc.GELU_X, np.float32)
-    approx = p["approximate"]
-    return _done(lambda t: tf.nn.gelu(t, approximate=approx), [x], [hc.gelu(x, approx).astype(np.float32)])
+def _batchnorm(p, x):
+    layer = _built(keras.layers.BatchNormalization(), (None, 2, 2, 2))     # channels last
+    layer.set_weights([np.ones(2, np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32), cm.BATCHNORM_VAR])
+    return layer
 
 
-@builder("layernorm")
-def layernorm(p, seed):
-    x = np.array(hc.NORM_X, np.float32)
-    layer = keras.layers.LayerNormalization()     # epsilon default 1e-3 (torch/paddle/ONNX: 1e-5)
-    layer.build(x.shape)
-    return _done(layer, [x], [hc.layernorm(x, 1e-3).astype(np.float32)])
-
-
-@builder("batchnorm")
-def batchnorm(p, seed):
-    layer = keras.layers.BatchNormalization()     # epsilon default 1e-3, channels last
-    layer.build((None, 2, 2, 2))
-    var = np.array([1e-5, 4e-6], np.float32)
-    layer.set_weights([np.ones(2, np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32), var])
-    x = hc.nhwc((hc.ramp((1, 2, 2, 2)) * 1e-3).astype(np.float32))
-    y = x.astype(np.float64) / np.sqrt(var.astype(np.float64) + 1e-3)
-    return _done(layer, [x], [y.astype(np.float32)])
-
-
-@builder("groupnorm")
-def groupnorm(p, seed):
-    x = hc.tiny_ramp((1, 4, 2, 2))
-    layer = keras.layers.GroupNormalization(groups=2)    # epsilon default 1e-3, channels last
-    layer.build((None, 2, 2, 4))
-    return _done(layer, [hc.nhwc(x)], [hc.nhwc(hc.groupnorm(x, 2, 1e-3)).astype(np.float32)])
-
-
-@builder("softmax")
-def softmax(p, seed):
-    x = (hc.ramp((2, 3, 4)) / 4).astype(np.float32)
-    axis = p["axis"]
-    return _done(lambda t: tf.nn.softmax(t, axis=axis), [x], [hc.softmax(x, axis).astype(np.float32)])
+cm.register_semantics(CASES, {
+    "round": lambda p, x: tf.round,
+    "gelu": lambda p, x: (lambda t: tf.nn.gelu(t, approximate=p["approximate"])),
+    "layernorm": lambda p, x: _built(keras.layers.LayerNormalization(), x.shape),
+    "batchnorm": _batchnorm,
+    "groupnorm": lambda p, x: _built(keras.layers.GroupNormalization(groups=2), (None, 2, 2, 4)),
+    "softmax": lambda p, x: (lambda t: tf.nn.softmax(t, axis=p["axis"])),
+}, eps=1e-3, channels_last=("batchnorm", "groupnorm"))   # Keras's default epsilon (torch/paddle/ONNX: 1e-5)
 
 
 @builder("resize")
@@ -241,32 +197,28 @@ def resize(p, seed):
     method = p["method"]
     if method == "nearest" and p.get("v1"):
         # v1 without half_pixel_centers: src = floor(dst * in / out)
-        mh = hc.resize_matrix(h, oh, "nearest", "asymmetric", nearest="floor")
-        mw = hc.resize_matrix(w, ow, "nearest", "asymmetric", nearest="floor")
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "nearest", "asymmetric", nearest="floor")
         fn = lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (oh, ow), align_corners=False,
                                                                    half_pixel_centers=False)
     elif method == "nearest":
         # v2: half_pixel_centers, src = floor((dst + 0.5) * in / out)
-        mh = hc.resize_matrix(h, oh, "nearest", "half_pixel", nearest="round_prefer_ceil")
-        mw = hc.resize_matrix(w, ow, "nearest", "half_pixel", nearest="round_prefer_ceil")
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "nearest", "half_pixel", nearest="round_prefer_ceil")
         fn = lambda t: tf.image.resize(t, (oh, ow), method="nearest")
     elif method == "bilinear" and p.get("v1"):
-        mh = hc.resize_matrix(h, oh, "linear", "align_corners")
-        mw = hc.resize_matrix(w, ow, "linear", "align_corners")
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "linear", "align_corners")
         fn = lambda t: tf.compat.v1.image.resize_bilinear(t, (oh, ow), align_corners=True)
     elif method == "bilinear":
-        mh = hc.resize_matrix(h, oh, "linear", "half_pixel", clamp_negative=True)
-        mw = hc.resize_matrix(w, ow, "linear", "half_pixel", clamp_negative=True)
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "linear", "half_pixel", clamp_negative=True)
         fn = lambda t: tf.image.resize(t, (oh, ow), method="bilinear")
     else:
         # v2 bicubic: Keys a = -0.5, half_pixel, out-of-range taps dropped and weights renormalised,
         # and (measured, TF 2.21) the weights read from a 1024-entry table: the offset is rounded to
         # 1/1024, ~5e-3 away from the exact Keys weights that ONNX Resize computes
-        mh = hc.resize_matrix(h, oh, "cubic", "half_pixel", cubic_a=-0.5, exclude_outside=True, cubic_table=1024)
-        mw = hc.resize_matrix(w, ow, "cubic", "half_pixel", cubic_a=-0.5, exclude_outside=True, cubic_table=1024)
+        mh, mw = cm.resize_matrices((h, w), (oh, ow), "cubic", "half_pixel", cubic_a=-0.5, exclude_outside=True,
+                                    cubic_table=1024)
         fn = lambda t: tf.image.resize(t, (oh, ow), method="bicubic")
     y = hc.resize2d(x, mh, mw).astype(np.float32)
-    return _done(fn, [hc.nhwc(x)], [hc.nhwc(y)])
+    return cm.done(fn, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 @builder("gru")
@@ -278,11 +230,11 @@ def gru(p, seed):
     recurrent = hc.eighths((3, 9), seed + 1)
     bias = hc.eighths((2, 9) if reset_after else (9,), seed + 2)
     layer.set_weights([kernel, recurrent, bias])
-    x = (hc.ramp((1, 4, 2)) / 4 - 1).astype(np.float32)
+    x = cm.sequence_input()
     # Keras: gate columns [z, r, h]; reset_after=True applies r to (U_h h + b_rh)
     b_ih, b_hh = (bias[0], bias[1]) if reset_after else (bias, np.zeros(9, np.float32))
     y = hc.gru_reference(x[0], kernel.T, recurrent.T, b_ih, b_hh, order="zrn", reset_after=reset_after)
-    return _done(layer, [x], [y[None].astype(np.float32)])
+    return cm.done(layer, [x], [y[None].astype(np.float32)])
 
 
 @builder("lstm")
@@ -293,7 +245,7 @@ def lstm(p, seed):
     recurrent = hc.eighths((3, 12), seed + 1)
     bias = hc.eighths((12,), seed + 2)
     layer.set_weights([kernel, recurrent, bias])
-    x = (hc.ramp((1, 4, 2)) / 4 - 1).astype(np.float32)
+    x = cm.sequence_input()
     # Keras: gate columns [i, f, c, o]
     y = hc.lstm_reference(x[0], kernel.T, recurrent.T, bias, np.zeros(12, np.float32), order="ifgo")
-    return _done(layer, [x], [y[None].astype(np.float32)])
+    return cm.done(layer, [x], [y[None].astype(np.float32)])
