@@ -22,7 +22,6 @@ from .results import CaseResult
 from .runner import CaseRun
 from .selection import select_runs
 from .session import ConformanceSession, SessionOptions, first_line, parse_shard, select_shard
-from .session import parts_dir as _parts_dir  # noqa: F401  (suites/benchmarks writes its records there)
 
 MARKERS = {
     "op": "per-operator conformance case",

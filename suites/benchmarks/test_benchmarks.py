@@ -136,7 +136,7 @@ def _record(config, spec, converter, target_name, samples_ms, threads, settings,
     if not results or not samples_ms:
         return
     from conformance import results as results_mod
-    from conformance.plugin import _parts_dir
+    from conformance.session import part_path
     from conformance.results import CaseResult
     env = environment(target, settings)
     env["threads"].update(threads)
@@ -151,4 +151,4 @@ def _record(config, spec, converter, target_name, samples_ms, threads, settings,
                "mean_ms": d["mean"], "qps": 1e3 / d["mean"] if d["mean"] else None,
                "valid": None, "settings": settings.to_dict(), "environment": env})
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
-    results_mod.append(_parts_dir(results) / f"{worker}.jsonl", [record])
+    results_mod.append(part_path(results, worker), [record])
