@@ -2,7 +2,7 @@
 import importlib
 
 # ref-kernels' families: tolerated while absent (they land in parallel)
-_KERNEL_MODULES = ("conv", "pool", "normalization", "rnn", "resize", "linalg", "attention")
+_KERNEL_MODULES = ("conv", "pool", "normalization", "rnn", "resize", "linalg", "attention", "transformer")
 _GENERAL_MODULES = ("elementwise", "reduction", "shape", "indexing", "tensor", "control_flow", "sequence",
                     "quantization", "random", "misc", "signal", "text", "ml", "training", "image",
                     "image_decoder")

@@ -1,7 +1,6 @@
 """Softmax, LogSoftmax, Hardmax (axis semantics before and after opset 13) and Gelu (opset 20).
 
-Attention itself is an opset-23 operator; the installed onnx (1.17) does not define it, so it
-is not registered here.
+Attention itself (opset 23+) lives in transformer.py with the other transformer ops.
 """
 from __future__ import annotations
 

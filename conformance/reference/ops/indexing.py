@@ -1,4 +1,4 @@
-"""Indexing ops: Gather*, Scatter*, Compress, OneHot, NonZero, TopK, Unique, ReverseSequence, CumSum."""
+"""Indexing ops: Gather*, Scatter*, Compress, OneHot, NonZero, TopK, Unique, ReverseSequence, CumSum, CumProd."""
 from __future__ import annotations
 
 import numpy as np
@@ -169,15 +169,24 @@ def reverse_sequence(ctx, x, lengths):
     return np.moveaxis(out, (0, 1), (time_axis, batch_axis))
 
 
-@op("CumSum", since=11)
-def cum_sum(ctx, x, axis):
+def _cumulative(ctx, x, axis, accumulate, identity):
     axis = int(np.asarray(axis).reshape(-1)[0])
     axis = axis + x.ndim if axis < 0 else axis
     data = np.flip(x, axis) if ctx.attr("reverse", 0) else x
-    out = np.cumsum(data, axis=axis, dtype=x.dtype)
+    out = accumulate(data, axis=axis, dtype=x.dtype)
     if ctx.attr("exclusive", 0):
         out = np.roll(out, 1, axis=axis)
         index = [slice(None)] * x.ndim
         index[axis] = 0
-        out[tuple(index)] = 0
+        out[tuple(index)] = identity
     return np.flip(out, axis) if ctx.attr("reverse", 0) else out
+
+
+@op("CumSum", since=11)
+def cum_sum(ctx, x, axis):
+    return _cumulative(ctx, x, axis, np.cumsum, 0)
+
+
+@op("CumProd", since=26)
+def cum_prod(ctx, x, axis):
+    return _cumulative(ctx, x, axis, np.cumprod, 1)

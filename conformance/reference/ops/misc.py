@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from ..registry import lookup, op
 
 
 @op("Einsum", since=12)
 def einsum(ctx, *inputs):
     equation = ctx.attr("equation").replace(" ", "")
+    if inputs and dtypes.is_custom(inputs[0].dtype):  # bfloat16: numpy's einsum has no loop for it
+        out = np.einsum(equation, *(dtypes.custom_to_float32(x) for x in inputs), optimize=len(inputs) > 2)
+        return dtypes.cast(out, dtypes.elem_type_of(inputs[0].dtype))
     return np.asarray(np.einsum(equation, *inputs, optimize=len(inputs) > 2))
 
 

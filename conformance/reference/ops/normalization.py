@@ -176,5 +176,5 @@ def lpnorm(ctx, x):
         norm = np.sum(np.abs(x), axis=axis, keepdims=True)
     else:
         norm = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (x / norm).astype(x.dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a zero norm gives zeros, not NaN
+        return np.where(norm == 0, 0, x / norm).astype(x.dtype, copy=False)

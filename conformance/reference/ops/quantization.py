@@ -34,10 +34,10 @@ def _integer_range(dtype):
 def _quantize(values, elem_type: int, saturate: bool = True):
     """Round half to even and saturate into elem_type (float8/int4 through dtypes)."""
     target = dtypes.to_dtype(elem_type)
-    if elem_type in dtypes.FLOAT8:
+    if elem_type in dtypes.SMALL_FLOAT:
         return dtypes.from_numeric(values, elem_type, saturate)
     rounded = np.rint(values)
-    if elem_type in (TensorProto.INT4, TensorProto.UINT4):
+    if elem_type in dtypes.SMALL_INT:
         return dtypes.from_numeric(rounded, elem_type)
     lo, hi = _integer_range(target)
     return np.clip(rounded, lo, hi).astype(target)
@@ -57,7 +57,7 @@ def quantize_linear(ctx, x, scale, zero_point=None):
         zp = zero_point
         if dtypes.is_custom(zp.dtype):
             zp = dtypes.custom_to_float32(zp)
-        if elem not in dtypes.FLOAT8:
+        if elem not in dtypes.SMALL_FLOAT:
             values = np.rint(values) + _broadcast_param(zp, x, axis, block_size).astype(np.float64)
         else:
             values = values + _broadcast_param(zp, x, axis, block_size).astype(np.float64)
@@ -116,7 +116,7 @@ def qlinear_matmul(ctx, a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_sc
     b_f = _dequantized(b, b_scale, b_zero_point, row_axis=None)
     y = np.matmul(a_f, b_f) / np.asarray(y_scale, dtype=np.float64)
     elem = dtypes.elem_type_of(y_zero_point.dtype)
-    if elem in dtypes.FLOAT8:
+    if elem in dtypes.SMALL_FLOAT:
         return dtypes.from_numeric(y + dtypes.custom_to_float32(y_zero_point), elem)
     return _quantize(np.rint(y) + np.asarray(y_zero_point, dtype=np.float64), elem)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from ..registry import op
 
 
@@ -20,11 +21,11 @@ def _reduce_axes(ctx, x, axes_input):
 
 
 def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    return -np.inf if dtypes.is_floating(dtype) else np.iinfo(dtype).min
 
 
 def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    return np.inf if dtypes.is_floating(dtype) else np.iinfo(dtype).max
 
 
 def _sum(x, axis, keep):

@@ -213,7 +213,9 @@ def depth_to_space(ctx, x):
 def space_to_depth(ctx, x):
     b = ctx.attr("blocksize")
     n, c, h, w = x.shape
-    y = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    y = x.reshape(n, c, h // b, b, w // b, b)
+    # DCR (default): depth is (row offset, column offset, channel); CRD (opset 25): (channel, row, column)
+    y = y.transpose(0, 1, 3, 5, 2, 4) if ctx.attr("mode", "DCR") == "CRD" else y.transpose(0, 3, 5, 1, 2, 4)
     return y.reshape(n, c * b * b, h // b, w // b)
 
 

@@ -24,6 +24,9 @@ def _as_pairs(c, dtype):
 
 def _dft(x, length, axis, inverse, onesided):
     signal = _as_complex(x)
+    if inverse and onesided:  # IRFFT: a one-sided spectrum back to the full real signal
+        n = 2 * (signal.shape[axis] - 1) if length is None else int(np.asarray(length).reshape(-1)[0])
+        return np.fft.irfft(signal, n=n, axis=axis)[..., None].astype(x.dtype)
     n = signal.shape[axis] if length is None else int(np.asarray(length).reshape(-1)[0])
     if inverse:
         out = np.fft.ifft(signal, n=n, axis=axis)

@@ -66,7 +66,7 @@ def _cast(ctx, x, elem_type: int):
             return x.astype(np.float64)
         if elem_type == TensorProto.FLOAT16 and x.dtype.kind == "f":
             return x.astype(np.float16).astype(np.float64)
-    return dtypes.cast(x, elem_type, saturate)
+    return dtypes.cast(x, elem_type, saturate, ctx.attr("round_mode", "up"), wrap_ints=ctx.opset >= 23)
 
 
 @op("Cast")
@@ -80,3 +80,26 @@ def cast(ctx, x):
 @op("CastLike", since=15)
 def cast_like(ctx, x, like):
     return _cast(ctx, x, dtypes.elem_type_of(like.dtype))
+
+
+@op("BitCast", since=26)
+def bit_cast(ctx, x):
+    """Reinterpret the bits of each element as ``to`` (same width; strings are refused)."""
+    target = dtypes.to_dtype(ctx.attr("to"))
+    if target == object or x.dtype == object or target.itemsize != x.dtype.itemsize:
+        raise ValueError(f"BitCast from {x.dtype} to {target}: the element widths must match (no strings)")
+    return (x if x.flags.c_contiguous else x.copy()).view(target)
+
+
+@op("TensorScatter", since=24)
+def tensor_scatter(ctx, past_cache, update, write_indices=None):
+    """Write ``update`` into a copy of the cache along ``axis`` at each batch's write index."""
+    axis = ctx.attr("axis", -2) % past_cache.ndim
+    batch, max_len, length = past_cache.shape[0], past_cache.shape[axis], update.shape[axis]
+    starts = np.zeros(batch, np.int64) if write_indices is None else np.asarray(write_indices, np.int64).reshape(-1)
+    positions = starts[:, None] + np.arange(length)[None, :]
+    if ctx.attr("mode", "linear") == "circular":
+        positions %= max_len
+    out = np.moveaxis(past_cache.copy(), axis, 1)
+    out[np.arange(batch)[:, None], positions] = np.moveaxis(update, axis, 1)
+    return np.moveaxis(out, 1, axis)
