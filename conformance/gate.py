@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 from .errors import ConformanceError, ResultsFileError
-from .results import CaseResult
+from .results import CaseResult, as_float, merge, read
 
 PASSING = ("passed", "xpassed")
 DEFAULT_MAX_ERROR_GROWTH = 2.0
@@ -112,21 +112,11 @@ def _clip(text: str) -> str:
     return line if len(line) <= MAX_DETAIL else line[:MAX_DETAIL - 1] + "…"
 
 
-def _err(value) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _fmt_err(value: float | None) -> str:
     return "-" if value is None else (f"{value:.2e}" if math.isfinite(value) else str(value))
 
 
 def _index(records: Iterable[CaseResult], what: str) -> dict[str, CaseResult]:
-    from .results import merge
     records = list(records)
     if not records:
         raise ResultsFileError(f"the {what} has no records", fix=f"pass the {what} results file of a completed run")
@@ -134,6 +124,8 @@ def _index(records: Iterable[CaseResult], what: str) -> dict[str, CaseResult]:
 
 
 def _latency_comparer():
+    """The benchmark statistics are optional (``conformance.bench``): without them latencies are
+    not compared, and the gate says so."""
     try:
         from .bench.stats import compare_latencies
     except ImportError as exc:
@@ -178,7 +170,7 @@ def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[C
                                                   "passed in the baseline, absent from the current results"))
             continue
         b_pass, c_pass = b.status in PASSING, c.status in PASSING
-        if b_pass and c.status == "xfailed" and (c.extra or {}).get("known_failure", {}).get("status") == "flaky":
+        if b_pass and c.status == "xfailed" and (c.known_failure or {}).get("status") == "flaky":
             flaky_swings += 1          # a known bug that depends on process state: neither way is news
             continue
         if b_pass and not c_pass:
@@ -187,18 +179,9 @@ def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[C
         if c_pass and not b_pass:
             result.improvements.append(GateRow("improved", case_id, b.status, c.status, "newly passing"))
             continue
-        be, ce = _err(b.max_abs), _err(c.max_abs)
-        if b_pass and c_pass and be is not None and ce is not None and not (ce <= error_floor):
-            if not math.isfinite(be):
-                growth = 1.0                     # nothing to grow from; not a ratio
-            elif not math.isfinite(ce):
-                growth = math.inf
-            else:
-                growth = ce / max(be, error_floor)
-            if growth > max_error_growth:
-                result.regressions.append(GateRow(
-                    "error-grew", case_id, f"{b.status} max_abs {_fmt_err(be)}", f"{c.status} max_abs {_fmt_err(ce)}",
-                    f"x{growth:.3g} > x{max_error_growth:g} allowed (still within tolerance)"))
+        grew = _error_growth(case_id, b, c, max_error_growth, error_floor) if b_pass and c_pass else None
+        if grew is not None:
+            result.regressions.append(grew)
         # latency whatever the status: a benchmark run judged invalid (a missed latency bound,
         # recorded as failed) in both runs still has samples worth comparing
         if b.kind == "benchmark" and c.kind == "benchmark":
@@ -221,25 +204,51 @@ def run_gate(baseline_records: Iterable[CaseResult], current_records: Iterable[C
             elif verdict.kind == "inconclusive":
                 result.info.append(row)
 
+    result.notes += _notes(base, cur, flaky_swings, why_not, bench_pairs, not_compared_samples, max_slowdown)
+    result.notes.append(f"error growth ignored where the current max_abs <= {error_floor:g} (rounding noise)")
+    return result
+
+
+def _error_growth(case_id: str, b: CaseResult, c: CaseResult, max_error_growth: float,
+                  error_floor: float) -> GateRow | None:
+    """A passing case whose max error grew more than ``max_error_growth`` times."""
+    be, ce = as_float(b.max_abs), as_float(c.max_abs)
+    if be is None or ce is None or ce <= error_floor:
+        return None
+    if not math.isfinite(be):
+        growth = 1.0                     # nothing to grow from; not a ratio
+    elif not math.isfinite(ce):
+        growth = math.inf
+    else:
+        growth = ce / max(be, error_floor)
+    if not growth > max_error_growth:     # NaN growth is no growth
+        return None
+    return GateRow("error-grew", case_id, f"{b.status} max_abs {_fmt_err(be)}", f"{c.status} max_abs {_fmt_err(ce)}",
+                   f"x{growth:.3g} > x{max_error_growth:g} allowed (still within tolerance)")
+
+
+def _notes(base: dict, cur: dict, flaky_swings: int, why_not, bench_pairs: int, not_compared_samples: int,
+           max_slowdown: float) -> list[str]:
+    """What the gate did not count, and what it compared besides statuses."""
+    notes = []
     new = sorted(set(cur) - set(base))
     if new:
         passing = sum(cur[c].status in PASSING for c in new)
-        result.notes.append(f"{len(new)} case(s) not in the baseline ({passing} passing); "
-                            "update the baseline to hold them to it")
+        notes.append(f"{len(new)} case(s) not in the baseline ({passing} passing); "
+                     "update the baseline to hold them to it")
     missing_failing = sum(1 for c, r in base.items() if c not in cur and r.status not in PASSING)
     if missing_failing:
-        result.notes.append(f"{missing_failing} baseline case(s) that did not pass are absent from the current results")
+        notes.append(f"{missing_failing} baseline case(s) that did not pass are absent from the current results")
     if flaky_swings:
-        result.notes.append(f"{flaky_swings} case(s) with a `flaky` known failure passed in the baseline and "
-                            f"xfailed now: not counted as regressions")
+        notes.append(f"{flaky_swings} case(s) with a `flaky` known failure passed in the baseline and "
+                     f"xfailed now: not counted as regressions")
     if why_not:
-        result.notes.append(why_not)
+        notes.append(why_not)
     elif bench_pairs:
-        result.notes.append(f"{bench_pairs} benchmark(s) compared (max slowdown {max_slowdown:.0%} on the median)")
+        notes.append(f"{bench_pairs} benchmark(s) compared (max slowdown {max_slowdown:.0%} on the median)")
     if not_compared_samples:
-        result.notes.append(f"{not_compared_samples} benchmark(s) not compared: no latency samples in extra['samples']")
-    result.notes.append(f"error growth ignored where the current max_abs <= {error_floor:g} (rounding noise)")
-    return result
+        notes.append(f"{not_compared_samples} benchmark(s) not compared: no latency samples in extra['samples']")
+    return notes
 
 
 def _fmt_ms(value) -> str:
@@ -266,7 +275,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .results import read
     if args.max_error_growth < 1 or args.max_slowdown < 0 or args.error_floor < 0:
         raise ConformanceError("--max-error-growth must be >= 1, --max-slowdown and --error-floor >= 0")
     baseline = [r for path in args.baseline for r in read(path)]

@@ -106,6 +106,18 @@ class KnownFailures:
                 return entry
         return None
 
+    def match_any(self, names: Iterable[tuple[str, str]], converter_version: str | None,
+                  target: str) -> Entry | None:
+        """The first entry matching any of the (case id, converter) names a case goes by, tried
+        in order. A chained converter's case (``tf2onnx+optimize``) also goes by its base
+        converter's id and name, so a converter's known bug stays known through the passes
+        chained after it."""
+        for case_id, converter in names:
+            entry = self.match(case_id, converter, converter_version, target)
+            if entry is not None:
+                return entry
+        return None
+
 
 def expected_status(status: str, message: str, entry: Entry | None) -> tuple[str, str]:
     """Map a case's own outcome through its matching entry (see the module docstring)."""

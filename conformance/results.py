@@ -2,29 +2,47 @@
 
 Schema version 1. Keys (all present in every record; ``None`` where not applicable):
 
-==============  ==========================================================================
-key             meaning
-==============  ==========================================================================
-schema          record schema version (int, currently 1)
-case_id         full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
-kind            op | padding | semantics | arch | model | benchmark
-op              operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
-onnx_ops        sorted ONNX op types in the converted model (list of str)
-arch            architecture name for arch cases (``resnet50``)
-framework       torch | tensorflow | paddle | onnx
-converter       converter name (``torch-script``, ``tf2onnx+optimize``)
-opset           ONNX opset the converter was asked for (int)
-target          target name (``onnxruntime``)
-status          one of STATUSES
-max_abs         worst absolute error against the source framework's output
-max_rel         worst relative error
-mismatch        fraction of elements outside tolerance
-rtol, atol      tolerance applied
-seconds         {"build": s, "convert": s, "run": s}
-message         one-line-or-more human explanation (failures carry statistics)
-versions        {"framework": ..., "converter": ..., "onnx": ..., "target": ...}
-extra           free-form details (reference comparison, divergent node, benchmark stats)
-==============  ==========================================================================
+======================  ==================================================================
+key                     meaning
+======================  ==================================================================
+schema                  record schema version (int, currently 1)
+case_id                 full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
+kind                    op | padding | semantics | arch | model | benchmark
+op                      operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
+onnx_ops                sorted ONNX op types in the converted model (list of str)
+arch                    architecture name for arch cases (``resnet50``)
+framework               torch | tensorflow | paddle | onnx
+converter               converter name (``torch-script``, ``tf2onnx+optimize``)
+opset                   ONNX opset the converter was asked for (int)
+target                  target name (``onnxruntime``)
+status                  one of STATUSES
+max_abs                 worst absolute error against the source framework's output
+max_rel                 worst relative error
+mismatch                fraction of elements outside tolerance
+rtol, atol              tolerance applied
+seconds                 {"build": s, "convert": s, "run": s}
+message                 one-line-or-more human explanation (failures carry statistics)
+versions                {"framework": ..., "converter": ..., "onnx": ..., "target": ..., "cpu": ...}
+cached                  convert stage: the conversion came from the conversion cache (bool)
+traceback               convert stage (a converter that raised) or the harness (an unexpected
+                        error): the Python traceback, last 4000 characters
+target_precision        execute stage: the precision the target computes in (``fp32``, ``fp16``)
+diagnosis               diagnose stage, on a failed or errored case (see ``Diagnosis``):
+                        {"attribution", "attribution_error", "divergent_node",
+                        "divergent_source_layer"}
+known_failure           record stage: the known-failures entry that matched,
+                        {"status": "xfail"|"unsupported"|"flaky", "pattern": glob}
+repro                   record stage: the repro bundle's folder (failed/error cases with a model)
+repro_error             record stage: why the repro bundle could not be written
+extra                   free-form details of other producers: a benchmark record's statistics
+                        (``samples`` in ms, ``percentiles_ms``, ``environment``, ...; written
+                        by ``conformance.bench``); the runner writes nothing here
+======================  ==================================================================
+
+Older files kept the stage fields inside ``extra`` (``extra["attribution"]``,
+``extra["known_failure"]``, ...). Reading a record (``CaseResult.from_dict``, and the
+constructor) moves those keys to their named fields, so the committed baseline and any older
+results file read the same as a new one.
 """
 from __future__ import annotations
 
@@ -43,6 +61,35 @@ STATUSES = (
     "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
 )
 KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark")
+
+
+@dataclass
+class Diagnosis:
+    """The diagnose stage's findings on a failed or errored case (all optional)."""
+
+    #: whose fault (``conformance.blame``): "target", "converter", or
+    #: "unknown (no second opinion available)"
+    attribution: str | None = None
+    #: why the diagnosis stopped short (``"TypeError: ..."``); a diagnosis never breaks a case
+    attribution_error: str | None = None
+    #: the first divergent ONNX node on the target (``conformance.divergent_node``,
+    #: ``Divergence.to_dict()``), when the target is at fault
+    divergent_node: dict | None = None
+    #: the first divergent source layer (``conformance.source_layers``,
+    #: ``SourceDivergence.to_dict()``), when the converter is at fault
+    divergent_source_layer: dict | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Diagnosis | None":
+        if data is None:
+            return None
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# where the keys older files kept in ``extra`` live now: top-level fields and Diagnosis fields
+_LEGACY_FIELDS = ("cached", "traceback", "target_precision", "known_failure", "repro", "repro_error")
+_LEGACY_DIAGNOSIS = tuple(f.name for f in dataclasses.fields(Diagnosis))
 
 
 @dataclass
@@ -65,14 +112,41 @@ class CaseResult:
     seconds: dict[str, float] = field(default_factory=lambda: {"build": 0.0, "convert": 0.0, "run": 0.0})
     message: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    cached: bool | None = None
+    traceback: str | None = None
+    target_precision: str | None = None
+    diagnosis: Diagnosis | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    known_failure: dict | None = None
+    repro: str | None = None
+    repro_error: str | None = None
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self):
+        if isinstance(self.diagnosis, dict):
+            self.diagnosis = Diagnosis.from_dict(self.diagnosis)
+        self._adopt_legacy_extra()
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; expected one of {STATUSES}")
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r}; expected one of {KINDS}")
+
+    def _adopt_legacy_extra(self) -> None:
+        """Move stage keys an older record kept in ``extra`` to their named fields."""
+        if not self.extra or not any(k in self.extra for k in _LEGACY_FIELDS + _LEGACY_DIAGNOSIS):
+            return
+        self.extra = dict(self.extra)
+        for key in _LEGACY_FIELDS:
+            if key in self.extra and getattr(self, key) is None:
+                setattr(self, key, self.extra.pop(key))
+        if self.diagnosis is None:
+            found = {k: self.extra.pop(k) for k in _LEGACY_DIAGNOSIS if k in self.extra}
+            self.diagnosis = Diagnosis(**found) if found else None
+
+    @property
+    def attribution(self) -> str | None:
+        """Whose fault a failure is (``diagnosis.attribution``), or None."""
+        return self.diagnosis.attribution if self.diagnosis else None
 
     def to_json(self) -> str:
         return json.dumps(_finite(dataclasses.asdict(self)), sort_keys=True, allow_nan=False)
@@ -81,6 +155,16 @@ class CaseResult:
     def from_dict(cls, data: dict) -> "CaseResult":
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def as_float(value) -> float | None:
+    """Record errors may be None, a float, or (for NaN/Inf, which JSON lacks) a string."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _finite(obj):

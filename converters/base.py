@@ -1,8 +1,17 @@
-"""The converter interface. A converter runs inside its framework's worker process."""
+"""The converter interface. A converter runs inside its framework's worker process.
+
+Besides ``convert``, a converter answers for its own exporter's naming, so that the core can map
+ONNX nodes back to source layers without knowing any exporter (``conformance.source_layers``):
+``source_scopes(node)`` (the source module names a node carries) and ``layer_groups(graph,
+intermediates)`` (for exporters that name values rather than nodes). Both run in the main
+process on ``onnx`` protos and import no framework.
+"""
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
+import inspect
 from importlib import metadata
 from pathlib import Path
 
@@ -41,11 +50,51 @@ class Converter:
         """Return an ``onnx.ModelProto`` for ``built.model``; raise UnsupportedOperator for ops it lacks."""
         raise NotImplementedError
 
+    # -- naming hooks: how this exporter's ONNX graph names the source model's layers ---------
+    def source_scopes(self, node) -> list[str]:
+        """Source module/layer names ``node`` (an ``onnx.NodeProto``) belongs to, innermost
+        first (``["layer1.0.conv1", "conv1", "layer1.0", "layer1"]``). The core resolves them
+        against the source's layer names. Default: the exporter leaves none."""
+        return []
+
+    def layer_groups(self, graph, intermediates) -> dict[str, list]:
+        """``{source layer: [onnx nodes]}`` for exporters that keep no names on nodes but name
+        values after the source program (paddle2onnx); used when ``source_scopes`` matched
+        nothing. ``intermediates`` is ``converters.intermediates.source_intermediates``'
+        answer. Default: no grouping."""
+        return {}
+
+
+def scope_path_candidates(node_name: str) -> list[str]:
+    """Qualified module names, innermost first, from a node name written as a scope path
+    (``/layer1/layer1.0/conv1/Conv`` by torch-script, ``model_1/conv1_conv_1/convolution`` by
+    tf2onnx); ``[]`` for a name without ``/``."""
+    if "/" not in node_name:
+        return []
+    parts = [p for p in node_name.split("/")[:-1] if p]
+    out, current = [], ""
+    for part in parts:
+        # torch-script segments are attribute names ("conv1") or, below a container, the
+        # container's attribute plus the child's ("layer1.0" under "layer1", "conv.3" under
+        # "features.10.conv"); rebuild the qualified module name
+        last = current.rpartition(".")[2]
+        if not current:
+            current = part
+        elif part.startswith(current + "."):
+            current = part
+        elif "." in part and part.split(".", 1)[0] == last:
+            current = f"{current}.{part.split('.', 1)[1]}"
+        else:
+            current = f"{current}.{part}"
+        out.append((current, part))
+    candidates = []
+    for full, part in reversed(out):
+        candidates.extend([full, part] if full != part else [full])
+    return candidates
+
 
 @functools.lru_cache(maxsize=None)
 def _code_hash(cls) -> str:
-    import hashlib
-    import inspect
     digest = hashlib.sha256()
     for klass in cls.__mro__:
         module = inspect.getmodule(klass)

@@ -130,7 +130,8 @@ def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
             h.remove()
     if calls:
         # paddle2onnx keeps no layer names; the main side maps layers to ONNX values by call
-        # order per op type, which needs every call's layer and class (see conformance.attribution)
+        # order per op type, which needs every call's layer and class (see
+        # Paddle2OnnxConverter.layer_groups)
         captured[CALLS_KEY] = [np.array(calls, dtype=str).reshape(-1, 2)]
     return captured
 

@@ -8,7 +8,7 @@ from conformance.cases import Built
 
 from . import register_converter
 from ._common import check_standard_ops, conversion_failure, declared_inputs, short
-from .base import Converter
+from .base import Converter, scope_path_candidates
 
 
 def input_signature(built: Built):
@@ -37,6 +37,12 @@ class Tf2OnnxConverter(Converter):
     framework = "tensorflow"
     requires = ("tensorflow", "tf2onnx", "onnx")
     distribution = "tf2onnx"
+
+    def source_scopes(self, node) -> list[str]:
+        """TF op names, ``model_1/conv1_conv_1/convolution`` (Keras 3 appends ``_<n>`` to the
+        layer scopes; the core strips it); nodes tf2onnx rewrote are renamed ``Conv__547`` and
+        belong to no layer."""
+        return scope_path_candidates(node.name)
 
     def convert(self, built: Built, opset: int, workdir: Path):
         import tf2onnx

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import onnx
+
 from conformance.cases import Built
 from conformance.errors import UnsupportedOperator
 
 from . import register_converter
 from ._common import check_standard_ops, conversion_failure, short
-from .base import Converter
+from .base import Converter, scope_path_candidates
 
 
 @register_converter("torch-script")
@@ -17,6 +20,11 @@ class TorchScriptExporter(Converter):
     requires = ("torch", "onnx")
     distribution = "torch"
     dynamo = False
+
+    def source_scopes(self, node) -> list[str]:
+        """Node names are scope paths, ``/layer1/layer1.0/conv1/Conv``; a module called twice
+        gets ``relu_1`` for its second call (the core strips that suffix)."""
+        return scope_path_candidates(node.name)
 
     def export_kwargs(self, built: Built, opset: int) -> dict:
         kwargs = dict(input_names=built.names(), opset_version=opset, dynamo=self.dynamo)
@@ -27,8 +35,6 @@ class TorchScriptExporter(Converter):
         return kwargs
 
     def convert(self, built: Built, opset: int, workdir: Path):
-        import numpy as np
-        import onnx
         import torch
 
         model = built.model

@@ -1,4 +1,4 @@
-"""Source-vs-ONNX localization (conformance.attribution + converters.intermediates).
+"""Source-vs-ONNX localization (conformance.source_layers + converters.intermediates).
 
 Deliberately broken conversions -- a BatchNorm epsilon edited in a converted torch CNN, two
 gate blocks swapped in a converted LSTM's weights -- must read as the converter's failure
@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from conformance.attribution import (SourceDivergence, aligned, attribute_source, module_groups,
+from conformance.source_layers import (SourceDivergence, aligned, attribute_source, module_groups,
                                      scope_candidates)
 from conformance.cases import Built
 
@@ -226,7 +226,7 @@ PADDLE_SCRIPT = r'''
 import json, sys, tempfile
 import numpy as np, onnx, paddle, paddle2onnx
 from paddle import nn
-from conformance.attribution import attribute_source
+from conformance.source_layers import attribute_source
 from conformance.cases import Built
 from converters.intermediates import source_intermediates
 from suites.architectures.paddle_models import randomize_batchnorm

@@ -6,7 +6,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conformance.localize import expose_intermediates, first_divergent_node, one_node_model
+from conformance.divergent_node import expose_intermediates, first_divergent_node, one_node_model
 from conformance.targets import TARGETS, register_target
 from conformance.targets.base import Target, model_bytes
 
@@ -132,7 +132,7 @@ def test_one_node_model_keeps_outer_scope_values_of_subgraphs():
                                             helper.make_tensor_value_info("v", TensorProto.FLOAT, [2])],
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    from conformance.localize import node_value_names
+    from conformance.divergent_node import node_value_names
     assert node_value_names(node) == ["cond", "v"]
     repro = one_node_model(model, node, {"cond": np.array(True), "v": np.ones(2, np.float32)},
                            {"out": np.ones(2, np.float32)})

@@ -83,7 +83,7 @@ def test_cache_second_run_converts_nothing(tmp_path):
     second = Runner(opts)
     try:
         record = run(second, "test-onnx-helper")
-        assert record.status == "passed" and record.extra["cached"] is True
+        assert record.status == "passed" and record.cached is True
         assert second.conversions_done == 0
         assert second.pool.get("numpy").pid is None      # no worker process was even started
     finally:
@@ -173,7 +173,7 @@ def test_a_known_converter_bug_stays_known_through_a_chained_pass(tmp_path):
 
 def test_a_model_no_target_can_run_is_the_converters_failure(runner):
     record = run(runner, "test-invalid-model")
-    assert record.status == "error" and record.extra["attribution"] == "converter"
+    assert record.status == "error" and record.attribution == "converter"
     assert "cannot run the model either" in record.message
 
 
@@ -191,7 +191,7 @@ def test_a_target_that_cannot_run_a_good_model_is_to_blame(runner):
 
     try:
         record = run(runner, "test-onnx-helper", target="test-crashing-target")
-        assert record.status == "error" and record.extra["attribution"] == "target"
+        assert record.status == "error" and record.attribution == "target"
         assert "agrees with the source framework" in record.message
     finally:
         TARGETS._factories.pop("test-crashing-target", None)

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ..results import CaseResult
+from .html import render_html
+from .jsonout import render_json
+from .markdown import render_markdown
 from .model import Matrix, build_matrix
 
 FILENAMES = {"html": "matrix.html", "md": "matrix.md", "json": "matrix.json"}
@@ -16,10 +19,6 @@ FILENAMES = {"html": "matrix.html", "md": "matrix.md", "json": "matrix.json"}
 
 def write_reports(records: Iterable[CaseResult], out_dir, title: str = "Conformance matrix") -> dict[str, Path]:
     """Write matrix.html, matrix.md and matrix.json under ``out_dir``; return their paths."""
-    from .html import render_html
-    from .jsonout import render_json
-    from .markdown import render_markdown
-
     matrix = build_matrix(records)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..results import merge, read
+from . import build_matrix, write_reports
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -16,9 +19,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..results import merge, read
-    from . import build_matrix, write_reports
-
     records = merge(read(path) for path in args.results)
     paths = write_reports(records, args.out, title=args.title)
     summary = build_matrix(records).summary

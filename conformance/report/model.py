@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..results import STATUSES, CaseResult
+from ..results import STATUSES, CaseResult, as_float
 
 #: statuses of a case that ran to a verdict (the denominator of a pass rate)
 RAN = ("passed", "failed", "error", "xfailed", "xpassed")
@@ -33,16 +33,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def clean_message(text: str) -> str:
     """Messages quote tools that colour their output: drop ANSI escapes and control bytes."""
     return _CONTROL.sub("", _ANSI.sub("", text or ""))
-
-
-def as_float(value) -> float | None:
-    """Record errors may be None, a float, or (for NaN/Inf, which JSON lacks) a string."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _worse(a: float | None, b: float | None) -> bool:

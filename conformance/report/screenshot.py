@@ -15,8 +15,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from ..errors import ConformanceError
+from ..results import merge, read
+from . import build_matrix, write_reports
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
@@ -79,7 +82,6 @@ def screenshot(html_path, png_path, view: str = "", size: tuple[int, int] = (160
 
 def default_view(matrix) -> str:
     """Open the worst failing cell if there is one, so the screenshot shows the detail panel."""
-    from urllib.parse import quote
     worst = None
     for (row_key, col_key), cell in matrix.cells.items():
         if cell.failing and (worst is None or cell.failing > worst[0]):
@@ -95,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if len(args.paths) < 2 or not args.paths[-1].lower().endswith(".png"):
         parser.error("give one or more results files and then the .png to write")
-    from ..results import merge, read
-    from . import build_matrix, write_reports
     try:
         records = merge(read(p) for p in args.paths[:-1])
         with tempfile.TemporaryDirectory(prefix="conformance-matrix-") as tmp:

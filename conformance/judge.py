@@ -1,0 +1,79 @@
+"""The judge stage: a target's outputs against the source framework's (and hand-computed
+expected values, where a case has them) -> a ``Verdict``: passed or failed, the worst errors,
+the tolerance, and a message with the statistics of every mismatch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cases import CaseSpec, Conversion
+from .comparator import compare_outputs
+from .tolerance import resolve_tolerance, widen_for_precision
+
+
+@dataclass
+class Verdict:
+    status: str                        # passed | failed
+    message: str
+    max_abs: float | None = None
+    max_rel: float | None = None
+    mismatch: float | None = None
+    rtol: float | None = None
+    atol: float | None = None
+
+
+def _tolerances(arrays, spec: CaseSpec, precision: str):
+    return [widen_for_precision(resolve_tolerance(np.asarray(a).dtype, None, spec.tolerance), precision,
+                                np.asarray(a).dtype) for a in arrays]
+
+
+def agrees_with_source(outputs, conv: Conversion, spec: CaseSpec) -> bool:
+    """Do these outputs (per input set) match the source framework's at the case's tolerance?"""
+    return all(compare_outputs(o, g, [resolve_tolerance(np.asarray(x).dtype, None, spec.tolerance) for x in g]).passed
+               for o, g in zip(outputs, conv.golden_sets))
+
+
+def _nothing_to_compare(conv: Conversion, outputs) -> Verdict | None:
+    if not conv.golden_sets or any(len(g) == 0 for g in conv.golden_sets) or len(outputs) != len(conv.golden_sets):
+        return Verdict("failed", f"nothing to compare: the source framework gave {[len(g) for g in conv.golden_sets]} "
+                                 f"outputs per input set and the target ran {len(outputs)} input sets")
+    return None
+
+
+def _shape_problem(conv: Conversion, i: int, got, label: str) -> str | None:
+    if conv.expected_shapes is None or i >= len(conv.expected_shapes):
+        return None
+    shapes = [tuple(np.shape(o)) for o in got]
+    want = [tuple(s) for s in conv.expected_shapes[i]]
+    return f"[{label}] output shapes {shapes} != expected {want}" if shapes[:len(want)] != want else None
+
+
+def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") -> Verdict:
+    """Compare every input set's outputs with the golden ones (tolerances widened for the
+    target's ``precision``), the shapes with the expected shapes, and the sample's outputs with
+    the hand-computed expected values."""
+    empty = _nothing_to_compare(conv, outputs)
+    if empty is not None:
+        return empty
+    messages, worst, tol = [], {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}, None
+    for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
+        tols = _tolerances(golden, spec, precision)
+        tol = tols[0] if tols else tol
+        cmp = compare_outputs(got, golden, tols, names=conv.output_names[:len(golden)] or None)
+        label = "sample" if i == 0 else f"input set {i} {[tuple(a.shape) for a in conv.input_sets[i]]}"
+        if not cmp.passed:
+            messages.append(f"[{label}] vs source framework:\n{cmp.message}")
+        for k in worst:
+            v = getattr(cmp, k, None)
+            if v is not None and not np.isnan(v):      # inf stays: it is the worst error
+                worst[k] = max(worst[k], float(v))
+        shape = _shape_problem(conv, i, got, label)
+        messages += [shape] if shape else []
+    if conv.expected is not None and outputs:
+        cmp = compare_outputs(outputs[0][:len(conv.expected)], conv.expected,
+                              _tolerances(conv.expected, spec, precision))
+        if not cmp.passed:
+            messages.append(f"[sample] vs hand-computed expected values:\n{cmp.message}")
+    return Verdict("failed" if messages else "passed", "\n".join(messages), worst["max_abs"], worst["max_rel"],
+                   worst["mismatch"], tol.rtol if tol is not None else None, tol.atol if tol is not None else None)
