@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
-from converters import get_converter, get_passes, split_chain
+from converters import get_chain_steps, get_converter, split_chain
 from converters.frameworks import framework_version
 
 from .cache import ConversionCache, cache_key
@@ -55,7 +55,7 @@ def plan_conversion(spec: CaseSpec, converter_name: str, opset: int) -> Conversi
     base_key = cache_key(spec, base_name, base.fingerprint(), fw_version, opset)
     if not pass_names:
         return ConversionPlan(base_name, base_key, base_key)
-    passes = get_passes(converter_name)
+    passes = get_chain_steps(converter_name)
     key = cache_key(spec, converter_name, base.fingerprint() + "|" + ",".join(p.version() for p in passes),
                     fw_version, opset)
     return ConversionPlan(base_name, base_key, key, passes)

@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import platform
 import traceback
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 
 from converters import converter_status, get_converter, split_chain
 
@@ -73,9 +73,6 @@ class RunnerOptions:
     repro_dir: str | None = None
     known_failures_path: str | None = None
     localize: bool = True
-    #: accepted and ignored: strictness is the session's business (conformance.session), not
-    #: the runner's; remove once no caller passes it
-    strict_known_failures: InitVar[bool] = False
 
 
 class Runner:

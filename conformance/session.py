@@ -213,7 +213,6 @@ class SessionOptions:
     def runner_options(self) -> RunnerOptions:
         return RunnerOptions(timeout=self.timeout, cache_dir=self.cache_dir, use_cache=self.use_cache,
                              repro_dir=str(repro_dir(self.results)) if self.results else None,
-                             strict_known_failures=self.strict_known_failures,
                              known_failures_path=self.known_failures_path)
 
 

@@ -1,13 +1,14 @@
 """Converter registry: built-ins plus the ``conformance.converters`` entry-point group.
 
-Names may chain ONNX -> ONNX passes after a converter: ``tf2onnx+optimize``.
+Names may chain ONNX -> ONNX steps after a converter: ``tf2onnx+optimize`` (chain steps,
+registered in ``CHAIN_STEPS`` and through the ``conformance.passes`` entry-point group).
 """
 from __future__ import annotations
 
 from conformance.errors import UnknownConverter
 from conformance.registry import Registry
 
-from .base import Converter, ModelPass
+from .base import ChainStep, Converter
 
 CONVERTERS: Registry[Converter] = Registry(
     "conformance.converters",
@@ -18,32 +19,33 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.paddle2onnx_converter",
     ),
 )
-PASSES: Registry[ModelPass] = Registry("conformance.passes", builtin_modules=("converters.passes",))
+CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))
 register_converter = CONVERTERS.register
-register_pass = PASSES.register
+register_chain_step = CHAIN_STEPS.register
 
 
 def split_chain(name: str) -> tuple[str, list[str]]:
-    base, *passes = name.split("+")
-    return base, passes
+    base, *steps = name.split("+")
+    return base, steps
 
 
 def get_converter(name: str) -> Converter:
-    base, passes = split_chain(name)
+    base, steps = split_chain(name)
     if base not in CONVERTERS:
         raise UnknownConverter(f"unknown converter {base!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
-    for p in passes:
-        if p not in PASSES:
-            raise UnknownConverter(f"unknown pass {p!r} in {name!r}", fix=f"chain one of: {', '.join(PASSES.names())}")
+    for step in steps:
+        if step not in CHAIN_STEPS:
+            raise UnknownConverter(f"unknown chain step {step!r} in {name!r}",
+                                   fix=f"chain one of: {', '.join(CHAIN_STEPS.names())}")
     return CONVERTERS.get(base)
 
 
-def get_passes(name: str) -> list[ModelPass]:
-    return [PASSES.get(p) for p in split_chain(name)[1]]
+def get_chain_steps(name: str) -> list[ChainStep]:
+    return [CHAIN_STEPS.get(step) for step in split_chain(name)[1]]
 
 
 def converter_status(name: str) -> tuple[bool, str]:
-    base, passes = split_chain(name)
+    base, _ = split_chain(name)
     error = CONVERTERS.load_error(base)
     if error:
         return False, error
@@ -51,8 +53,8 @@ def converter_status(name: str) -> tuple[bool, str]:
         ok, why = get_converter(name).available()
         if not ok:
             return ok, why
-        for p in get_passes(name):
-            ok, why = p.available()
+        for step in get_chain_steps(name):
+            ok, why = step.available()
             if not ok:
                 return ok, why
         return True, ""
@@ -64,5 +66,5 @@ def converters_for(framework: str) -> list[str]:
     return [n for n in CONVERTERS.names() if n in CONVERTERS and CONVERTERS.get(n).framework == framework]
 
 
-__all__ = ["Converter", "ModelPass", "CONVERTERS", "PASSES", "register_converter", "register_pass",
-           "get_converter", "get_passes", "converter_status", "converters_for", "split_chain"]
+__all__ = ["Converter", "ChainStep", "CONVERTERS", "CHAIN_STEPS", "register_converter", "register_chain_step",
+           "get_converter", "get_chain_steps", "converter_status", "converters_for", "split_chain"]

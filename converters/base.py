@@ -107,8 +107,10 @@ def _code_hash(cls) -> str:
     return digest.hexdigest()[:12]
 
 
-class ModelPass:
-    """An ONNX -> ONNX step chained after a converter (``tf2onnx+optimize``). Runs in-process."""
+class ChainStep:
+    """An ONNX -> ONNX step chained after a converter (``tf2onnx+optimize``), run in-process.
+    Not to be confused with the optimizer's rewrite passes (converters/optimizer/passes/): the
+    ``optimize`` step runs a whole pipeline of those."""
 
     name: str = ""
 

@@ -1,6 +1,6 @@
 """Chain steps: ONNX -> ONNX steps chained after a converter (``tf2onnx+optimize``,
 ``torch_script+fp16``): our optimizer and the reduced-precision conversions, registered in
-``converters.PASSES`` under the names users chain (``optimize``, ``fp16``, ``int8``).
+``converters.CHAIN_STEPS`` under the names users chain (``optimize``, ``fp16``, ``int8``).
 
 Not to be confused with the optimizer's *rewrite passes* (``converters/optimizer/passes/``): the
 ``optimize`` chain step runs the whole pipeline of those."""
@@ -9,8 +9,7 @@ from __future__ import annotations
 import importlib.util
 from importlib import metadata
 
-from . import ModelPass as ChainStep
-from . import register_pass as register_chain_step
+from . import ChainStep, register_chain_step
 from .optimizer import optimize
 from .optimizer.pipeline import DEFAULT_PIPELINE
 from .optimizer.precision import convert_float16, quantize_int8

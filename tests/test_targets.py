@@ -54,3 +54,44 @@ def test_openvino_states_bf16_when_left_at_the_plugin_default():
 def test_tensorrt_unavailable_with_the_reason():
     ok, why = target_status("tensorrt")
     assert not ok and "tensorrt" in why and ("not installed" in why or "CUDA" in why)
+
+
+def test_target_options_reach_onnxruntime_session_options():
+    from conformance.targets.base import TargetOptions, prepare_target
+    pytest.importorskip("onnxruntime")
+    target = get_target("onnxruntime")
+    options = TargetOptions(intra_op_threads=1, inter_op_threads=2, allow_spinning=False)
+    session, applied = prepare_target(target, conv_model(), options)
+    opts = session.get_session_options()
+    assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (1, 2)
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert applied["applied"] == "onnxruntime SessionOptions" and applied["providers"]
+    # without options the target keeps its own defaults (the runner's call)
+    assert target.prepare(conv_model()).get_session_options().intra_op_num_threads == 0
+
+
+def test_a_target_without_an_options_argument_is_prepared_as_it_is():
+    from conformance.targets.base import Target, TargetOptions, prepare_target
+
+    class Legacy(Target):
+        name = "legacy"
+
+        def prepare(self, model):
+            return ("session", model)
+
+    session, applied = prepare_target(Legacy(), b"model", TargetOptions(intra_op_threads=1))
+    assert session == ("session", b"model") and applied == {"applied": "not applicable to target 'legacy'"}
+
+
+def test_precision_option_is_applied_or_refused():
+    from conformance.errors import ConformanceError
+    from conformance.targets.base import TargetOptions
+    reference = get_target("reference")
+    assert reference.prepare(conv_model(), TargetOptions(precision="fp64")).precision == "float64"
+    assert reference.prepare(conv_model()).precision == "float32"
+    with pytest.raises(ConformanceError, match="cannot compute in 'fp16'"):
+        reference.prepare(conv_model(), TargetOptions(precision="fp16"))
+    openvino = get_target("openvino")
+    assert openvino.compile_config(TargetOptions(intra_op_threads=3, precision="bf16")) == \
+        {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": 3}
+    assert openvino.compile_config() == {"INFERENCE_PRECISION_HINT": "f32"}

@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 from ..errors import ConformanceError
+from ..results import append, read
+from .kernels import run_kernels, write_report
+from .loadgen import TestSettings, environment, run_benchmark, run_comparison
+from .stats import compare_latencies
 
 _UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0}
 
@@ -90,7 +94,6 @@ def register(subparsers) -> None:
 
 
 def _settings(args):
-    from .loadgen import TestSettings
     return TestSettings(
         scenario=args.scenario, min_duration_s=args.min_duration, max_duration_s=args.max_duration,
         min_query_count=args.min_queries, target_qps=args.target_qps, latency_bound_ms=args.latency_bound,
@@ -112,10 +115,8 @@ def bench_command(args) -> int:
                                fix="conformance bench model.onnx --target onnxruntime --scenario SingleStream")
     if not os.path.exists(args.model):
         raise ConformanceError(f"model file {args.model} does not exist")
-    from .loadgen import run_benchmark
     summary = run_benchmark(args.model, args.target, _settings(args), log=_log)
     if args.results:
-        from ..results import append
         append(args.results, [summary.to_record()])
     if args.json:
         data = summary.to_dict()
@@ -134,7 +135,6 @@ def compare_command(args) -> int:
     a, b = args.compare
     if _is_results_file(a) and _is_results_file(b):
         return _compare_results(a, b, args)
-    from .loadgen import run_comparison
     if os.path.isfile(a) and os.path.isfile(b):
         pairs = ((a, args.target), (b, args.target))
     elif args.model:
@@ -156,8 +156,6 @@ def compare_command(args) -> int:
 
 def _compare_results(a: str, b: str, args) -> int:
     """Compare the stored latency samples of benchmark records with the same case id."""
-    from ..results import read
-    from .stats import compare_latencies
     base = {r.case_id: r for r in read(a) if r.kind == "benchmark"}
     new = {r.case_id: r for r in read(b) if r.kind == "benchmark"}
     common = sorted(set(base) & set(new))
@@ -177,8 +175,6 @@ def _compare_results(a: str, b: str, args) -> int:
 
 
 def kernels_command(args) -> int:
-    from .kernels import run_kernels, write_report
-    from .loadgen import environment
     targets = [t for spec in (args.target or ["reference,onnxruntime"]) for t in spec.split(",") if t]
     cases = run_kernels(targets, args.kernel, budget_s=args.budget, log=print)
     paths = write_report(cases, targets, Path(args.out), env=environment())

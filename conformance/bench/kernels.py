@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+from onnx import TensorProto, helper
+
+from ..errors import ConformanceError
+from .settings import TestSettings
+from .sut import prepare_session, resolve_target
 
 OPSET = 17
 KERNELS: dict[str, Callable[[], Iterator["KernelCase"]]] = {}
@@ -37,7 +42,6 @@ class KernelCase:
 
 
 def _model(nodes, inputs, outputs, initializers=()):
-    from onnx import helper
     graph = helper.make_graph(nodes, "kernel", inputs, outputs, list(initializers))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
@@ -45,7 +49,6 @@ def _model(nodes, inputs, outputs, initializers=()):
 
 
 def _vi(name, shape):
-    from onnx import TensorProto, helper
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
 
 
@@ -55,7 +58,6 @@ def _rand(rng, *shape):
 
 @kernel("conv")
 def conv_cases():
-    from onnx import helper
     rng = np.random.default_rng(1)
     for c_in, hw, c_out in ((16, 32, 32), (32, 56, 64), (64, 56, 64), (128, 28, 128)):
         k = 3
@@ -69,7 +71,6 @@ def conv_cases():
 
 @kernel("depthwise_conv")
 def depthwise_cases():
-    from onnx import helper
     rng = np.random.default_rng(2)
     for c, hw in ((32, 56), (64, 56), (128, 28), (256, 28)):
         k = 3
@@ -81,7 +82,6 @@ def depthwise_cases():
 
 @kernel("matmul")
 def matmul_cases():
-    from onnx import helper
     rng = np.random.default_rng(3)
     for n in (64, 256, 512, 1024):
         node = helper.make_node("MatMul", ["a", "b"], ["y"])
@@ -92,7 +92,6 @@ def matmul_cases():
 
 @kernel("gemm")
 def gemm_cases():
-    from onnx import helper
     rng = np.random.default_rng(4)
     for m, k, n in ((1, 512, 1000), (32, 1024, 1024), (128, 2048, 1000)):
         node = helper.make_node("Gemm", ["a", "b", "c"], ["y"], transB=1)
@@ -104,7 +103,6 @@ def gemm_cases():
 @kernel("attention")
 def attention_cases():
     """MatMul(Q, K^T) -> Softmax -> MatMul(., V), K given transposed; 4 heads of 64."""
-    from onnx import helper
     rng = np.random.default_rng(5)
     heads, d = 4, 64
     for s in (64, 128, 256, 512):
@@ -121,7 +119,6 @@ def attention_cases():
 
 @kernel("lstm")
 def lstm_cases():
-    from onnx import helper
     rng = np.random.default_rng(6)
     for t, b, i, h in ((16, 1, 64, 64), (32, 4, 128, 128), (64, 8, 256, 256)):
         node = helper.make_node("LSTM", ["x", "w", "r", "bias"], ["y"], hidden_size=h)
@@ -136,14 +133,12 @@ def lstm_cases():
 
 # --------------------------------------------------------------------------- timing
 def resolve_targets(names) -> list:
-    from .loadgen import _resolve_target
-    return [_resolve_target(name) for name in names]
+    return [resolve_target(name) for name in names]
 
 
 def time_case(target, case: KernelCase, *, budget_s: float = 1.0, max_reps: int = 30) -> float:
     """Median wall time (ms) of ``target.run`` after one warm-up; at least 3 repetitions,
     more while under ``budget_s``."""
-    from .loadgen import TestSettings, prepare_session
     session, _ = prepare_session(target, case.model, TestSettings().resolved())
     target.run(session, case.feeds)
     times = []
@@ -162,7 +157,6 @@ def run_kernels(targets=("reference", "onnxruntime"), kernels: list[str] | None 
     cases = []
     for name in (kernels or list(KERNELS)):
         if name not in KERNELS:
-            from ..errors import ConformanceError
             raise ConformanceError(f"unknown kernel {name!r}", fix=f"choose from {', '.join(KERNELS)}")
         for case in KERNELS[name]():
             for target in resolved:

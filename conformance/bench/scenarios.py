@@ -18,7 +18,6 @@ Server          Poisson arrivals at a target QPS (seeded),   p99 latency within 
 """
 from __future__ import annotations
 
-import math
 import queue
 import threading
 import time
@@ -27,32 +26,11 @@ from typing import Callable
 import numpy as np
 
 from . import stats
-from .loadgen import RunLog, SystemUnderTest, TestSettings, now
+from .settings import RunLog, TestSettings, get_scenario, now, register_scenario, scenario_names
+from .sut import SystemUnderTest
 
-SCENARIOS: dict[str, "Scenario"] = {}
-
-
-def register_scenario(cls):
-    instance = cls()
-    SCENARIOS[_key(instance.name)] = instance
-    return cls
-
-
-def _key(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")
-
-
-def get_scenario(name: str) -> "Scenario":
-    try:
-        return SCENARIOS[_key(name)]
-    except KeyError:
-        from ..errors import ConformanceError
-        raise ConformanceError(f"unknown scenario {name!r}",
-                               fix=f"choose one of: {', '.join(s.name for s in SCENARIOS.values())}") from None
-
-
-def scenario_names() -> list[str]:
-    return [s.name for s in SCENARIOS.values()]
+__all__ = ["Scenario", "register_scenario", "get_scenario", "scenario_names",
+           "SingleStream", "MultiStream", "Offline", "Server"]
 
 
 class Scenario:
@@ -94,10 +72,12 @@ def _wait_until(deadline: float) -> None:
         time.sleep(remaining - 0.001 if remaining > 0.002 else 0)
 
 
-def _closed_loop(sut: SystemUnderTest, settings: TestSettings, samples_per_query: int) -> RunLog:
-    """SingleStream and MultiStream: issue a query, wait for it, issue the next."""
+def _issue_until_done(sut: SystemUnderTest, settings: TestSettings, size: int, counted: int):
+    """Issue ``size`` seeded random samples per call, each call waited for, until the min
+    duration has passed and ``counted`` per call add up to the min query count, or until the
+    max duration: the loop of SingleStream, MultiStream and Offline. Returns the per-call
+    latencies (ms), the start, last issue and end times, and whether max duration stopped it."""
     rng = np.random.default_rng(settings.seed)
-    n_lib = len(sut.library)
     latencies = []
     start = now()
     last_issue = start
@@ -107,13 +87,18 @@ def _closed_loop(sut: SystemUnderTest, settings: TestSettings, samples_per_query
         if elapsed >= settings.max_duration_s:
             stopped = True
             break
-        if last_issue - start >= settings.min_duration_s and len(latencies) >= settings.min_query_count:
+        if last_issue - start >= settings.min_duration_s and len(latencies) * counted >= settings.min_query_count:
             break
-        indices = [int(i) for i in rng.integers(0, n_lib, size=samples_per_query)]
+        indices = [int(i) for i in rng.integers(0, len(sut.library), size=size)]
         last_issue = now()
-        sut.issue(indices, batch=samples_per_query)
+        sut.issue(indices, batch=size)
         latencies.append((now() - last_issue) * 1e3)
-    end = now()
+    return latencies, start, last_issue, now(), stopped
+
+
+def _closed_loop(sut: SystemUnderTest, settings: TestSettings, samples_per_query: int) -> RunLog:
+    """SingleStream and MultiStream: issue a query, wait for it, issue the next."""
+    latencies, start, last_issue, end, stopped = _issue_until_done(sut, settings, samples_per_query, 1)
     return RunLog(latencies_ms=latencies, samples=len(latencies) * samples_per_query, queries=len(latencies),
                   duration_s=end - start, issue_span_s=last_issue - start, stopped_by_max_duration=stopped)
 
@@ -137,38 +122,49 @@ def _early_stopping_checks(scenario, settings, run, latency_stats) -> list:
     return checks
 
 
+class _ClosedLoopScenario(Scenario):
+    """A query of ``query_size`` samples is issued when the previous one is done; the metric is
+    a percentile of query latency, held to LoadGen's early-stopping rule."""
+    metric_name = ""
+
+    def query_size(self, settings) -> int:
+        return 1
+
+    def run(self, sut, settings, log=None):
+        return _closed_loop(sut, settings, self.query_size(settings))
+
+    def metric(self, summary):
+        return (self.metric_name, summary.latency["percentiles"][f"p{self.percentile:g}"], "ms")
+
+    def validity(self, settings, run, latency_stats):
+        return super().validity(settings, run, latency_stats) + _early_stopping_checks(self, settings, run, latency_stats)
+
+
 @register_scenario
-class SingleStream(Scenario):
+class SingleStream(_ClosedLoopScenario):
+    """One sample per query (a phone camera's frames); the p90 needs >= 64 queries."""
     name = "SingleStream"
     percentile = 90.0
+    metric_name = "90th percentile latency"
     defaults = {"min_duration_s": 10.0, "max_duration_s": 240.0, "min_query_count": 64}
-
-    def run(self, sut, settings, log=None):
-        return _closed_loop(sut, settings, 1)
-
-    def metric(self, summary):
-        return ("90th percentile latency", summary.latency["percentiles"]["p90"], "ms")
-
-    def validity(self, settings, run, latency_stats):
-        return super().validity(settings, run, latency_stats) + _early_stopping_checks(self, settings, run, latency_stats)
 
 
 @register_scenario
-class MultiStream(Scenario):
+class MultiStream(_ClosedLoopScenario):
+    """``samples_per_query`` samples per query (a car's cameras), batched along the dynamic
+    batch dim where the model has one; the p99 needs >= 662 queries."""
     name = "MultiStream"
     percentile = 99.0
+    metric_name = "99th percentile query latency"
     defaults = {"min_duration_s": 10.0, "max_duration_s": 240.0, "min_query_count": 662}
 
+    def query_size(self, settings) -> int:
+        return settings.samples_per_query
+
     def run(self, sut, settings, log=None):
-        result = _closed_loop(sut, settings, settings.samples_per_query)
+        result = super().run(sut, settings, log)
         result.extra["samples_per_query"] = settings.samples_per_query
         return result
-
-    def metric(self, summary):
-        return ("99th percentile query latency", summary.latency["percentiles"]["p99"], "ms")
-
-    def validity(self, settings, run, latency_stats):
-        return super().validity(settings, run, latency_stats) + _early_stopping_checks(self, settings, run, latency_stats)
 
 
 @register_scenario
@@ -183,26 +179,10 @@ class Offline(Scenario):
     defaults = {"min_duration_s": 10.0, "max_duration_s": 240.0, "min_query_count": 64}
 
     def run(self, sut, settings, log=None):
-        rng = np.random.default_rng(settings.seed)
         batch = settings.offline_batch_size if sut.library.batchable else 1
-        per_sample = []
-        samples = 0
-        start = now()
-        last_issue = start
-        stopped = False
-        while True:
-            elapsed = now() - start
-            if elapsed >= settings.max_duration_s:
-                stopped = True
-                break
-            if last_issue - start >= settings.min_duration_s and samples >= settings.min_query_count:
-                break
-            indices = [int(i) for i in rng.integers(0, len(sut.library), size=batch)]
-            last_issue = now()
-            sut.issue(indices, batch=batch)
-            per_sample.append((now() - last_issue) * 1e3 / batch)
-            samples += batch
-        end = now()
+        per_call, start, _, end, stopped = _issue_until_done(sut, settings, batch, batch)
+        per_sample = [ms / batch for ms in per_call]
+        samples = len(per_call) * batch
         duration = end - start
         # LoadGen's Offline is one query of many samples; "queries" here counts samples so the
         # min count rule reads as LoadGen's min sample count

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..results import CaseResult
 from . import stats
-from .loadgen import RunLog, TestSettings
+from .settings import RunLog, TestSettings
 
 
 @dataclass

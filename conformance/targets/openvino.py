@@ -6,12 +6,10 @@ that precision. ``openvino-bf16`` keeps the plugin's default and states bf16.
 """
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
 from . import register_target
-from .base import Target, dist_version, model_bytes
+from .base import Target, TargetOptions, model_bytes
 
 
 @register_target("openvino")
@@ -19,22 +17,27 @@ class OpenVinoTarget(Target):
     precision = "fp32"
     hint = "f32"
     description = "OpenVINO CPU plugin, INFERENCE_PRECISION_HINT=f32"
+    requires = distribution = "openvino"
+    install = "pip install -e '.[openvino]'"
 
-    def available(self):
-        if importlib.util.find_spec("openvino") is None:
-            return False, "python module 'openvino' is not installed (pip install -e '.[openvino]')"
-        return True, ""
+    def compile_config(self, options: TargetOptions | None = None) -> dict:
+        """The CPU plugin's config: this target's precision hint, or the one ``options`` asks
+        for, and ``options``' intra-op threads as INFERENCE_NUM_THREADS (spinning and inter-op
+        threads have no CPU-plugin equivalent)."""
+        hint = self.check_precision(options, {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}) or self.hint
+        config = {"INFERENCE_PRECISION_HINT": hint} if hint else {}
+        if options is not None and options.intra_op_threads:
+            config["INFERENCE_NUM_THREADS"] = int(options.intra_op_threads)
+        return config
 
-    def version(self):
-        return dist_version("openvino")
-
-    def prepare(self, model):
+    def prepare(self, model, options: TargetOptions | None = None):
         import openvino as ov
         core = ov.Core()
         ov_model = core.read_model(model=model_bytes(model))
-        config = {"INFERENCE_PRECISION_HINT": self.hint} if self.hint else {}
-        compiled = core.compile_model(ov_model, "CPU", config)
-        return compiled
+        return core.compile_model(ov_model, "CPU", self.compile_config(options))
+
+    def applied_options(self, session, options):
+        return {"applied": f"OpenVINO CPU config {self.compile_config(options)}"}
 
     def run(self, session, feeds):
         request = session.create_infer_request()

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from ..errors import UnsupportedOperator
+from ..reference import ReferenceExecutor, UnsupportedOp
 from . import register_target
-from .base import Target, dist_version
+from .base import Target, TargetOptions, dist_version
 
 
 @register_target("reference")
@@ -13,20 +14,25 @@ class ReferenceTarget(Target):
     #: the executor's arithmetic: "float32", or "float64" for a higher-precision oracle
     compute = "float32"
 
-    def available(self):
-        return True, ""
-
     def version(self):
         return f"onnx {dist_version('onnx')}, numpy {dist_version('numpy')}"
 
-    def prepare(self, model):
-        from ..reference import ReferenceExecutor, UnsupportedOp
+    def prepare(self, model, options: TargetOptions | None = None):
+        # Of the options only the precision applies: the executor's BLAS threads are one
+        # process-wide setting (CONFORMANCE_REFERENCE_BLAS_THREADS, bench-reference
+        # --blas-threads) that one target's session must not change for every other executor.
+        compute = self.check_precision(options, {"fp32": "float32", "fp64": "float64"}) or self.compute
         try:
-            return ReferenceExecutor(model, precision=self.compute)
+            return ReferenceExecutor(model, precision=compute)
         except UnsupportedOp as exc:
             missing = ", ".join(sorted({op_type for _, op_type, _ in exc.missing}))
             raise UnsupportedOperator(str(exc), op=missing, target="reference",
                                       fix="implement the op in conformance/reference/ops/") from exc
+
+    def applied_options(self, session, options):
+        if options.precision is None:
+            return super().applied_options(session, options)
+        return {"applied": f"precision {session.precision} (threads: not applicable to target {self.name!r})"}
 
     def run(self, session, feeds):
         return session.run(None, feeds)

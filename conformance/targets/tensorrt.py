@@ -13,7 +13,7 @@ import importlib.util
 import numpy as np
 
 from . import register_target
-from .base import Target, dist_version, model_bytes
+from .base import Target, TargetOptions, dist_version, model_bytes
 
 
 def cuda_device_count() -> tuple[int, str]:
@@ -72,10 +72,11 @@ class _Engine:
     """A parsed network; the engine is built on first run for the shapes seen, and rebuilt
     with a wider optimization profile when a larger dynamic shape arrives."""
 
-    def __init__(self, target: "TensorRTTarget", onnx_bytes: bytes):
+    def __init__(self, target: "TensorRTTarget", onnx_bytes: bytes, fp16: bool):
         import tensorrt as trt
         self.trt = trt
         self.target = target
+        self.fp16 = fp16
         self.logger = trt.Logger(trt.Logger.ERROR)
         self.onnx_bytes = onnx_bytes
         self.engine = None
@@ -101,7 +102,7 @@ class _Engine:
         network, _parser = self._network(builder)
         config = builder.create_builder_config()
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, self.target.workspace_bytes)
-        if self.target.fp16:
+        if self.fp16:
             config.set_flag(trt.BuilderFlag.FP16)
         elif hasattr(trt.BuilderFlag, "TF32"):
             # TF32 is on by default for conv/matmul on Ampere and later: an fp32 target must not
@@ -185,8 +186,15 @@ class TensorRTTarget(Target):
     def version(self):
         return dist_version("tensorrt") or dist_version("tensorrt-cu12")
 
-    def prepare(self, model):
-        return _Engine(self, model_bytes(model))
+    def prepare(self, model, options: TargetOptions | None = None):
+        # threads and spinning do not apply to a GPU engine; the precision picks the builder flag
+        fp16 = self.check_precision(options, {"fp32": False, "fp16": True})
+        return _Engine(self, model_bytes(model), self.fp16 if fp16 is None else fp16)
+
+    def applied_options(self, session, options):
+        if options.precision is None:
+            return super().applied_options(session, options)
+        return {"applied": f"TensorRT builder {'FP16' if session.fp16 else 'FP32'} (threads: not applicable)"}
 
     def run(self, session, feeds):
         return session.run(feeds)

@@ -76,10 +76,10 @@ def _exported(config, arch: str) -> Path:
 def _optimized(arch: str, model):
     if arch not in _OPTIMIZED:
         try:
-            from converters import PASSES, get_passes
-            if "optimize" not in PASSES:
+            from converters import CHAIN_STEPS, get_chain_steps
+            if "optimize" not in CHAIN_STEPS:
                 raise LookupError("no pass named 'optimize' is registered (converters.passes)")
-            passes = get_passes("x+optimize")
+            passes = get_chain_steps("x+optimize")
             ok, why = passes[0].available()
             if not ok:
                 raise LookupError(why)

@@ -77,12 +77,12 @@ class SlowedTarget(Target):
     def __init__(self):
         self.inner = ort()
 
-    def session_options(self):
+    def prepare(self, model, options=None):
         # the same onnxruntime options as the unslowed target, so only the sleep differs
-        return self.inner.session_options()
+        return self.inner.prepare(model, options)
 
-    def prepare(self, model):
-        return self.inner.prepare(model)
+    def applied_options(self, session, options):
+        return self.inner.applied_options(session, options)
 
     def run(self, session, feeds):
         t0 = time.perf_counter()

@@ -4,7 +4,7 @@ import pytest
 from onnx import helper
 
 from conformance.cli import main
-from converters import get_passes
+from converters import get_chain_steps
 from converters.optimizer import REWRITE_PASSES, RewritePass, optimize
 
 from .helpers import check, make_model, ops
@@ -68,7 +68,7 @@ def test_other_domains_are_left_alone():
 
 
 def test_registered_model_pass_and_cli(tmp_path):
-    (step,) = get_passes("torch_script+optimize")
+    (step,) = get_chain_steps("torch_script+optimize")
     out = step.apply(_nhwc_cnn())
     assert len(out.graph.node) == 5
     src, dst = tmp_path / "in.onnx", tmp_path / "out.onnx"

@@ -4,7 +4,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from converters import get_passes
+from converters import get_chain_steps
 from converters.optimizer.precision import FP16_TOLERANCE, INT8_TOLERANCE, convert_float16, quantize_int8, seeded_feeds
 
 from .helpers import make_model, run_ort
@@ -69,6 +69,6 @@ def test_int8_qdq_quantization_is_seeded_and_close():
 
 
 def test_registered_precision_passes():
-    fp16, int8 = get_passes("torch_script+fp16+int8")
+    fp16, int8 = get_chain_steps("torch_script+fp16+int8")
     assert fp16.apply(_classifier()).graph.initializer[0].data_type == TensorProto.FLOAT16
     assert int8.available()[0]

@@ -10,7 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conformance.reference import bench
+from conformance.bench import reference as bench
 
 
 def _tiny_cnn(tmp_path, name="tiny", expected_offset=0.0):

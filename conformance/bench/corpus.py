@@ -1,13 +1,15 @@
 """The measure of the reference executor: ONNX's own node test corpus.
 
-``python -m conformance.reference.corpus [--compare] [-k PATTERN] [--failures] [--markdown]``
+``python -m conformance.bench.corpus [--compare] [-k PATTERN] [--failures] [--markdown]``
 
 Runs every case of ``onnx.backend.test.case.node.collect_testcases`` (one data set each) through
-our executor and compares each output with ``np.testing.assert_allclose`` semantics and the
-case's own rtol/atol (NaN equals NaN, dtypes and shapes must match, strings compare equal).
-``--compare`` runs ``onnx.reference.ReferenceEvaluator`` and onnxruntime on the same cases and
-prints the three side by side (those two are imported only then: the executor itself imports
-numpy and onnx alone).
+our executor and compares each output by ``np.testing.assert_allclose``'s rule through
+``conformance.comparator`` (``|a - e| <= atol + rtol * |e|`` with the case's own rtol/atol, NaN
+equals NaN, dtypes and shapes must match, strings compare equal). ``--compare`` runs
+``onnx.reference.ReferenceEvaluator`` and onnxruntime on the same cases and prints the three
+side by side (onnxruntime is imported only then). It lives outside ``conformance/reference/``,
+which imports numpy and onnx only; the failures it finds are listed in
+``conformance/reference/KNOWN_FAILURES.md``.
 """
 from __future__ import annotations
 
@@ -17,12 +19,20 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
+from onnx.backend.test.case.node import collect_testcases
+from onnx.reference import ReferenceEvaluator
 
-from . import dtypes
+from .. import reference
+from ..comparator import compare as compare_arrays
+from ..reference import ReferenceExecutor, dtypes
+from ..tolerance import Tolerance
+
+KNOWN_FAILURES = Path(reference.__file__).with_name("KNOWN_FAILURES.md")
 
 
 @dataclass
@@ -34,8 +44,6 @@ class CaseResult:
 
 
 def load_cases(pattern: str | None = None):
-    from onnx.backend.test.case.node import collect_testcases
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
@@ -89,15 +97,9 @@ def compare(expected, actual, rtol: float, atol: float) -> str | None:
         return None if expected.tolist() == actual.tolist() else "strings differ"
     if dtypes.is_custom(expected.dtype):
         expected, actual = dtypes.custom_to_float32(expected), dtypes.custom_to_float32(actual)
-    if expected.dtype.kind in "biu":
-        if np.array_equal(expected, actual):
-            return None
-        expected, actual = expected.astype(np.float64), actual.astype(np.float64)
-    try:
-        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
-    except AssertionError as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if "Max" in ln or "Mismatch" in ln]
-        return "values differ: " + "; ".join(lines)
+    result = compare_arrays(actual, expected, Tolerance(rtol=rtol, atol=atol, exact=False, check_dtype=False))
+    if not result.passed:
+        return "values differ: " + "; ".join(line.strip() for line in result.message.splitlines()[:2])
     return None
 
 
@@ -131,9 +133,6 @@ def _run_one(case, make_runner) -> CaseResult:
 
 
 def ours(precision: str = "float32"):
-    from .executor import ReferenceExecutor
-    from . import ops  # noqa: F401
-
     def make(model):
         executor = ReferenceExecutor(model, precision=precision)
         return lambda feeds: executor.run(None, feeds)
@@ -141,8 +140,6 @@ def ours(precision: str = "float32"):
 
 
 def onnx_reference():
-    from onnx.reference import ReferenceEvaluator
-
     def make(model):
         evaluator = ReferenceEvaluator(model)
         return lambda feeds: evaluator.run(None, feeds)
@@ -172,7 +169,7 @@ def _summary(label: str, results: list[CaseResult]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.reference.corpus", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.bench.corpus", description=__doc__.splitlines()[0])
     parser.add_argument("-k", dest="pattern", help="regex on case names")
     parser.add_argument("--compare", action="store_true", help="also run onnx.reference and onnxruntime")
     parser.add_argument("--failures", action="store_true", help="list our failing cases with the reason")

@@ -3,13 +3,14 @@
 For every ONNX model found under ``--models`` (``NAME/model.onnx`` with ``inputs.npz`` and
 ``expected.npz`` beside it, or ONNX's ``test_data_set_0/`` layout, or a bare ``*.onnx`` fed with
 seeded random inputs) it times, in this one process, our ``ReferenceExecutor``, onnxruntime
-(CPU execution provider, default threads) and ``onnx.reference.ReferenceEvaluator``: one
-warm-up run, then the median of ``--runs`` runs. Accuracy is the largest absolute difference to
-the source framework's outputs divided by the output's scale (its largest magnitude).
-A failure of onnxruntime or onnx.reference on a model is recorded as that engine's failure,
-never a crash of the command.
+(the registered ``onnxruntime`` target: CPU execution provider, default threads) and
+``onnx.reference.ReferenceEvaluator``: one warm-up run, then the median of ``--runs`` runs.
+Accuracy is the largest absolute difference to the source framework's outputs divided by the
+output's scale (its largest magnitude): ``comparator.scaled_error``. A failure of onnxruntime
+or onnx.reference on a model is recorded as that engine's failure, never a crash of the command.
 
-onnxruntime is imported only here, when the command runs: the executor itself stays numpy+onnx.
+It lives outside ``conformance/reference/``, which imports numpy and onnx only: onnxruntime
+comes through the target registry, and ``--profile`` through the executor's ``profile`` hook.
 """
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from ..comparator import scaled_error
+from ..inputs import load_npz, random_inputs
+from ..reference import ReferenceExecutor
+from ..reference.ops.linalg import get_blas_threads, set_blas_threads
+from ..targets import get_target
+from ..targets.base import dist_version
 
 TARGET_ACCURACY = 1e-4
 TARGET_OURS_OVER_ORT = 3.0
@@ -63,39 +72,29 @@ class ModelResult:
 
 
 class OpProfiler:
-    """Times every op implementation of our executor by op type while active: the registry's
-    functions are wrapped when the executor is built (it resolves them at planning time) and
-    restored on exit, so nothing outlives the benchmark."""
+    """Time per op type of our executor, through its ``profile`` hook: pass ``record`` as
+    ``ReferenceExecutor(model, profile=...)``; only runs while ``counting`` is set count."""
 
     def __init__(self):
-        from . import registry
-        self.registry = registry
         self.seconds: dict = {}
         self.calls: dict = {}
         self.counting = False
-        self._saved = None
 
-    def __enter__(self):
-        self._saved = {k: list(v) for k, v in self.registry.OPS.items()}
-        for key, versions in self.registry.OPS.items():
-            self.registry.OPS[key] = [(since, self._wrap(key[1], fn)) for since, fn in versions]
-        return self
+    def record(self, node: onnx.NodeProto, seconds: float) -> None:
+        if self.counting:
+            name = node.op_type
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            self.calls[name] = self.calls.get(name, 0) + 1
 
-    def __exit__(self, *exc):
-        self.registry.OPS.clear()
-        self.registry.OPS.update(self._saved)
-
-    def _wrap(self, name, fn):
-        def timed(ctx, *inputs):
-            if not self.counting:
-                return fn(ctx, *inputs)
-            t0 = time.perf_counter()
+    def counted(self, run):
+        """``run`` with counting switched on while it runs."""
+        def counted_run():
+            self.counting = True
             try:
-                return fn(ctx, *inputs)
+                return run()
             finally:
-                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
-                self.calls[name] = self.calls.get(name, 0) + 1
-        return timed
+                self.counting = False
+        return counted_run
 
     def table(self, runs: int) -> dict:
         return {k: [round(v / runs * 1e3, 3), self.calls[k] // runs]
@@ -103,11 +102,6 @@ class OpProfiler:
 
 
 # --------------------------------------------------------------------------- discovery
-
-def _npz(path: Path) -> dict:
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
 
 def _pb_dir(folder: Path, prefix: str, names: list[str]) -> dict:
     files = sorted(folder.glob(f"{prefix}_*.pb"), key=lambda p: int(p.stem.split("_")[-1]))
@@ -117,29 +111,6 @@ def _pb_dir(folder: Path, prefix: str, names: list[str]) -> dict:
         t.ParseFromString(f.read_bytes())
         out[t.name or name] = numpy_helper.to_array(t)
     return out
-
-
-_NP_OF_ONNX = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.DOUBLE: np.float64,
-               onnx.TensorProto.INT64: np.int64, onnx.TensorProto.INT32: np.int32,
-               onnx.TensorProto.BOOL: np.bool_, onnx.TensorProto.FLOAT16: np.float16,
-               onnx.TensorProto.UINT8: np.uint8, onnx.TensorProto.INT8: np.int8}
-
-
-def _random_inputs(model: onnx.ModelProto, seed: int = 0) -> dict:
-    rng = np.random.default_rng(seed)
-    init = {i.name for i in model.graph.initializer}
-    feeds = {}
-    for vi in model.graph.input:
-        if vi.name in init:
-            continue
-        tt = vi.type.tensor_type
-        shape = [d.dim_value if d.dim_value > 0 else 1 for d in tt.shape.dim]
-        dtype = _NP_OF_ONNX.get(tt.elem_type, np.float32)
-        if np.issubdtype(dtype, np.floating):
-            feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
-        else:
-            feeds[vi.name] = rng.integers(0, 2, shape).astype(dtype)
-    return feeds
 
 
 def _graph_io(model: onnx.ModelProto):
@@ -163,14 +134,15 @@ def find_models(root: str) -> list[ModelCase]:
         inputs = expected = None
         source = "source framework"
         if (folder / "inputs.npz").exists() and path.name == "model.onnx":
-            inputs = _npz(folder / "inputs.npz")
+            inputs = load_npz(folder / "inputs.npz", "inputs")
             if (folder / "expected.npz").exists():
-                expected = _npz(folder / "expected.npz")
+                expected = load_npz(folder / "expected.npz", "expected outputs")
         elif (folder / "test_data_set_0").is_dir() and path.name == "model.onnx":
             inputs = _pb_dir(folder / "test_data_set_0", "input", in_names)
             expected = _pb_dir(folder / "test_data_set_0", "output", out_names) or None
         if inputs is None:
-            inputs = _random_inputs(model)
+            # ints in [0, 2): index-like inputs stay in range; dynamic dims 1
+            inputs = random_inputs(model, seed=0, fill=1, int_high=2)
         if expected is not None:
             # Match source outputs to graph outputs by name, else by position.
             if not set(out_names) & set(expected):
@@ -188,27 +160,8 @@ def find_models(root: str) -> list[ModelCase]:
 # --------------------------------------------------------------------------- measuring
 
 def relative_error(outputs: dict, expected: dict) -> float:
-    worst = 0.0
-    for name, want in expected.items():
-        got = outputs.get(name)
-        if got is None:
-            return math.inf
-        got = np.asarray(got, dtype=np.float64)
-        want = np.asarray(want, dtype=np.float64)
-        if got.shape != want.shape:
-            if got.size == want.size:
-                got = got.reshape(want.shape)
-            else:
-                return math.inf
-        if want.size == 0:
-            continue
-        scale = float(np.max(np.abs(want)))
-        scale = scale if scale > 0 else 1.0
-        diff = float(np.max(np.abs(got - want))) if want.size else 0.0
-        if not math.isfinite(diff):
-            return math.inf
-        worst = max(worst, diff / scale)
-    return worst
+    """``comparator.scaled_error`` of outputs and expected values matched by output name."""
+    return scaled_error([outputs.get(name) for name in expected], list(expected.values()))
 
 
 def time_engine(run_once, runs: int, budget_s: float | None = None,
@@ -268,78 +221,64 @@ def _interleaved(engines: dict, runs: int, pause_s: float = 0.0) -> dict:
     return outputs, results
 
 
+def _runners(model: onnx.ModelProto, inputs: dict, engines: list[str], profiler: OpProfiler | None,
+             verbose: bool) -> tuple[dict, dict]:
+    """Run-once callables of ours and onnxruntime, and the failures of those that cannot load."""
+    makers = {"ours": lambda: ReferenceExecutor(model, profile=profiler.record if profiler else None),
+              "onnxruntime": lambda: get_target("onnxruntime").prepare(model.SerializeToString())}
+    runners, failures = {}, {}
+    for name, make in makers.items():
+        if name not in engines:
+            continue
+        try:
+            session = make()
+            runners[name] = lambda session=session: session.run(None, inputs)
+        except Exception as exc:   # noqa: BLE001
+            failures[name] = _failed(exc)
+            if verbose:
+                traceback.print_exc()
+    return runners, failures
+
+
+def _time_onnx_reference(model, inputs: dict, runs: int, budget_s: float, pause_s: float,
+                         verbose: bool) -> tuple[list | None, EngineResult]:
+    try:
+        evaluator = ReferenceEvaluator(model)
+        with np.errstate(all="ignore"):
+            return time_engine(lambda: evaluator.run(None, inputs), runs, budget_s, pause_s)
+    except Exception as exc:   # noqa: BLE001
+        if verbose:
+            traceback.print_exc()
+        return None, _failed(exc)
+
+
 def bench_model(case: ModelCase, runs: int, engines: list[str], reference_budget_s: float,
                 verbose: bool = False, pause_s: float = 0.0, profile: bool = False) -> ModelResult:
-    results: dict = {}
-    outputs_of: dict = {}
     model = onnx.load(case.path)
     _, out_names = _graph_io(model)
-
-    runners = {}
-    profiler = None
-    if "ours" in engines:
-        try:
-            from .executor import ReferenceExecutor
-            if profile:
-                with OpProfiler() as profiler:
-                    ex = ReferenceExecutor(model)
-            else:
-                ex = ReferenceExecutor(model)
-            runners["ours"] = lambda: ex.run(None, case.inputs)
-        except Exception as exc:   # noqa: BLE001
-            results["ours"] = _failed(exc)
-            if verbose:
-                traceback.print_exc()
-    if "onnxruntime" in engines:
-        try:
-            import onnxruntime as ort
-            sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-            runners["onnxruntime"] = lambda: sess.run(None, case.inputs)
-        except Exception as exc:   # noqa: BLE001
-            results["onnxruntime"] = _failed(exc)
-            if verbose:
-                traceback.print_exc()
+    profiler = OpProfiler() if profile else None
+    runners, results = _runners(model, case.inputs, engines, profiler, verbose)
     if profiler is not None and "ours" in runners:
-        # Warm-up uncounted, then the timed runs counted (their total includes the wrappers).
-        plain = runners["ours"]
-
-        def counted():
-            profiler.counting = True
-            try:
-                return plain()
-            finally:
-                profiler.counting = False
-        runners["ours"] = counted
-        runners["ours"]()            # warm-up happens inside _interleaved too; reset after it
+        runners["ours"] = profiler.counted(runners["ours"])
+        runners["ours"]()            # one counted run before _interleaved's counted warm-up
     outs, timed = _interleaved(runners, runs, pause_s)
     op_profile = None
     if profiler is not None and results.get("ours") is None and timed.get("ours") and timed["ours"].ok:
-        # _interleaved ran one counted warm-up plus `runs` counted runs, and we ran one more.
+        # the run above, _interleaved's warm-up and its `runs` timed runs were all counted
         op_profile = profiler.table(runs + 2)
     results.update(timed)
-    for name, o in outs.items():
-        outputs_of[name] = dict(zip(out_names, o))
-
+    outputs_of = {name: dict(zip(out_names, o)) for name, o in outs.items()}
     if "onnx.reference" in engines:
-        try:
-            from onnx.reference import ReferenceEvaluator
-            ev = ReferenceEvaluator(model)
-            with np.errstate(all="ignore"):
-                outs, r = time_engine(lambda: ev.run(None, case.inputs), runs, reference_budget_s,
-                                      pause_s)
+        outs, results["onnx.reference"] = _time_onnx_reference(model, case.inputs, runs, reference_budget_s,
+                                                               pause_s, verbose)
+        if outs is not None:
             outputs_of["onnx.reference"] = dict(zip(out_names, outs))
-            results["onnx.reference"] = r
-        except Exception as exc:   # noqa: BLE001
-            results["onnx.reference"] = _failed(exc)
-            if verbose:
-                traceback.print_exc()
-
     expected = case.expected
     if expected is None and "onnxruntime" in outputs_of:
         expected = outputs_of["onnxruntime"]
     if expected is not None:
-        for engine, outs in outputs_of.items():
-            results[engine].rel_error = relative_error(outs, expected)
+        for engine, outputs in outputs_of.items():
+            results[engine].rel_error = relative_error(outputs, expected)
     return ModelResult(name=case.name, path=case.path, expected_source=case.expected_source,
                        engines=results, op_profile=op_profile)
 
@@ -458,7 +397,6 @@ def default_models_dir() -> str:
 
 def main(args: argparse.Namespace) -> int:
     if getattr(args, "blas_threads", None) is not None:
-        from .ops.linalg import set_blas_threads
         set_blas_threads(args.blas_threads)  # from the CLI; callers of main() may omit it
     root = args.models or default_models_dir()
     cases = find_models(root)
@@ -508,15 +446,11 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _versions() -> dict:
-    from .ops.linalg import get_blas_threads
     out = {"numpy": np.__version__, "onnx": onnx.__version__, "cpu_count": os.cpu_count(),
            "reference_blas_threads": get_blas_threads() or "openblas default",
            "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
-    try:
-        import onnxruntime
-        out["onnxruntime"] = onnxruntime.__version__
-    except Exception:  # noqa: BLE001
-        pass
+    if dist_version("onnxruntime"):
+        out["onnxruntime"] = dist_version("onnxruntime")
     return out
 
 
