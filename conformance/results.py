@@ -1,11 +1,11 @@
 """The result record: one JSON object per case x target, in JSON Lines.
 
-Schema version 1. Keys (all present in every record; ``None`` where not applicable):
+Schema version 2 (version 1 files, which kept the stage fields in ``extra``, are read too). Keys (all present in every record; ``None`` where not applicable):
 
 ======================  ==================================================================
 key                     meaning
 ======================  ==================================================================
-schema                  record schema version (int, currently 1)
+schema                  record schema version (int, currently 2)
 case_id                 full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
 kind                    op | padding | semantics | arch | model | benchmark
 op                      operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
@@ -56,7 +56,8 @@ from typing import Any, Iterable, Iterator
 
 from .errors import ResultsFileError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)      # 1: the stage fields lived in ``extra``; read into their fields
 STATUSES = (
     "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
 )
@@ -153,7 +154,8 @@ class CaseResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "CaseResult":
-        names = {f.name for f in dataclasses.fields(cls)}
+        """A record of any readable schema, in this version's layout (and schema number)."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"schema"}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -223,10 +225,11 @@ def iter_records(path: str | os.PathLike) -> Iterator[CaseResult]:
         except json.JSONDecodeError as exc:
             raise ResultsFileError(f"{path}:{lineno}: not valid JSON ({exc.msg})",
                                    fix="the file is truncated or corrupt; rerun the suite") from None
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
             raise ResultsFileError(
                 f"{path}:{lineno}: schema {data.get('schema') if isinstance(data, dict) else None!r}, "
-                f"this tool reads schema {SCHEMA_VERSION}", fix="regenerate the file with this version")
+                f"this tool reads schemas {', '.join(map(str, READABLE_SCHEMAS))}",
+                fix="regenerate the file with this version")
         try:
             yield CaseResult.from_dict(data)
         except (TypeError, ValueError) as exc:

@@ -41,7 +41,7 @@ def test_tensorflow_and_paddle_in_one_session_under_xdist(tmp_path, cache):
     got = {(r["framework"], r["target"]): r["status"] for r in recs}
     assert got == {(fw, t): "passed" for fw in ("tensorflow", "paddle", "torch")
                    for t in ("reference", "onnxruntime")}, out
-    assert all(r["schema"] == 1 and r["onnx_ops"] for r in recs)
+    assert all(r["schema"] == 2 and r["onnx_ops"] for r in recs)
     assert not (tmp_path / "r.jsonl.parts").exists()     # parts merged and removed
 
 

@@ -22,7 +22,7 @@ def test_round_trip_keeps_every_documented_key(tmp_path):
     for key in ("schema", "case_id", "kind", "op", "onnx_ops", "arch", "framework", "converter", "opset", "target",
                 "status", "max_abs", "max_rel", "mismatch", "rtol", "atol", "seconds", "message", "versions"):
         assert key in line
-    assert line["schema"] == 1 and line["max_abs"] == "inf"       # valid JSON, no bare Infinity
+    assert line["schema"] == 2 and line["max_abs"] == "inf"       # valid JSON, no bare Infinity
     (back,) = results.read(path)
     assert back.case_id == rec().case_id and back.onnx_ops == ["Add"]
 
@@ -109,3 +109,19 @@ def test_a_flaky_known_failure_in_the_old_layout_still_gates(tmp_path):
     cur = rec(status="xfailed", extra={"known_failure": {"status": "flaky", "pattern": "op/*"}})
     assert cur.known_failure == {"status": "flaky", "pattern": "op/*"}
     assert run_gate([base], [cur]).exit_code == 0
+
+
+
+def test_a_schema_1_record_is_read_into_this_version(tmp_path):
+    old = {"schema": 1, "case_id": "op/relu/torch/torch-script/opset17/reference/default", "kind": "op",
+           "framework": "torch", "converter": "torch-script", "target": "reference", "status": "xfailed",
+           "extra": {"known_failure": {"status": "xfail", "pattern": "op/relu/*"}, "cached": True}}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n")
+    (record,) = results.read(path)
+    assert record.schema == results.SCHEMA_VERSION == 2
+    assert record.known_failure == {"status": "xfail", "pattern": "op/relu/*"} and record.cached is True
+    assert json.loads(record.to_json())["schema"] == 2
+    path.write_text(json.dumps(dict(old, schema=3)) + "\n")
+    with pytest.raises(ResultsFileError, match="reads schemas 1, 2"):
+        results.read(path)
