@@ -12,11 +12,11 @@ SUBCOMMAND_MODULES = (
     "conformance.commands",            # targets, run
     "conformance.report.cli",          # matrix
     "conformance.gate",                # gate
-    "conformance.check",               # check (ONNX files and, via source_check, framework files)
+    "conformance.check_cli",           # check (ONNX files and, via source_check, framework files)
     "conformance.source_check",        # convert
     "conformance.export",              # export-cases
     "conformance.bench.cli",           # bench, bench-kernels
-    "conformance.reference.bench",     # bench-reference
+    "conformance.bench.reference",     # bench-reference
     "converters.optimizer.cli",        # optimize
 )
 

@@ -5,11 +5,21 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from converters import CHAIN_STEPS, CONVERTERS, converter_status
+
+from . import results
+from .errors import ConformanceError
+from .runner import Runner, RunnerOptions
+from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
+from .targets import DEFAULT_TARGETS, TARGETS, get_target, target_status
+
+try:   # the matrix is written when the report package is part of this build
+    from .report import write_reports
+except ImportError:
+    write_reports = None
+
 
 def cmd_targets(args) -> int:
-    from converters import CONVERTERS, PASSES, converter_status
-    from .targets import TARGETS, get_target, target_status
-
     rows = []
     for name in TARGETS.names():
         ok, why = target_status(name)
@@ -23,8 +33,9 @@ def cmd_targets(args) -> int:
         ok, why = converter_status(name)
         fw = CONVERTERS.get(name).framework if name in CONVERTERS else "?"
         rows.append(("converter", name, ok, why or f"framework {fw}"))
-    for name in PASSES.names():
-        ok, why = converter_status(f"torch-script+{name}") if name in PASSES else (False, PASSES.load_error(name))
+    for name in CHAIN_STEPS.names():
+        ok, why = (converter_status(f"torch-script+{name}") if name in CHAIN_STEPS
+                   else (False, CHAIN_STEPS.load_error(name)))
         rows.append(("pass", name, ok, why or "chain after a converter: CONVERTER+" + name))
     width = max(len(r[1]) for r in rows)
     for kind, name, ok, text in rows:
@@ -33,11 +44,6 @@ def cmd_targets(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from . import results
-    from .runner import Runner, RunnerOptions
-    from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
-    from .targets import DEFAULT_TARGETS
-
     sys.path.insert(0, str(Path.cwd()))
     runs = expand(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
                   targets=split_values(args.target, DEFAULT_TARGETS),
@@ -45,7 +51,6 @@ def cmd_run(args) -> int:
                   opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],
                   include=split_values(args.case), exclude=split_values(args.exclude_case))
     if not runs:
-        from .errors import ConformanceError
         raise ConformanceError("no cases selected", fix="check --suite, --case and --framework")
     out = Path(args.results)
     runner = Runner(RunnerOptions(timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
@@ -63,12 +68,9 @@ def cmd_run(args) -> int:
     results.write(out, records)
     print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no cases selected")
     print(f"results: {out.resolve()}")
-    try:
-        from .report import write_reports
+    if write_reports is not None:
         for kind, path in write_reports(records, out.resolve().parent).items():
             print(f"coverage matrix ({kind}): {path}")
-    except ImportError:
-        pass
     return 1 if counts["failed"] or counts["error"] else 0
 
 

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 from .runner import Runner, RunnerOptions, _safe_name, write_backend_test_layout
+from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
 
 
 def cmd_export_cases(args) -> int:
-    from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
-
     sys.path.insert(0, str(Path.cwd()))
     specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control")))
     runs = expand(specs, targets=["onnx"], frameworks=set(split_values(args.framework)),

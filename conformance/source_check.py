@@ -1,4 +1,5 @@
-"""``conformance convert SOURCE`` and ``conformance check SOURCE`` for framework model files.
+"""Framework model files: ``check_source`` (behind ``conformance check SOURCE``, see
+``conformance.check_cli``) and the ``conformance convert SOURCE`` command.
 
 The file is loaded and run in its own framework's worker (the expected outputs), converted
 by the converter for its format (or ``--converter``), and the ONNX model is checked on the
@@ -12,7 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .errors import ConformanceError
+import onnx
+
+from .check import check_model
+from .inputs import graph_inputs
 from .runner import Runner, RunnerOptions
 from .sources import SourceRefused, parse_shapes, source_spec
 
@@ -34,40 +38,25 @@ def _converted(path, *, converter=None, opset=OPSET, inputs=None, shapes=None, t
     return fmt, spec, conv
 
 
-def cmd_convert(args) -> int:
-    fmt, spec, conv = _converted(args.source, converter=args.converter, opset=args.opset, inputs=args.inputs,
-                                 shapes=args.shape, timeout=args.timeout)
-    if conv.status != "ok":
-        print(f"{spec.converters[0]} could not convert {args.source} ({fmt.description}): {conv.status}: "
-              f"{conv.message.splitlines()[0] if conv.message else ''}", file=sys.stderr)
-        return 1
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(conv.onnx_bytes)
-    print(f"{fmt.description} -> {out} ({spec.converters[0]}, opset {args.opset}, "
-          f"inputs {', '.join(f'{n}{list(a.shape)}' for n, a in zip(conv.input_names, conv.input_sets[0]))})")
-    return 0
+def _not_converted(source, fmt, spec, conv) -> str:
+    return (f"{spec.converters[0]} could not convert {source} ({fmt.description}): {conv.status}: "
+            f"{conv.message.splitlines()[0] if conv.message else ''}")
 
 
 def check_source(source, targets=None, *, converter=None, opset=OPSET, inputs=None, shapes=None, onnx_path=None,
                  rtol=None, atol=None, out_dir=None, localize=True, timeout=600.0):
     """Check a framework model file end to end; returns (CheckReport or None, one-line problem)."""
-    import onnx
-    from .check import check_model
-
     fmt, spec, conv = _converted(source, converter=converter, opset=opset, inputs=inputs, shapes=shapes,
                                  timeout=timeout)
     if conv.status != "ok":
-        return None, (f"{spec.converters[0]} could not convert {source} ({fmt.description}): {conv.status}: "
-                      f"{conv.message.splitlines()[0] if conv.message else ''}")
+        return None, _not_converted(source, fmt, spec, conv)
     model_bytes = Path(onnx_path).read_bytes() if onnx_path else conv.onnx_bytes
     if onnx_path:
         try:
             proto = onnx.load_from_string(model_bytes)
         except Exception as exc:
             raise SourceRefused(f"{onnx_path}: not a valid ONNX model ({type(exc).__name__})") from None
-        initializers = {t.name for t in proto.graph.initializer}
-        names = [i.name for i in proto.graph.input if i.name not in initializers]
+        names = [i.name for i in graph_inputs(proto)]
         if len(names) != len(conv.input_names):
             raise SourceRefused(f"{onnx_path} takes {len(names)} inputs, {source} takes {len(conv.input_names)}")
     else:
@@ -82,32 +71,18 @@ def check_source(source, targets=None, *, converter=None, opset=OPSET, inputs=No
     return report, ""
 
 
-def cmd_check_source(args) -> int:
-    targets = [t.strip() for s in (args.target or []) for t in s.split(",") if t.strip()] or None
-    report, problem = check_source(args.model, targets, converter=getattr(args, "converter", None),
-                                   opset=getattr(args, "opset", OPSET), inputs=args.inputs, shapes=args.shape,
-                                   onnx_path=getattr(args, "onnx", None), rtol=args.rtol, atol=args.atol,
-                                   out_dir=args.out, localize=not args.no_localize)
-    if report is None:
-        print(problem)
+def cmd_convert(args) -> int:
+    fmt, spec, conv = _converted(args.source, converter=args.converter, opset=args.opset, inputs=args.inputs,
+                                 shapes=args.shape, timeout=args.timeout)
+    if conv.status != "ok":
+        print(_not_converted(args.source, fmt, spec, conv), file=sys.stderr)
         return 1
-    if args.json:
-        import json
-        from .check import _jsonable
-        print(json.dumps(_jsonable(report.to_dict()), indent=1, allow_nan=False))
-    else:
-        print(report.text())
-    return report.exit_code
-
-
-def is_framework_source(path: str) -> bool:
-    """True for a file or folder that ``conformance check`` should treat as a framework model."""
-    from .sources import detect
-    try:
-        return detect(path).framework != "onnx"
-    except ConformanceError:
-        p = Path(path)
-        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".pdmodel", ".json")
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(conv.onnx_bytes)
+    print(f"{fmt.description} -> {out} ({spec.converters[0]}, opset {args.opset}, "
+          f"inputs {', '.join(f'{n}{list(a.shape)}' for n, a in zip(conv.input_names, conv.input_sets[0]))})")
+    return 0
 
 
 def register(sub) -> None:

@@ -13,7 +13,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import onnx
+
+from .cases import CaseSpec
 from .errors import ConformanceError
+from .inputs import parse_shapes as parse_shape_specs
 
 
 class SourceRefused(ConformanceError):
@@ -42,7 +46,6 @@ def _zip_names(path: Path) -> list[str] | None:
 
 def _is_onnx(path: Path) -> bool:
     try:
-        import onnx
         model = onnx.load(str(path), load_external_data=False)
         return len(model.graph.node) > 0 or len(model.graph.output) > 0
     except Exception:
@@ -120,6 +123,15 @@ def detect(path: str | os.PathLike) -> SourceFormat:
                         f"SavedModel folder, Paddle .json/.pdmodel + .pdiparams, or ONNX)")
 
 
+def is_framework_source(path: str) -> bool:
+    """True for a file or folder that ``conformance check`` should treat as a framework model."""
+    try:
+        return detect(path).framework != "onnx"
+    except ConformanceError:
+        p = Path(path)
+        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".pdmodel", ".json")
+
+
 def content_hash(fmt: SourceFormat) -> str:
     """Hash of everything the model is loaded from, so the conversion cache sees edits."""
     digest = hashlib.sha256()
@@ -140,13 +152,11 @@ def content_hash(fmt: SourceFormat) -> str:
 
 def parse_shapes(items) -> dict[str, list[int]]:
     """``--shape name=1x3x224x224`` (repeatable) -> {name: [1, 3, 224, 224]} (JSON-able)."""
-    from .inputs import parse_shapes as parse
-    return {name: list(dims) for name, dims in parse(items).items()}
+    return {name: list(dims) for name, dims in parse_shape_specs(items).items()}
 
 
 def source_spec(path: str | os.PathLike, *, shapes=None, inputs_npz: str | None = None, converter: str | None = None):
     """A CaseSpec of kind ``model`` whose builder loads the file in its framework's worker."""
-    from .cases import CaseSpec
     fmt = detect(path)
     if fmt.framework == "onnx":
         raise SourceRefused(f"{path}: already ONNX; use `conformance check MODEL.onnx`")

@@ -8,21 +8,22 @@ generated, seeded, from the model's own signature; ``--shape name=dims`` fills d
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from conformance.cases import Built
+from conformance.inputs import random_array
 from conformance.sources import SourceRefused
+from converters.frameworks import flatten
 
 
 def _sample(shape, dtype, rng) -> np.ndarray:
+    """Floats N(0, 1), ints in [0, 8) (valid indices of small embedding tables), bools fair coins."""
     dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.standard_normal(shape).astype(dtype)
-    if dtype.kind in "iu":
-        return rng.integers(0, 8, size=shape).astype(dtype)
-    if dtype.kind == "b":
-        return rng.integers(0, 2, size=shape).astype(bool)
-    raise SourceRefused(f"cannot generate inputs of dtype {dtype}; pass --inputs FILE.npz")
+    if dtype.kind not in "fiub":
+        raise SourceRefused(f"cannot generate inputs of dtype {dtype}; pass --inputs FILE.npz")
+    return random_array(rng, dtype, shape, int_high=8)
 
 
 def _inputs(signature, params, seed) -> tuple[list[str], list[np.ndarray], dict]:
@@ -91,7 +92,6 @@ def _load_torch_export(params, seed) -> Built:
     names, arrays, _ = _inputs(signature, params, seed)
 
     def run(prog, inputs):
-        from converters.frameworks import flatten
         with torch.no_grad():
             out = prog.module()(*[torch.from_numpy(np.require(x, requirements="C")) for x in inputs])
         return flatten(out, lambda t: t.detach().numpy())
@@ -134,7 +134,6 @@ def _load_savedmodel(params, seed) -> Built:
 # -- paddle ------------------------------------------------------------------------------------
 def _load_paddle(params, seed) -> Built:
     import paddle
-    from pathlib import Path
     layer = paddle.jit.load(params["path"])
     specs = layer._input_spec()
     signature = [(s.name, list(s.shape), np.dtype(str(s.dtype).replace("paddle.", ""))) for s in specs]

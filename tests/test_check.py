@@ -196,3 +196,20 @@ def test_tolerance_flags(files, perturbed, capsys):  # noqa: F811
     assert main(args) == 1
     assert main(args + ["--rtol", "0.02"]) == 0
     assert "rtol=0.02" in capsys.readouterr().out
+
+
+def test_check_library_imports_no_command_line():
+    # conformance.check is the library; its command line (check_cli) and the framework-file front
+    # end (source_check) sit on top of it, never the other way round
+    import subprocess
+    import sys
+    code = ("import sys, conformance.check; "
+            "assert not {'conformance.check_cli', 'conformance.source_check', 'conformance.cli'} & set(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_json_rendering_has_no_nan_and_no_numpy_scalars():
+    from conformance.check_report import jsonable
+    data = {"a": [np.float32("nan"), np.float64(np.inf), -np.inf, np.int64(3), (1.5, None)]}
+    assert jsonable(data) == {"a": ["nan", "inf", "-inf", 3, [1.5, None]]}
+    json.dumps(jsonable(data), allow_nan=False)

@@ -86,3 +86,14 @@ def test_plain_pickle_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(SourceRefused, match="arbitrary code"):
         detect(path)
+
+
+def test_generated_inputs_are_seeded_and_refuse_what_cannot_be_drawn():
+    import numpy as np
+    from converters.loaders import _sample
+    ints = _sample([4, 5], np.int64, np.random.default_rng(0))
+    assert ints.dtype == np.int64 and ints.min() >= 0 and ints.max() < 8     # small embedding vocabularies
+    assert np.array_equal(ints, _sample([4, 5], np.int64, np.random.default_rng(0)))
+    assert _sample([3], np.bool_, np.random.default_rng(0)).dtype == np.bool_
+    with pytest.raises(SourceRefused, match="cannot generate inputs of dtype complex64; pass --inputs"):
+        _sample([2], np.complex64, np.random.default_rng(0))
