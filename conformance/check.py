@@ -5,7 +5,7 @@
 oracle (the given expected outputs, else the reference executor in float64, outputs cast back
 to the model's declared types), runs every target, compares each output
 (``conformance.comparator``) and, for a target that fails, localizes the first divergent node
-(``conformance.localize``) and writes it as a one-node repro under ``out_dir``. It returns a
+(``conformance.divergent_node``) and writes it as a one-node repro under ``out_dir``. It returns a
 ``CheckReport`` (``conformance.check_report``); the command line is ``conformance.check_cli``.
 
 A model, inputs or oracle that cannot be checked raises ``InvalidModel`` / ``InvalidInputs`` /
@@ -26,7 +26,7 @@ from .check_report import CheckReport, OutputCheck, TargetCheck
 from .comparator import compare
 from .errors import ConformanceError, InvalidModel, UnsupportedOperator, classify_failure
 from .inputs import DEFAULT_SEED, by_name, parse_shapes, random_inputs, validate_inputs
-from .localize import first_divergent_node
+from .divergent_node import first_divergent_node
 from .reference import ReferenceExecutor, UnsupportedOp
 from .targets import DEFAULT_TARGETS, get_target, target_status
 from .tolerance import Tolerance, resolve_tolerance

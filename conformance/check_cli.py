@@ -7,7 +7,7 @@ The oracle is EXPECTED.npz when given, else the reference executor computing in 
 (outputs cast back to the model's declared types): every target, the float32 ``reference``
 target included, is then held to the same higher-precision answer rather than to a copy of
 itself; ``--oracle-precision float32`` gives the executor's float32 arithmetic instead.
-Per target and output it prints the error statistics and PASS/FAIL; on a failure it names the first divergent node (``conformance.localize``: every
+Per target and output it prints the error statistics and PASS/FAIL; on a failure it names the first divergent node (``conformance.divergent_node``: every
 intermediate compared between the reference executor and the target) and, with ``--out``,
 writes that node as a one-node model with its captured inputs (ONNX backend-test layout).
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .comparator import Comparison
-from .results import _finite
+from .results import finite_json
 
 
 @dataclass
@@ -164,4 +164,4 @@ def _python_number(obj):
 def jsonable(obj):
     """``obj`` as ``json.dumps(..., allow_nan=False)`` takes it: numpy scalars as Python numbers,
     NaN and infinities as the strings "nan", "inf", "-inf" (the results files' encoding)."""
-    return _finite(json.loads(json.dumps(obj, default=_python_number)))
+    return finite_json(json.loads(json.dumps(obj, default=_python_number)))

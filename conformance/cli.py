@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "conformance.bench.cli",           # bench, bench-kernels
     "conformance.bench.reference",     # bench-reference
     "converters.optimizer.cli",        # optimize
+    "conformance.environments",        # env (list, build, show, remove)
 )
 
 

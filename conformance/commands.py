@@ -2,21 +2,14 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 
 from converters import CHAIN_STEPS, CONVERTERS, converter_status
 
-from . import results
 from .errors import ConformanceError
-from .runner import Runner, RunnerOptions
-from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
-from .targets import DEFAULT_TARGETS, TARGETS, get_target, target_status
-
-try:   # the matrix is written when the report package is part of this build
-    from .report import write_reports
-except ImportError:
-    write_reports = None
+from .selection import select_runs, split_values, suite_specs
+from .session import ConformanceSession, SessionOptions, conclude, format_counts
+from .targets import TARGETS, get_target, target_status
 
 
 def cmd_targets(args) -> int:
@@ -45,33 +38,28 @@ def cmd_targets(args) -> int:
 
 def cmd_run(args) -> int:
     sys.path.insert(0, str(Path.cwd()))
-    runs = expand(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
-                  targets=split_values(args.target, DEFAULT_TARGETS),
-                  frameworks=set(split_values(args.framework)), converters=split_values(args.converter),
-                  opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],
-                  include=split_values(args.case), exclude=split_values(args.exclude_case))
+    runs = select_runs(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
+                       target=args.target, framework=args.framework, converter=args.converter, opset=args.opset,
+                       case=args.case, exclude_case=args.exclude_case)
     if not runs:
         raise ConformanceError("no cases selected", fix="check --suite, --case and --framework")
-    out = Path(args.results)
-    runner = Runner(RunnerOptions(timeout=args.timeout, cache_dir=args.cache_dir, use_cache=not args.no_cache,
-                                  repro_dir=str(out.resolve().parent / "repro")))
-    records, counts = [], Counter()
+    session = ConformanceSession(SessionOptions(results=args.results, timeout=args.timeout, cache_dir=args.cache_dir,
+                                                use_cache=not args.no_cache), parts=False)
+    records = []
     try:
         for i, run in enumerate(runs, 1):
-            record = runner.run(run)
+            record = session.run(run)
             records.append(record)
-            counts[record.status] += 1
             if args.verbose or record.status in ("failed", "error"):
                 print(f"[{i}/{len(runs)}] {record.status.upper():<11} {record.case_id}")
     finally:
-        runner.close()
-    results.write(out, records)
-    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no cases selected")
-    print(f"results: {out.resolve()}")
-    if write_reports is not None:
-        for kind, path in write_reports(records, out.resolve().parent).items():
-            print(f"coverage matrix ({kind}): {path}")
-    return 1 if counts["failed"] or counts["error"] else 0
+        session.close()
+    summary = conclude(args.results, records)
+    print(format_counts(summary.counts) or "no cases selected")
+    print(f"results: {summary.results}")
+    for line in summary.report_lines():
+        print(line)
+    return 1 if summary.counts["failed"] or summary.counts["error"] else 0
 
 
 def register(sub) -> None:

@@ -198,7 +198,7 @@ def one_node_model(model: onnx.ModelProto, node: onnx.NodeProto, inputs: dict[st
                      if name and name in outputs]
     graph = helper.make_graph([copy.deepcopy(node)], f"repro_{node.op_type}_{node.name or 'node'}",
                               graph_inputs, graph_outputs, initializer=graph_inits)
-    repro = helper.make_model(graph, opset_imports=list(model.opset_import), producer_name="conformance.localize")
+    repro = helper.make_model(graph, opset_imports=list(model.opset_import), producer_name="conformance.divergent_node")
     repro.ir_version = model.ir_version
     repro.functions.extend(model.functions)
     return repro

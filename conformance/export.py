@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .runner import Runner, RunnerOptions, _safe_name, write_backend_test_layout
+from .repro import safe_name, write_backend_test_layout
+from .runner import Runner, RunnerOptions
 from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
 
 
@@ -23,7 +24,7 @@ def cmd_export_cases(args) -> int:
     try:
         for run in runs:
             conv, _ = runner.conversion(run.spec, run.converter, run.opset)
-            name = _safe_name(run.case_id.replace("/onnx/", "/"))
+            name = safe_name(run.case_id.replace("/onnx/", "/"))
             if conv.status != "ok":
                 print(f"skip {name}: {conv.status}: {conv.message.splitlines()[0] if conv.message else ''}")
                 skipped += 1

@@ -150,7 +150,7 @@ class CaseResult:
         return self.diagnosis.attribution if self.diagnosis else None
 
     def to_json(self) -> str:
-        return json.dumps(_finite(dataclasses.asdict(self)), sort_keys=True, allow_nan=False)
+        return json.dumps(finite_json(dataclasses.asdict(self)), sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict) -> "CaseResult":
@@ -169,14 +169,14 @@ def as_float(value) -> float | None:
         return None
 
 
-def _finite(obj):
+def finite_json(obj):
     """JSON has no NaN/Inf: encode them as strings so the file stays valid JSON."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: finite_json(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [finite_json(v) for v in obj]
     return obj
 
 

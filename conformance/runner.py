@@ -30,14 +30,12 @@ from .execution import Execution, Sessions, execute, onnx_op_types
 from .judge import judge
 from .known_failures import KnownFailures, load_known_failures
 from .recording import finish
-from .repro import safe_name as _safe_name, write_backend_test_layout, write_repro
 from .results import CaseResult, Diagnosis
 from .targets import get_target, target_status
 from .targets.base import dist_version
 from .workers import WorkerPool
 
-__all__ = ["CaseRun", "Runner", "RunnerOptions", "onnx_op_types", "cpu_model", "write_repro",
-           "write_backend_test_layout", "_safe_name"]
+__all__ = ["CaseRun", "Runner", "RunnerOptions", "cpu_model"]
 
 
 @dataclass(frozen=True)

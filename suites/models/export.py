@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from conformance.runner import Runner, RunnerOptions, write_backend_test_layout
+from conformance.repro import write_backend_test_layout
+from conformance.runner import Runner, RunnerOptions
 
 OPSET = 17
 
