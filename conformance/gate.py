@@ -34,6 +34,10 @@ from typing import Iterable
 from .errors import ConformanceError, ResultsFileError
 from .results import CaseResult, as_float, merge, read
 
+GATE_DESCRIPTION = ("Compare result records against a baseline: exit 1 on a newly failing, erroring or missing "
+                    "case, an error that grew beyond --max-error-growth, or a slower benchmark; exit 2 on a "
+                    "missing, empty, truncated or other-schema file.")
+
 PASSING = ("passed", "xpassed")
 DEFAULT_MAX_ERROR_GROWTH = 2.0
 DEFAULT_MAX_SLOWDOWN = 0.10
@@ -256,11 +260,8 @@ def _fmt_ms(value) -> str:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "gate", help="fail when results regressed against a baseline",
-        description="Compare result records against a baseline: exit 1 on a newly failing, erroring or "
-                    "missing case, an error that grew beyond --max-error-growth, or a slower benchmark; "
-                    "exit 2 on a missing, empty, truncated or other-schema file.")
+    p = subparsers.add_parser("gate", help="fail when results regressed against a baseline",
+                              description=GATE_DESCRIPTION)
     p.add_argument("--baseline", nargs="+", required=True, metavar="BASE.jsonl",
                    help="baseline results (several files: shards of one run)")
     p.add_argument("--current", nargs="+", required=True, metavar="NEW.jsonl", help="current results")

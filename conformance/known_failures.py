@@ -24,10 +24,6 @@ from __future__ import annotations
 
 import fnmatch
 
-try:
-    import tomllib
-except ModuleNotFoundError:      # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -36,6 +32,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from .errors import ConformanceError
+from .tomlfile import load_toml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "suites" / "known_failures.toml"
 ENTRY_STATUSES = ("xfail", "unsupported", "flaky")
@@ -172,14 +169,7 @@ def _entry(raw: Any, index: int, path: Path) -> Entry:
 
 def parse_known_failures(text: str, path: Path | str = "<string>") -> KnownFailures:
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise KnownFailuresError(f"{path} is not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"failure"})
-    if unknown:
-        raise KnownFailuresError(f"{path}: unknown top-level key(s) {unknown}",
-                                 fix="entries go in [[failure]] tables")
+    data = load_toml(text, path, {"failure"}, KnownFailuresError, fix="entries go in [[failure]] tables")
     raw_entries = data.get("failure", [])
     if not isinstance(raw_entries, list):
         raise KnownFailuresError(f"{path}: 'failure' must be an array of tables", fix="write [[failure]]")

@@ -69,10 +69,24 @@ def _flatten(out, to_numpy) -> list[np.ndarray]:
         return []
 
 
+def _run_hooked(built: Built, inputs, handles, no_grad, to_tensor) -> None:
+    """Run the model (eval mode, no gradients) with its capture hooks, then remove them."""
+    model = built.model
+    try:
+        model.eval()
+        with no_grad():
+            if built.run is not None:
+                built.run(model, inputs)
+            else:
+                model(*[to_tensor(x) for x in inputs])
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def _torch(built: Built, inputs) -> dict[str, list[np.ndarray]]:
     import torch
 
-    model = built.model
     captured: dict[str, list[np.ndarray]] = {}
 
     def to_numpy(t):
@@ -85,24 +99,14 @@ def _torch(built: Built, inputs) -> dict[str, list[np.ndarray]]:
             captured.setdefault(name, []).extend(_flatten(output, to_numpy))
         return hook
 
-    handles = [m.register_forward_hook(hook_for(name)) for name, m in model.named_modules() if name]
-    try:
-        model.eval()
-        with torch.no_grad():
-            if built.run is not None:
-                built.run(model, inputs)
-            else:
-                model(*[torch.from_numpy(np.ascontiguousarray(x)) for x in inputs])
-    finally:
-        for h in handles:
-            h.remove()
+    handles = [m.register_forward_hook(hook_for(name)) for name, m in built.model.named_modules() if name]
+    _run_hooked(built, inputs, handles, torch.no_grad, lambda x: torch.from_numpy(np.ascontiguousarray(x)))
     return captured
 
 
 def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
     import paddle
 
-    model = built.model
     captured: dict[str, list[np.ndarray]] = {}
     calls: list[tuple[str, str]] = []
 
@@ -117,17 +121,8 @@ def _paddle(built: Built, inputs) -> dict[str, list[np.ndarray]]:
             calls.append((name, type(layer).__name__))
         return hook
 
-    handles = [layer.register_forward_post_hook(hook_for(name)) for name, layer in model.named_sublayers()]
-    try:
-        model.eval()
-        with paddle.no_grad():
-            if built.run is not None:
-                built.run(model, inputs)
-            else:
-                model(*[paddle.to_tensor(x) for x in inputs])
-    finally:
-        for h in handles:
-            h.remove()
+    handles = [layer.register_forward_post_hook(hook_for(name)) for name, layer in built.model.named_sublayers()]
+    _run_hooked(built, inputs, handles, paddle.no_grad, paddle.to_tensor)
     if calls:
         # paddle2onnx keeps no layer names; the main side maps layers to ONNX values by call
         # order per op type, which needs every call's layer and class (see

@@ -18,6 +18,10 @@ from .kernels import run_kernels, write_report
 from .loadgen import TestSettings, environment, run_benchmark, run_comparison
 from .stats import compare_latencies
 
+BENCH_DESCRIPTION = ("Benchmark an ONNX model on a target in a LoadGen scenario and print a summary with "
+                     "VALID/INVALID and why. Defaults are small (2-core machine); raise --min-duration to "
+                     "600s for MLPerf-grade runs.")
+
 _UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0}
 
 
@@ -48,11 +52,8 @@ def _shape(text: str) -> tuple[str, list[int]]:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "bench", help="MLPerf-LoadGen-style benchmark of a model on a target",
-        description="Benchmark an ONNX model on a target in a LoadGen scenario and print a summary "
-                    "with VALID/INVALID and why. Defaults are small (2-core machine); raise "
-                    "--min-duration to 600s for MLPerf-grade runs.")
+    p = subparsers.add_parser("bench", help="MLPerf-LoadGen-style benchmark of a model on a target",
+                              description=BENCH_DESCRIPTION)
     p.add_argument("model", nargs="?", help="ONNX model file")
     p.add_argument("--target", default="onnxruntime", help="target name (default onnxruntime)")
     p.add_argument("--scenario", default="SingleStream",

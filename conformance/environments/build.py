@@ -48,18 +48,6 @@ class EnvironmentBroken(EnvironmentFailure):
 
 
 @dataclass(frozen=True)
-class BuiltEnvironment:
-    environment: Environment
-    path: Path
-    python: Path
-    key: str
-    resolved: dict = field(compare=False)
-    builder: str = ""
-    build_seconds: float = 0.0
-    built_now: bool = False             # False: the fast path found it already built
-
-
-@dataclass(frozen=True)
 class EnvironmentState:
     """What is on disk for an environment, without building anything."""
     environment: Environment
@@ -69,6 +57,14 @@ class EnvironmentState:
     python_version: str
     resolved: dict = field(compare=False)
     builder: str = ""
+
+
+@dataclass(frozen=True)
+class BuiltEnvironment(EnvironmentState):
+    """A built environment: its interpreter, and whether this call built it."""
+    python: Path | None = None
+    build_seconds: float = 0.0
+    built_now: bool = False             # False: the fast path found it already built
 
 
 # --- running things (module level so that tests can replace it) -------------------------------
@@ -374,7 +370,7 @@ def _build_fresh(env: Environment, path: Path, key: str, builder) -> BuiltEnviro
                          "requirements": list(env.requirements), "constraints": list(env.constraints),
                          "builder": builder.name, "build_seconds": seconds, "built_at": time.time(),
                          **installed})
-    return BuiltEnvironment(env, path, python_in(path), key, installed["resolved"], builder.name, seconds, True)
+    return _built(env, path, key, installed["resolved"], builder.name, seconds, True)
 
 
 def _fast_path(env: Environment, path: Path, key: str, check: bool) -> BuiltEnvironment | None:
@@ -386,8 +382,14 @@ def _fast_path(env: Environment, path: Path, key: str, check: bool) -> BuiltEnvi
         _write_pth(Path(marker["purelib"]))      # another checkout may have pointed it elsewhere
     if check and health_check(env, path):
         return None
-    return BuiltEnvironment(env, path, python_in(path), key, dict(marker.get("resolved", {})),
-                            marker.get("builder", ""), float(marker.get("build_seconds", 0.0)), False)
+    return _built(env, path, key, dict(marker.get("resolved", {})), marker.get("builder", ""),
+                  float(marker.get("build_seconds", 0.0)), False)
+
+
+def _built(env: Environment, path: Path, key: str, resolved: dict, builder: str, seconds: float,
+           now: bool) -> BuiltEnvironment:
+    return BuiltEnvironment(env, path, key, True, platform.python_version(), resolved, builder,
+                            python=python_in(path), build_seconds=seconds, built_now=now)
 
 
 def _remove_stale(env: Environment, cache_dir, keep: Path) -> None:

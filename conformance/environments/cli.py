@@ -8,13 +8,14 @@ import time
 from .build import build_environment, environment_state, key_versions, remove_environment
 from .spec import EnvironmentFailure, get_environment, load_environments
 
+ENV_DESCRIPTION = ("Named environments (requirement sets in environments.toml, or NAME=\"REQ REQ ...\" with "
+                   "--env) built with uv under the cache folder, keyed by a hash of the Python, the "
+                   "requirements and the constraints.")
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "env", help="named environments: list, build, show, remove",
-        description="Named environments (requirement sets in environments.toml, or NAME=\"REQ REQ ...\" "
-                    "with --env) built with uv under the cache folder, keyed by a hash of the Python, the "
-                    "requirements and the constraints.")
+    p = subparsers.add_parser("env", help="named environments: list, build, show, remove",
+                              description=ENV_DESCRIPTION)
     p.add_argument("--environments", metavar="TOML", help="declarations (default: environments.toml "
                    "at the repository root)")
     p.add_argument("--env", action="append", default=[], metavar='NAME="REQ REQ ..."',

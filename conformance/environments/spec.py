@@ -7,15 +7,11 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:      # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib
-
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ConformanceError
+from ..tomlfile import load_toml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = REPO_ROOT / "environments.toml"
@@ -129,14 +125,8 @@ def _from_table(name: str, table, origin: str) -> Environment:
 
 def parse_environments_toml(text: str, origin: str = "environments.toml") -> dict[str, Environment]:
     """``[environments.NAME]`` tables to environments, in file order."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EnvironmentSpecError(f"{origin} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"environments"})
-    if unknown:
-        raise EnvironmentSpecError(f"{origin}: unknown top-level key(s) {', '.join(unknown)}",
-                                   fix="declare each environment as [environments.NAME]")
+    data = load_toml(text, origin, {"environments"}, EnvironmentSpecError,
+                     fix="declare each environment as [environments.NAME]")
     tables = data.get("environments", {})
     return {name: _from_table(name, table, origin) for name, table in tables.items()}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..registry import lookup, op
+from ..registry import op
 
 
 @op("Einsum", since=12)
@@ -89,33 +89,9 @@ def non_max_suppression(ctx, boxes, scores, max_output=None, iou_threshold=None,
     return np.array(selected, dtype=np.int64).reshape(-1, 3)
 
 
-if lookup("", "Det", 22) is None:  # linalg (ref-kernels) may own it; register only if absent
-    @op("Det", since=11)
-    def det(ctx, x):
-        return np.linalg.det(x).astype(x.dtype)
-
-
-if lookup("", "MaxRoiPool", 22) is None:  # pool.py (ref-kernels) may own it; register only if absent
-    @op("MaxRoiPool")
-    def max_roi_pool(ctx, x, rois):
-        """Caffe's RoI max pooling: rounded RoI corners, bins of at least one pixel, empty bins 0."""
-        pooled_h, pooled_w = ctx.attr("pooled_shape")
-        scale = ctx.attr("spatial_scale", 1.0)
-        _, channels, height, width = x.shape
-        out = np.zeros((rois.shape[0], channels, pooled_h, pooled_w), dtype=x.dtype)
-        for r, (batch, x1, y1, x2, y2) in enumerate(rois.astype(np.float64)):
-            x1, y1, x2, y2 = (int(np.round(v * scale)) for v in (x1, y1, x2, y2))
-            bin_h = max(y2 - y1 + 1, 1) / pooled_h
-            bin_w = max(x2 - x1 + 1, 1) / pooled_w
-            for ph in range(pooled_h):  # a handful of bins per RoI; each bin is one vectorized max
-                h0 = min(max(int(np.floor(ph * bin_h)) + y1, 0), height)
-                h1 = min(max(int(np.ceil((ph + 1) * bin_h)) + y1, 0), height)
-                for pw in range(pooled_w):
-                    w0 = min(max(int(np.floor(pw * bin_w)) + x1, 0), width)
-                    w1 = min(max(int(np.ceil((pw + 1) * bin_w)) + x1, 0), width)
-                    if h1 > h0 and w1 > w0:
-                        out[r, :, ph, pw] = x[int(batch), :, h0:h1, w0:w1].max(axis=(1, 2))
-        return out
+@op("Det", since=11)
+def det(ctx, x):
+    return np.linalg.det(x).astype(x.dtype)
 
 
 def _nll(log_prob, target, weight, reduction, ignore_index):

@@ -21,42 +21,28 @@ def _dtype(ctx, like=None, default=np.float32):
     return like.dtype if like is not None else ctx.float_dtype(default)
 
 
-@op("RandomUniform")
-def random_uniform(ctx):
-    shape = ctx.attr("shape")
-    return _rng(ctx).uniform(ctx.attr("low", 0.0), ctx.attr("high", 1.0), shape).astype(_dtype(ctx))
+# (numpy method, its two attributes with their ONNX defaults)
+UNIFORM = ("uniform", ("low", 0.0), ("high", 1.0))
+NORMAL = ("normal", ("mean", 0.0), ("scale", 1.0))
 
 
-@op("RandomUniformLike")
-def random_uniform_like(ctx, x):
-    return _rng(ctx).uniform(ctx.attr("low", 0.0), ctx.attr("high", 1.0), x.shape).astype(_dtype(ctx, x))
+def _draw(ctx, law, shape, like=None) -> np.ndarray:
+    method, (first, first_default), (second, second_default) = law
+    draw = getattr(_rng(ctx), method)
+    return draw(ctx.attr(first, first_default), ctx.attr(second, second_default), shape).astype(_dtype(ctx, like))
 
 
-@op("RandomNormal")
-def random_normal(ctx):
-    shape = ctx.attr("shape")
-    return _rng(ctx).normal(ctx.attr("mean", 0.0), ctx.attr("scale", 1.0), shape).astype(_dtype(ctx))
+def _generators(law):
+    """The op and its ``...Like`` twin: the shape from the attribute, or from the input."""
+    def generate(ctx):
+        return _draw(ctx, law, ctx.attr("shape"))
+
+    def generate_like(ctx, x):
+        return _draw(ctx, law, x.shape, x)
+    return generate, generate_like
 
 
-@op("RandomNormalLike")
-def random_normal_like(ctx, x):
-    return _rng(ctx).normal(ctx.attr("mean", 0.0), ctx.attr("scale", 1.0), x.shape).astype(_dtype(ctx, x))
-
-
-@op("Bernoulli", since=15)
-def bernoulli(ctx, x):
-    return (_rng(ctx).uniform(0.0, 1.0, x.shape) < x).astype(_dtype(ctx, x))
-
-
-@op("Multinomial", since=7)
-def multinomial(ctx, x):
-    """x: (batch, classes) unnormalized log probabilities."""
-    rng = _rng(ctx)
-    count = ctx.attr("sample_size", 1)
-    probs = np.exp(x - x.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(probs, axis=1)
-    draws = rng.uniform(size=(x.shape[0], count))
-    out = (draws[:, :, None] > cdf[:, None, :]).sum(axis=2)
-    elem = ctx.attr("dtype", 6)
-    return np.minimum(out, x.shape[1] - 1).astype(dtypes.to_dtype(elem))
+for _name, _law in (("RandomUniform", UNIFORM), ("RandomNormal", NORMAL)):
+    _generate, _generate_like = _generators(_law)
+    op(_name)(_generate)
+    op(_name + "Like")(_generate_like)

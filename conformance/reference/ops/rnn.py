@@ -315,6 +315,13 @@ def _lstm(ctx, x, w, r, b=None, seq_lens=None, init_h=None, init_c=None, p=None)
     return c.outputs(y, [h, cell])
 
 
+def _sigmoid_from_half_tanh(values: np.ndarray) -> None:
+    """tanh(x / 2) -> sigmoid(x) in place: sigmoid(x) = 0.5 * tanh(x / 2) + 0.5 (the fast loops
+    fold the halving of x into their weights)."""
+    values *= 0.5
+    values += 0.5
+
+
 def _gru_fast(c: _Common, lbr: bool):
     """GRU with the default activations and no clip or sequence_lens: sigmoid is computed as
     0.5 * tanh(x / 2) + 0.5 with the halving folded into the z and r weights (exact: a power
@@ -329,44 +336,33 @@ def _gru_fast(c: _Common, lbr: bool):
     y = np.empty((c.seq, c.dirs, c.batch, hsz), c.dtype)
     # Views made once: the step loop only indexes [t] and calls ufuncs with out=.
     p_zr, p_h = proj[:, :, :, :two], proj[:, :, :, two:]
-    if lbr:
+    if lbr:      # one matmul for all three gates: r scales (R h + Rb) afterwards
         rec = np.empty((c.dirs, c.batch, 3 * hsz), c.dtype)
+        r_first, first = rt, rec
         zr, z, rr, cand = rec[:, :, :two], rec[:, :, :hsz], rec[:, :, hsz:two], rec[:, :, two:]
-        for t in range(c.seq):
-            np.matmul(h, rt, out=rec)
-            zr += p_zr[t]
-            np.tanh(zr, out=zr)
-            zr *= 0.5
-            zr += 0.5
-            cand += rbh
-            cand *= rr
-            cand += p_h[t]
-            np.tanh(cand, out=cand)
-            h_new = y[t]
-            np.subtract(h, cand, out=h_new)     # (1 - z) * hh + z * h == hh + z * (h - hh)
-            h_new *= z
-            h_new += cand
-            h = h_new
-    else:
-        r_zr, r_h = np.ascontiguousarray(rt[:, :, :two]), np.ascontiguousarray(rt[:, :, two:])
-        zr = np.empty((c.dirs, c.batch, two), c.dtype)
+    else:        # z and r first; r scales h before its own matmul
+        r_first, r_h = np.ascontiguousarray(rt[:, :, :two]), np.ascontiguousarray(rt[:, :, two:])
+        zr = first = np.empty((c.dirs, c.batch, two), c.dtype)
         cand = np.empty((c.dirs, c.batch, hsz), c.dtype)
         z, rr = zr[:, :, :hsz], zr[:, :, hsz:]
-        for t in range(c.seq):
-            np.matmul(h, r_zr, out=zr)
-            zr += p_zr[t]
-            np.tanh(zr, out=zr)
-            zr *= 0.5
-            zr += 0.5
+    for t in range(c.seq):
+        np.matmul(h, r_first, out=first)
+        zr += p_zr[t]
+        np.tanh(zr, out=zr)
+        _sigmoid_from_half_tanh(zr)
+        if lbr:
+            cand += rbh
+            cand *= rr
+        else:
             np.matmul(rr * h, r_h, out=cand)
             cand += rbh
-            cand += p_h[t]
-            np.tanh(cand, out=cand)
-            h_new = y[t]
-            np.subtract(h, cand, out=h_new)
-            h_new *= z
-            h_new += cand
-            h = h_new
+        cand += p_h[t]
+        np.tanh(cand, out=cand)
+        h_new = y[t]
+        np.subtract(h, cand, out=h_new)         # (1 - z) * hh + z * h == hh + z * (h - hh)
+        h_new *= z
+        h_new += cand
+        h = h_new
     return c.outputs(y, [h.copy()])
 
 
@@ -389,8 +385,7 @@ def _lstm_fast(c: _Common, init_c):
         np.matmul(h, rt, out=gates)
         gates += proj[t]
         np.tanh(gates, out=gates)
-        iof *= 0.5
-        iof += 0.5
+        _sigmoid_from_half_tanh(iof)
         g *= gi                                     # i * g
         cell *= gf                                  # f * c
         cell += g
