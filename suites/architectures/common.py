@@ -67,3 +67,48 @@ def threshold(value: float) -> np.ndarray:
     # np.ascontiguousarray, which turns 0-d arrays into (1,) -- the ONNX model would declare
     # rank 1 while the targets are fed rank 0 (a harness bug, reported; not the converter's)
     return np.array([value], np.float32)
+
+
+# --------------------------------------------------------------------------------------------- model mixins
+# Framework-free methods the torch and paddle models share. They are plain methods written with
+# tensor methods and operators only (no framework name, no closure), so torch's tracers and
+# torch.jit.script compile them like the class's own, and paddle's dy2static converts them.
+class RecurrentForward:
+    """A wrapper of the framework's LSTM / GRU module ``rnn`` (of kind ``cell``) returning a flat
+    tuple (output, h_n[, c_n]); list it before the framework's base class."""
+
+    def __init__(self, rnn, cell: str, initial_state: bool):
+        super().__init__()
+        self.rnn = rnn
+        self.cell = cell
+        self.initial_state = initial_state
+
+    # explicit optional arguments, not *state: torch.export maps dynamic shapes onto the
+    # signature (a varargs tuple breaks the dynamic_axes -> dynamic_shapes translation), and
+    # paddle.jit.save cannot trace *args against an InputSpec list
+    def forward(self, x, h0=None, c0=None):
+        if self.cell == "lstm":
+            out, (h, c) = self.rnn(x, (h0, c0) if self.initial_state else None)
+            return out, h, c
+        out, h = self.rnn(x, h0 if self.initial_state else None)
+        return out, h
+
+
+class TokenMaskLayers:
+    """``__init__`` of the token/mask encoders: an embedding of ``VOCAB`` tokens and a linear
+    head, made with the class's ``framework_nn`` (torch.nn / paddle.nn)."""
+
+    framework_nn = None
+
+    def __init__(self, outputs: str = "dict", dim: int = 8, classes: int = 5):
+        super().__init__()
+        self.outputs = outputs
+        self.embed = self.framework_nn.Embedding(VOCAB, dim)
+        self.head = self.framework_nn.Linear(dim, classes)
+
+
+class LoopEnergy:
+    """The halving loops' stopping measure: the L2 norm of all of ``state``, written out."""
+
+    def energy(self, state):
+        return (state * state).sum().sqrt()

@@ -15,19 +15,15 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built
-from suites.architectures.common import VOCAB, threshold, token_inputs
+from suites.architectures.common import LoopEnergy, TokenMaskLayers, threshold, token_inputs
 
 
-class TokenMaskEncoder(nn.Layer):
+class TokenMaskEncoder(TokenMaskLayers, nn.Layer):
     """``outputs``: "dict" -> {"logits", "pooled", "count"} (count: int64 kept tokens per row);
     "tuple" -> (pooled, argmax label int64, logits); "passthrough" -> (logits, mask, logits,
     tokens): inputs as outputs, one output twice."""
 
-    def __init__(self, outputs: str = "dict", dim: int = 8, classes: int = 5):
-        super().__init__()
-        self.outputs = outputs
-        self.embed = nn.Embedding(VOCAB, dim)
-        self.head = nn.Linear(dim, classes)
+    framework_nn = nn
 
     def forward(self, tokens, mask):
         weights = mask.unsqueeze(-1)
@@ -111,7 +107,7 @@ def build_cond(params, seed) -> Built:
 
 
 # ------------------------------------------------------------------------------ loops
-class PythonWhile(nn.Layer):
+class PythonWhile(LoopEnergy, nn.Layer):
     """A recurrence over the (dynamic) time axis in a Python ``for`` over ``range(x.shape[1])``,
     then a ``while`` halving the state until its norm is under ``threshold`` or ``max_steps``
     (an int64 input) is reached; returns the state, the int64 counter and the last hidden state."""
@@ -132,9 +128,6 @@ class PythonWhile(nn.Layer):
             state = state * 0.5
             steps = steps + 1
         return state, steps, h
-
-    def energy(self, state):
-        return (state * state).sum().sqrt()
 
 
 class NormWhile(PythonWhile):

@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 from conformance.cases import Built
-from suites.architectures.common import VOCAB, threshold, token_inputs
+from suites.architectures.common import LoopEnergy, TokenMaskLayers, threshold, token_inputs
 
 
-class TokenMaskEncoder(nn.Module):
+class TokenMaskEncoder(TokenMaskLayers, nn.Module):
     """Embedding lookup on int64 tokens, masked mean with a float mask, a linear head.
 
     ``outputs``: "dict" -> {"logits", "pooled", "count"} (float, float, int64 kept-token counts);
@@ -29,11 +29,7 @@ class TokenMaskEncoder(nn.Module):
     "passthrough" -> (logits, mask, logits, tokens): inputs as outputs, one output twice.
     """
 
-    def __init__(self, outputs: str, dim: int = 8, classes: int = 5):
-        super().__init__()
-        self.outputs = outputs
-        self.embed = nn.Embedding(VOCAB, dim)
-        self.head = nn.Linear(dim, classes)
+    framework_nn = nn
 
     def forward(self, tokens, mask):
         weights = mask.unsqueeze(-1)
@@ -129,7 +125,7 @@ def build_torch_while_loop(params, seed) -> Built:
 
 
 # ------------------------------------------------------------------------------ scripted loops
-class ScriptedLoops(nn.Module):
+class ScriptedLoops(LoopEnergy, nn.Module):
     """A recurrence over the (dynamic) sequence axis in a ``for`` loop, then a ``while`` loop
     that halves the state until its norm is under a threshold (trip count from the data), and
     the trip count itself as an int64 output."""
@@ -149,9 +145,6 @@ class ScriptedLoops(nn.Module):
             state = state * 0.5
             steps = steps + 1
         return state, steps, h
-
-    def energy(self, state):
-        return (state * state).sum().sqrt()
 
 
 class ScriptedLoopsNorm(ScriptedLoops):

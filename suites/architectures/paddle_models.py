@@ -11,7 +11,8 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built
-from suites.architectures.common import classifier_built, recurrent_built, sequence_built, shape_sets
+from suites.architectures.common import (RecurrentForward, classifier_built, recurrent_built, sequence_built,
+                                         shape_sets)
 
 
 def randomize_batchnorm(model: nn.Layer, seed: int) -> None:
@@ -58,24 +59,8 @@ def build_vision(params: dict, seed: int) -> Built:
 
 
 # --------------------------------------------------------------------------------------------- RNN
-class RecurrentNet(nn.Layer):
+class RecurrentNet(RecurrentForward, nn.Layer):
     """paddle.nn.LSTM / GRU returning a flat tuple (output, h_n[, c_n])."""
-
-    def __init__(self, cell: str, input_size: int, hidden: int, layers: int, direction: str,
-                 time_major: bool, initial_state: bool):
-        super().__init__()
-        cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = cls(input_size, hidden, num_layers=layers, direction=direction, time_major=time_major)
-        self.cell = cell
-        self.initial_state = initial_state
-
-    # explicit optional arguments: paddle.jit.save cannot trace *args against an InputSpec list
-    def forward(self, x, h0=None, c0=None):
-        if self.cell == "lstm":
-            out, (h, c) = self.rnn(x, (h0, c0) if self.initial_state else None)
-            return out, h, c
-        out, h = self.rnn(x, h0 if self.initial_state else None)
-        return out, h
 
 
 def build_rnn(params: dict, seed: int) -> Built:
@@ -84,8 +69,9 @@ def build_rnn(params: dict, seed: int) -> Built:
     paddle.seed(seed)
     p = {"input_size": 16, "hidden": 32, "layers": 1, "direction": "forward", "time_major": False,
          "initial_state": False, **params}
-    model = RecurrentNet(p["cell"], p["input_size"], p["hidden"], p["layers"], p["direction"],
-                         p["time_major"], p["initial_state"])
+    rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[p["cell"]](p["input_size"], p["hidden"], num_layers=p["layers"],
+                                                      direction=p["direction"], time_major=p["time_major"])
+    model = RecurrentNet(rnn, p["cell"], p["initial_state"])
     model.eval()
     rng = np.random.default_rng(seed)
     sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [[1, 12], [4, 20]])

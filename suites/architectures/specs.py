@@ -84,30 +84,30 @@ def _spec(family, framework, builder, params, variant, arch, tolerance=None, con
                     variant=variant, arch=arch, tolerance=tolerance or {}, converters=converters)
 
 
+def _rnn(framework, builder, cell, layers, bidirectional, order, initial_state, axes, suffix="", **extra):
+    """An RNN case ``<cell>-l<layers>-<bi|uni>-<order>-<init|noinit><suffix>``; params cell,
+    layers, the framework's own ``axes`` keywords, initial_state, then ``extra``."""
+    variant = f"{cell}-l{layers}-{'bi' if bidirectional else 'uni'}-{order}-{'init' if initial_state else 'noinit'}"
+    return _spec("rnn", framework, builder,
+                 {"cell": cell, "layers": layers, **axes, "initial_state": initial_state, **extra},
+                 variant + suffix, cell)
+
+
 def _torch_rnn(cell, layers, bidirectional, batch_first, initial_state):
-    variant = (f"{cell}-l{layers}-{'bi' if bidirectional else 'uni'}-{'bf' if batch_first else 'tm'}"
-               f"-{'init' if initial_state else 'noinit'}")
-    return _spec("rnn", "torch", f"{TORCH}:build_rnn",
-                 {"cell": cell, "layers": layers, "bidirectional": bidirectional, "batch_first": batch_first,
-                  "initial_state": initial_state}, variant, cell)
+    return _rnn("torch", f"{TORCH}:build_rnn", cell, layers, bidirectional, "bf" if batch_first else "tm",
+                initial_state, {"bidirectional": bidirectional, "batch_first": batch_first})
 
 
 def _keras_rnn(cell, layers, bidirectional, return_sequences, initial_state, reset_after=True):
-    variant = (f"{cell}-l{layers}-{'bi' if bidirectional else 'uni'}-{'seq' if return_sequences else 'last'}"
-               f"-{'init' if initial_state else 'noinit'}" + ("" if cell == "lstm" else
-                                                           f"-{'resetafter' if reset_after else 'resetbefore'}"))
-    return _spec("rnn", "tensorflow", f"{KERAS}:build_rnn",
-                 {"cell": cell, "layers": layers, "bidirectional": bidirectional,
-                  "return_sequences": return_sequences, "initial_state": initial_state, "reset_after": reset_after},
-                 variant, cell)
+    return _rnn("tensorflow", f"{KERAS}:build_rnn", cell, layers, bidirectional,
+                "seq" if return_sequences else "last", initial_state,
+                {"bidirectional": bidirectional, "return_sequences": return_sequences},
+                "" if cell == "lstm" else f"-{'resetafter' if reset_after else 'resetbefore'}", reset_after=reset_after)
 
 
 def _paddle_rnn(cell, layers, direction, time_major, initial_state):
-    variant = (f"{cell}-l{layers}-{'bi' if direction == 'bidirect' else 'uni'}-{'tm' if time_major else 'bf'}"
-               f"-{'init' if initial_state else 'noinit'}")
-    return _spec("rnn", "paddle", f"{PADDLE}:build_rnn",
-                 {"cell": cell, "layers": layers, "direction": direction, "time_major": time_major,
-                  "initial_state": initial_state}, variant, cell)
+    return _rnn("paddle", f"{PADDLE}:build_rnn", cell, layers, direction == "bidirect", "tm" if time_major else "bf",
+                initial_state, {"direction": direction, "time_major": time_major})
 
 
 TORCH_CASES = [

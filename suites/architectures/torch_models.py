@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from conformance.cases import Built
-from suites.architectures.common import classifier_built, recurrent_built, sequence_built, shape_sets
+from suites.architectures.common import (RecurrentForward, classifier_built, recurrent_built, sequence_built,
+                                         shape_sets)
 
 
 def randomize_batchnorm(model: nn.Module, seed: int) -> None:
@@ -140,26 +141,8 @@ def build_cnn(params: dict, seed: int) -> Built:
 
 
 # --------------------------------------------------------------------------------------------- RNN
-class RecurrentNet(nn.Module):
+class RecurrentNet(RecurrentForward, nn.Module):
     """nn.LSTM / nn.GRU returning a flat tuple (output, h_n[, c_n])."""
-
-    def __init__(self, cell: str, input_size: int, hidden: int, layers: int, bidirectional: bool,
-                 batch_first: bool, initial_state: bool):
-        super().__init__()
-        rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = rnn_cls(input_size, hidden, num_layers=layers, bidirectional=bidirectional,
-                           batch_first=batch_first)
-        self.cell = cell
-        self.initial_state = initial_state
-
-    # explicit optional arguments, not *state: torch.export maps dynamic shapes onto the
-    # signature, and a varargs tuple breaks the dynamic_axes -> dynamic_shapes translation
-    def forward(self, x, h0=None, c0=None):
-        if self.cell == "lstm":
-            out, (h, c) = self.rnn(x, (h0, c0) if self.initial_state else None)
-            return out, h, c
-        out, h = self.rnn(x, h0 if self.initial_state else None)
-        return out, h
 
 
 def build_rnn(params: dict, seed: int) -> Built:
@@ -168,8 +151,9 @@ def build_rnn(params: dict, seed: int) -> Built:
     torch.manual_seed(seed)
     p = {"input_size": 16, "hidden": 32, "layers": 1, "bidirectional": False, "batch_first": True,
          "initial_state": False, **params}
-    model = RecurrentNet(p["cell"], p["input_size"], p["hidden"], p["layers"], p["bidirectional"],
-                         p["batch_first"], p["initial_state"]).eval()
+    rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[p["cell"]](p["input_size"], p["hidden"], num_layers=p["layers"],
+                                                      bidirectional=p["bidirectional"], batch_first=p["batch_first"])
+    model = RecurrentNet(rnn, p["cell"], p["initial_state"]).eval()
     rng = np.random.default_rng(seed)
     sets = shape_sets(p, (p.get("batch", 2), p.get("seq", 12)), [[1, 12], [4, 20]])
     return recurrent_built(model, p, sets, lambda shape: rng.standard_normal(shape, dtype=np.float32),

@@ -10,6 +10,7 @@ worker, where the framework import is cheap and expected.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from conformance.cases import Built
 
@@ -65,9 +66,11 @@ def conv_kwargs(a: dict) -> dict:
             "groups": a.get("groups", 1)}
 
 
-def conv_transpose_args(a: dict) -> tuple[tuple, dict]:
-    """(positional, keyword) arguments of a torch / paddle transposed convolution module."""
-    return (a["in"], a["out"], a["kernel"]), {**conv_kwargs(a), "output_padding": a.get("output_padding", 0)}
+def conv_transpose(nn, name: str, a: dict):
+    """The torch / paddle transposed convolution module ``nn.<name.format(nd=a["nd"])>`` of the
+    canonical attributes ``a`` (keywords the two frameworks share)."""
+    cls = getattr(nn, name.format(nd=a["nd"]))
+    return cls(a["in"], a["out"], a["kernel"], **conv_kwargs(a), output_padding=a.get("output_padding", 0))
 
 
 class OpBuilder:
@@ -80,7 +83,8 @@ class OpBuilder:
         raise NotImplementedError
 
     def custom(self, name: str, attrs: dict, inputs: list, seed: int):
-        raise NotImplementedError
+        """The builder module's own ``name(attrs, seed)`` (torch, paddle)."""
+        return getattr(sys.modules[type(self).__module__], name)(attrs, seed)
 
     def module(self, call: dict, inputs: list, seed: int):
         raise NotImplementedError

@@ -7,6 +7,7 @@ configuration from attributes.
 from __future__ import annotations
 
 import paddle
+from paddle.nn import functional as F
 
 from . import builder as base
 
@@ -91,13 +92,11 @@ depthwise_conv = conv
 
 
 def conv_transpose(a, seed):
-    args, kwargs = base.conv_transpose_args(a)
-    return randomize(getattr(paddle.nn, f"Conv{a['nd']}DTranspose")(*args, **kwargs), seed)
+    return randomize(base.conv_transpose(paddle.nn, "Conv{nd}DTranspose", a), seed)
 
 
 def pool(a, seed):
     nd, kind = a["nd"], a["type"]
-    F = paddle.nn.functional
     if kind == "global_avg":
         return apply_layer(lambda _, x: F.adaptive_avg_pool2d(x, 1))
     if kind == "global_max":
@@ -198,9 +197,6 @@ def multihead_attention(a, seed):
 class PaddleOps(base.OpBuilder):
     def seed(self, seed):
         paddle.seed(seed)
-
-    def custom(self, name, attrs, inputs, seed):
-        return globals()[name](attrs, seed)
 
     def module(self, call, inputs, seed):
         return randomize(resolve(call["target"])(**call["kwargs"]), seed)

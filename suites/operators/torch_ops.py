@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import torch
-
+from torch.nn import functional as F
 
 from . import builder as base
 
@@ -68,13 +68,11 @@ depthwise_conv = conv
 
 
 def conv_transpose(a, seed):
-    args, kwargs = base.conv_transpose_args(a)
-    return randomize(getattr(torch.nn, f"ConvTranspose{a['nd']}d")(*args, **kwargs), seed)
+    return randomize(base.conv_transpose(torch.nn, "ConvTranspose{nd}d", a), seed)
 
 
 def pool(a, seed):
     nd, kind = a["nd"], a["type"]
-    F = torch.nn.functional
     if kind in ("global_avg", "global_max"):
         f = F.adaptive_avg_pool2d if kind == "global_avg" else F.adaptive_max_pool2d
         return Fn(lambda x: f(x, 1))
@@ -184,9 +182,6 @@ def multihead_attention(a, seed):
 class TorchOps(base.OpBuilder):
     def seed(self, seed):
         torch.manual_seed(seed)
-
-    def custom(self, name, attrs, inputs, seed):
-        return globals()[name](attrs, seed)
 
     def module(self, call, inputs, seed):
         return randomize(resolve(call["target"])(**_kwargs(call["kwargs"])), seed)

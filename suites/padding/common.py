@@ -19,6 +19,15 @@ def done(model, inputs, expected, names=None) -> Built:
                  expected_shapes=[[tuple(e.shape) for e in expected]], expected=expected)
 
 
+class FnHolder:
+    """``__init__`` of the torch / paddle layers wrapping a function ``fn`` of tensors (listed
+    before the framework's base class; the subclass's ``forward`` calls ``self.fn``)."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+
 def mixed(shape) -> np.ndarray:
     """Small integers of both signs."""
     x = hc.ramp(shape)
@@ -36,6 +45,12 @@ def resize_matrices(sizes, outs, method: str, coord: str, scales=(None, None), *
 
 
 # --------------------------------------------------------------------------------------------- semantics
+def resize_input(p) -> tuple[np.ndarray, tuple]:
+    """A resize case's (1, 1, H, W) ramp input and its (H, W) = ``p["size"]``."""
+    h, w = p["size"]
+    return hc.ramp((1, 1, h, w)), (h, w)
+
+
 def integer_case(p, model, table) -> Built:
     """A div / mod case: signed dividend / divisor pairs in the case's dtype, expected ``table``."""
     dt = np.dtype(p["dtype"])
@@ -93,6 +108,21 @@ SEMANTICS_DATA = {      # case name -> (params, the framework's default epsilon)
     "groupnorm": lambda p, eps: groupnorm_case(eps),
     "softmax": lambda p, eps: softmax_case(p["axis"]),
 }
+
+
+def nn_semantics(nn, round_layer, batchnorm, axis_keyword: str, gelu_keywords) -> dict:
+    """The semantics models of torch and paddle, whose ``nn`` modules share the layer names:
+    ``round_layer()`` (the framework's round as a layer), ``nn.GELU(**gelu_keywords(params))``,
+    ``nn.LayerNorm(4)``, ``batchnorm(params, input)``, ``nn.GroupNorm(2, 4)`` and ``nn.Softmax``
+    on ``params["axis"]`` given as ``axis_keyword``."""
+    return {
+        "round": lambda p, x: round_layer(),
+        "gelu": lambda p, x: nn.GELU(**gelu_keywords(p)),
+        "layernorm": lambda p, x: nn.LayerNorm(4),
+        "batchnorm": batchnorm,
+        "groupnorm": lambda p, x: nn.GroupNorm(2, 4),
+        "softmax": lambda p, x: nn.Softmax(**{axis_keyword: p["axis"]}),
+    }
 
 
 def register_semantics(table, models: dict, eps: float, channels_last=()) -> None:

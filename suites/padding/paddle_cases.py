@@ -14,16 +14,11 @@ from suites.padding import common as cm
 from suites.padding import handcalc as hc
 
 CASES = hc.BuilderTable()
-builder = CASES.register
-build = CASES.build
+builder, build = CASES.register, CASES.build
 
 
-class Fn(nn.Layer):
+class Fn(cm.FnHolder, nn.Layer):
     """One-input function as a layer (paddle.jit.save needs a fixed-arity forward)."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
 
     def forward(self, x):
         return self.fn(x)
@@ -54,11 +49,11 @@ def _set_conv_weights(m, out, seed):
     return w, b
 
 
-def _layout(p, x, y):
-    """NHWC cases feed and expect channels-last."""
+def _done(p, model, x, y):
+    """The case of the NCHW input ``x`` and expected ``y``; NHWC cases feed and expect channels-last."""
     if p.get("layout") == "NHWC":
-        return hc.nhwc(x), hc.nhwc(y)
-    return x, y
+        x, y = hc.nhwc(x), hc.nhwc(y)
+    return cm.done(model, [x], [y])
 
 
 def _explicit_pads(padding, nd, layout):
@@ -108,8 +103,7 @@ def conv(p, seed):
     else:
         x_padded = x
     y = hc.conv(x_padded, w, b, stride=stride, pads=pads, dilation=dilation)
-    x, y = _layout(p, x, y)
-    return cm.done(m, [x], [y])
+    return _done(p, m, x, y)
 
 
 @builder("conv_transpose")
@@ -131,8 +125,7 @@ def conv_transpose(p, seed):
     else:
         pads = _explicit_pads(p["padding"], nd, layout)
     y = hc.conv_transpose(x, w, b, stride=s, pads=pads, output_padding=opad)
-    x, y = _layout(p, x, y)
-    return cm.done(m, [x], [y])
+    return _done(p, m, x, y)
 
 
 @builder("pool")
@@ -159,8 +152,7 @@ def pool(p, seed):
     y = hc.pool(x, k, s, pads=pads, mode=p["mode"], count_include_pad=not exclusive, out_sizes=outs)
     # a window lying wholly in the padding: paddle's max starts from -FLT_MAX, not -inf (measured)
     y = np.where(np.isneginf(y), np.finfo(np.float32).min, y).astype(np.float32)
-    x, y = _layout(p, x, y)
-    return cm.done(m, [x], [y])
+    return _done(p, m, x, y)
 
 
 @builder("pad")
@@ -214,21 +206,15 @@ def _batchnorm(p, x):
     return m
 
 
-cm.register_semantics(CASES, {
-    "round": lambda p, x: Fn(paddle.round),
-    "gelu": lambda p, x: nn.GELU(approximate=p["approximate"]),
-    "layernorm": lambda p, x: nn.LayerNorm(4),
-    "batchnorm": _batchnorm,
-    "groupnorm": lambda p, x: nn.GroupNorm(2, 4),
-    "softmax": lambda p, x: nn.Softmax(axis=p["axis"]),
-}, eps=1e-5)       # paddle's default epsilon of LayerNorm, BatchNorm2D and GroupNorm
+cm.register_semantics(CASES, cm.nn_semantics(nn, lambda: Fn(paddle.round), _batchnorm, axis_keyword="axis",
+                                             gelu_keywords=lambda p: {"approximate": p["approximate"]}),
+                      eps=1e-5)       # paddle's default epsilon of LayerNorm, BatchNorm2D and GroupNorm
 
 
 @builder("resize")
 def resize(p, seed):
-    h, w = p["size"]
+    x, (h, w) = cm.resize_input(p)
     oh, ow = p["out"]
-    x = hc.ramp((1, 1, h, w))
     method = p["method"]
     ac = p.get("align_corners", False)
     align_mode = p.get("align_mode", 0)
@@ -254,21 +240,21 @@ def _rnn_params(m, seed):
     return out
 
 
-@builder("gru")
-def gru(p, seed):
-    m = nn.GRU(2, 3)
+def _recurrent_case(m, seed, reference, order):
+    """Paddle's GRU / LSTM ``m`` with k/8 parameters against ``reference`` with the gate ``order``."""
     w = _rnn_params(m, seed)
     x = cm.sequence_input()
-    # paddle: gates stacked [r, z, c]; c = tanh(W_ic x + b_ic + r * (W_hc h + b_hc)) (reset AFTER)
-    y = hc.gru_reference(x[0], w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], order="rzn")
+    y = reference(x[0], w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], order=order)
     return cm.done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])
+
+
+@builder("gru")
+def gru(p, seed):
+    # paddle: gates stacked [r, z, c]; c = tanh(W_ic x + b_ic + r * (W_hc h + b_hc)) (reset AFTER)
+    return _recurrent_case(nn.GRU(2, 3), seed, hc.gru_reference, "rzn")
 
 
 @builder("lstm")
 def lstm(p, seed):
-    m = nn.LSTM(2, 3)
-    w = _rnn_params(m, seed)
-    x = cm.sequence_input()
     # paddle: gates stacked [i, f, c, o]
-    y = hc.lstm_reference(x[0], w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], order="ifgo")
-    return cm.done(Wrap(m, first=True), [x], [y[None].astype(np.float32)])
+    return _recurrent_case(nn.LSTM(2, 3), seed, hc.lstm_reference, "ifgo")

@@ -15,8 +15,7 @@ from suites.padding import handcalc as hc
 
 keras = tf.keras
 CASES = hc.BuilderTable()
-builder = CASES.register
-build = CASES.build
+builder, build = CASES.register, CASES.build
 
 
 def _to_tf_filter(w):
@@ -34,6 +33,14 @@ def _pads(p, sizes, kernel, stride, dilation):
     if padding == "CAUSAL":      # Keras Conv1D: everything on the left
         return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
     return [tuple(q) for q in padding]
+
+
+def _conv_case(p, model, x, w, b, stride, dilation, groups=1):
+    """A convolution case: the NCHW input ``x``, weights ``w`` (O, I/groups, *K) and bias ``b``,
+    expected under the case's padding rule; fed and expected NHWC."""
+    pads = _pads(p, x.shape[2:], w.shape[2:], stride, dilation)
+    y = hc.conv(x, w, b, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
 
 
 # --------------------------------------------------------------------------------------------- padding
@@ -58,9 +65,7 @@ def conv(p, seed):
             model = lambda t: tf.nn.conv2d(t, wt, strides=stride, padding=explicit, dilations=dilation) + bt
         else:
             model = lambda t: tf.nn.convolution(t, wt, strides=stride, padding=padding, dilations=dilation) + bt
-    pads = _pads(p, shape[2:], kernel, stride, dilation)
-    y = hc.conv(x, w, b, stride=stride, pads=pads, dilation=dilation)
-    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return _conv_case(p, model, x, w, b, stride, dilation)
 
 
 @builder("depthwise")
@@ -74,10 +79,7 @@ def depthwise(p, seed):
             w[c * mult + m, 0] = f[:, :, c, m]
     ft = f
     model = lambda t: tf.nn.depthwise_conv2d(t, ft, strides=[1, s, s, 1], padding=p["padding"])
-    x = cm.mixed(shape)
-    pads = _pads(p, shape[2:], kernel, [s, s], [1, 1])
-    y = hc.conv(x, w, None, stride=s, pads=pads, groups=cin)
-    return cm.done(model, [hc.nhwc(x)], [hc.nhwc(y)])
+    return _conv_case(p, model, cm.mixed(shape), w, None, [s, s], [1, 1], groups=cin)
 
 
 @builder("conv_transpose")
@@ -191,9 +193,8 @@ cm.register_semantics(CASES, {
 
 @builder("resize")
 def resize(p, seed):
-    h, w = p["size"]
+    x, (h, w) = cm.resize_input(p)
     oh, ow = p["out"]
-    x = hc.ramp((1, 1, h, w))
     method = p["method"]
     if method == "nearest" and p.get("v1"):
         # v1 without half_pixel_centers: src = floor(dst * in / out)

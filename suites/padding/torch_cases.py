@@ -14,15 +14,10 @@ from suites.padding import common as cm
 from suites.padding import handcalc as hc
 
 CASES = hc.BuilderTable()
-builder = CASES.register
-build = CASES.build
+builder, build = CASES.register, CASES.build
 
 
-class Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
+class Fn(cm.FnHolder, nn.Module):
     def forward(self, *xs):
         return self.fn(*xs)
 
@@ -168,20 +163,14 @@ def _batchnorm(p, x):
     return m.eval()
 
 
-cm.register_semantics(CASES, {
-    "round": lambda p, x: Fn(torch.round),
-    "gelu": lambda p, x: nn.GELU(approximate="tanh" if p["approximate"] else "none"),
-    "layernorm": lambda p, x: nn.LayerNorm(4),
-    "batchnorm": _batchnorm,
-    "groupnorm": lambda p, x: nn.GroupNorm(2, 4),
-    "softmax": lambda p, x: nn.Softmax(dim=p["axis"]),
-}, eps=1e-5)       # torch's default eps of LayerNorm, BatchNorm2d and GroupNorm
+cm.register_semantics(CASES, cm.nn_semantics(nn, lambda: Fn(torch.round), _batchnorm, axis_keyword="dim",
+                                             gelu_keywords=lambda p: {"approximate": "tanh" if p["approximate"] else "none"}),
+                      eps=1e-5)       # torch's default eps of LayerNorm, BatchNorm2d and GroupNorm
 
 
 @builder("resize")
 def resize(p, seed):
-    h, w = p["size"]
-    x = hc.ramp((1, 1, h, w))
+    x, (h, w) = cm.resize_input(p)
     sh, sw = p["scale"]
     oh, ow = int(np.floor(h * sh)), int(np.floor(w * sw))
     method = p["method"]
