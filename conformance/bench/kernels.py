@@ -16,6 +16,7 @@ import numpy as np
 from onnx import TensorProto, helper
 
 from ..errors import ConformanceError
+from ..inputs import random_array
 from .settings import TestSettings
 from .sut import prepare_session, resolve_target
 
@@ -53,7 +54,7 @@ def _vi(name, shape):
 
 
 def _rand(rng, *shape):
-    return rng.standard_normal(shape).astype(np.float32)
+    return random_array(rng, np.float32, shape)
 
 
 @kernel("conv")
