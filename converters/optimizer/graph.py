@@ -158,6 +158,16 @@ class Graph:
                 self._taken.add(name)
                 return name
 
+    def fresh_node_name(self, base: str) -> str:
+        """A node name no node of the graph has (ONNX requires node names to be unique)."""
+        taken = {n.name for n in self.nodes}
+        if base not in taken:
+            return base
+        while True:
+            name = f"{base}__opt{next(self._counter)}"
+            if name not in taken:
+                return name
+
     def is_graph_input(self, name: str) -> bool:
         return name in self.input_names
 

@@ -58,7 +58,7 @@ def _sink(g: Graph, t: onnx.NodeProto, node: onnx.NodeProto, perm, new_inputs, o
         g.shapes[inner] = tuple(src[i] for i in _inverse(perm))
     if out in g.types:
         g.types[inner] = g.types[out]
-    new_t = helper.make_node("Transpose", [inner], [out], perm=list(perm), name=(t.name or "t") + "_sunk")
+    new_t = helper.make_node("Transpose", [inner], [out], perm=list(perm), name=g.fresh_node_name((t.name or "t") + "_sunk"))
     with g.batch():
         g.set_inputs(node, new_inputs)
         g.set_output(node, out_index, inner)
@@ -152,7 +152,7 @@ def _sink_through_reshape(g: Graph, node: onnx.NodeProto) -> bool:
     g.shapes[inner] = tuple(new_shape)
     if out in g.types:
         g.types[inner] = g.types[out]
-    new_t = helper.make_node("Transpose", [inner], [out], perm=q, name=(t.name or "t") + "_sunk")
+    new_t = helper.make_node("Transpose", [inner], [out], perm=q, name=g.fresh_node_name((t.name or "t") + "_sunk"))
     with g.batch():
         g.set_inputs(node, [t.input[0], shape_name] + list(node.input[2:]))
         g.set_output(node, 0, inner)
