@@ -70,9 +70,11 @@ class RecordingTarget(Target):
 
 
 class SlowedTarget(Target):
-    """onnxruntime that sleeps 30% of each run's time on top: registered only in tests."""
+    """onnxruntime that sleeps as long again as each run took: registered only in tests. (At 30%
+    the comparison flaked on the shared 2-core CI machine: a sleeping target lets the other
+    xdist worker in, and one run measured the slowed target 7% *faster*.)"""
     name = "onnxruntime-slowed"
-    slowdown = 0.30
+    slowdown = 1.0
 
     def __init__(self):
         self.inner = ort()
@@ -296,7 +298,7 @@ def test_slowed_target_compares_slower():
     settings = quick(min_query_count=100, min_duration_s=0.3)
     # CI shares two cores with the other xdist worker, and a sleeping target is noisier than
     # the machine: allow a wider spread here (the too-noisy rule itself is tested in
-    # test_stats.py), so this tests what it says: 30% slower is found slower.
+    # test_stats.py), so this tests what it says: twice as slow is found slower.
     cmp = run_comparison((conv_model(), ort()), (conv_model(), SlowedTarget()), settings, max_cv=1.5)
     assert len(cmp.samples_a) >= 60 and len(cmp.samples_a) == len(cmp.samples_b)
     assert cmp.verdict.kind == "slower", cmp.verdict.reason
