@@ -294,8 +294,11 @@ def test_thread_settings_reach_onnxruntime_session_options():
 
 
 # ------------------------------------------------------------------ comparison
+# The two comparison tests run each session on one thread: two sessions of two threads beside
+# the other xdist worker oversubscribe the 2-core CI machine, and the A/B then measured the
+# same model 69% slower on its second session (a scheduling artefact, not a difference).
 def test_slowed_target_compares_slower():
-    settings = quick(min_query_count=100, min_duration_s=0.3)
+    settings = quick(min_query_count=100, min_duration_s=0.3, intra_op_threads=1)
     # CI shares two cores with the other xdist worker, and a sleeping target is noisier than
     # the machine: allow a wider spread here (the too-noisy rule itself is tested in
     # test_stats.py), so this tests what it says: twice as slow is found slower.
@@ -306,6 +309,6 @@ def test_slowed_target_compares_slower():
 
 
 def test_same_model_twice_is_not_slower():
-    settings = quick(min_query_count=60, min_duration_s=0.3)
+    settings = quick(min_query_count=60, min_duration_s=0.3, intra_op_threads=1)
     cmp = run_comparison((conv_model(), ort()), (conv_model(), ort()), settings)
     assert cmp.verdict.kind != "slower", cmp.verdict.reason
