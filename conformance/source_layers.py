@@ -410,9 +410,6 @@ def first_divergent_source_layer(onnx_model, feeds: Mapping[str, np.ndarray], in
     return None
 
 
-#: the name this function had before the three diagnoses got telling module names
-attribute_source = first_divergent_source_layer
-
-__all__ = ["SourceDivergence", "first_divergent_source_layer", "attribute_source", "scope_candidates",
+__all__ = ["SourceDivergence", "first_divergent_source_layer", "scope_candidates",
            "module_groups", "layer_groups", "aligned", "boundary_values", "evaluate_all", "stats", "CALLS_KEY",
            "MIN_RTOL", "MIN_ATOL_SCALE"]

@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from conformance.source_layers import (SourceDivergence, aligned, attribute_source, module_groups,
+from conformance.source_layers import (SourceDivergence, aligned, first_divergent_source_layer, module_groups,
                                      scope_candidates)
 from conformance.cases import Built
 
@@ -120,7 +120,7 @@ def test_batchnorm_epsilon_edit_is_named(dynamo):
     intermediates = source_intermediates(built)
     feeds = dict(zip([i.name for i in model.graph.input], built.inputs))
     # the faithful conversion: nothing to localize (no false positive from the folded bn1)
-    assert attribute_source(model, feeds, intermediates) is None
+    assert first_divergent_source_layer(model, feeds, intermediates) is None
 
     bns = [n for n in model.graph.node if n.op_type == "BatchNormalization"]
     assert len(bns) == 1, "bn2 (after a ReLU) should survive export as the only BatchNormalization"
@@ -131,7 +131,7 @@ def test_batchnorm_epsilon_edit_is_named(dynamo):
         bns[0].attribute.append(helper.make_attribute("epsilon", 0.75))
     feeds = assert_converter_failure(model, built)
 
-    found = attribute_source(model, feeds, intermediates)
+    found = first_divergent_source_layer(model, feeds, intermediates)
     assert isinstance(found, SourceDivergence)
     assert found.module == "bn2"
     assert found.agreeing_before >= 3          # conv1 (folded bn1), relu1, conv2, relu2 agree
@@ -146,7 +146,7 @@ def test_lstm_gate_swap_is_named():
     model = export(built)
     intermediates = source_intermediates(built)
     feeds = dict(zip([i.name for i in model.graph.input], built.inputs))
-    assert attribute_source(model, feeds, intermediates) is None
+    assert first_divergent_source_layer(model, feeds, intermediates) is None
 
     lstm = [n for n in model.graph.node if n.op_type == "LSTM"]
     assert len(lstm) == 1
@@ -160,7 +160,7 @@ def test_lstm_gate_swap_is_named():
         put(swapped)
     feeds = assert_converter_failure(model, built)
 
-    found = attribute_source(model, feeds, intermediates)
+    found = first_divergent_source_layer(model, feeds, intermediates)
     assert isinstance(found, SourceDivergence)
     assert found.module == "rnn"
     assert any("LSTM" in n for n in found.onnx_nodes)
@@ -216,7 +216,7 @@ def test_keras_layer_divergence_found_through_a_transpose():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     relu = np.maximum(x, 0)
     intermediates = {"conv": [x], "act": [relu], "scale": [relu * scale], "out": [relu * scale]}
-    found = attribute_source(model, {"x": x}, intermediates)
+    found = first_divergent_source_layer(model, {"x": x}, intermediates)
     assert found is not None and found.module == "scale" and found.layout == "transpose(0, 2, 3, 1)"
     assert found.agreeing_before == 2
 
@@ -226,7 +226,7 @@ PADDLE_SCRIPT = r'''
 import json, sys, tempfile
 import numpy as np, onnx, paddle, paddle2onnx
 from paddle import nn
-from conformance.source_layers import attribute_source
+from conformance.source_layers import first_divergent_source_layer
 from conformance.cases import Built
 from converters.intermediates import source_intermediates
 from suites.architectures.paddle_models import randomize_batchnorm
@@ -244,10 +244,10 @@ paddle2onnx.export(d + "/m.json", d + "/m.pdiparams", save_file=d + "/m.onnx", o
 m = onnx.load(d + "/m.onnx")
 feeds = {m.graph.input[0].name: x}
 inter = source_intermediates(built)
-clean = attribute_source(m, feeds, inter)
+clean = first_divergent_source_layer(m, feeds, inter)
 bns = [n for n in m.graph.node if n.op_type == "BatchNormalization"]
 [a for a in bns[1].attribute if a.name == "epsilon"][0].f = 0.75
-found = attribute_source(m, feeds, inter)
+found = first_divergent_source_layer(m, feeds, inter)
 print("RESULT " + json.dumps({"clean": clean is None, "module": found and found.module,
                               "value": found and found.onnx_value}))
 '''
@@ -285,7 +285,7 @@ def test_output_with_wrong_size_is_a_shape_divergence():
                               [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, None),
                                helper.make_tensor_value_info("h", onnx.TensorProto.FLOAT, None)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    found = attribute_source(model, {"x": x}, {"rnn": [np.maximum(x, 0), x[:, :, :2]]})
+    found = first_divergent_source_layer(model, {"x": x}, {"rnn": [np.maximum(x, 0), x[:, :, :2]]})
     assert found is not None and found.module == "rnn" and found.output_index == 1
     assert found.onnx_shape == (2, 1, 2) and found.source_shape == (4, 1, 2)
     assert found.layout.startswith("shape")
