@@ -6,33 +6,66 @@ from pathlib import Path
 
 from converters import CHAIN_STEPS, CONVERTERS, converter_status
 
+from .environments import environment_state, get_environment, load_environments
 from .errors import ConformanceError
+from .placement import Placements
+from .runner import Runner, RunnerOptions
 from .selection import select_runs, split_values, suite_specs
 from .session import ConformanceSession, SessionOptions, conclude, format_counts
-from .targets import TARGETS, get_target, target_status
+from .targets import TARGETS, get_target
+
+
+def _lines(placements: Placements):
+    """(kind, name, framework) of every converter and target, by default placement, then each
+    ``NAME@ENV`` a declared environment provides (its requirements name the distribution)."""
+    yield from (("target", name, None) for name in TARGETS.names())
+    for name in CONVERTERS.names():
+        yield "converter", name, CONVERTERS.get(name).framework if name in CONVERTERS else None
+    for env in placements.environments.values():
+        provided = set(env.requirement_names())
+        for name in TARGETS.names():
+            if name in TARGETS and get_target(name).distribution in provided:
+                yield "target", f"{name}@{env.name}", None
+        for name in CONVERTERS.names():
+            conv = CONVERTERS.get(name) if name in CONVERTERS else None
+            if conv is not None and conv.distribution in provided and env.name not in (
+                    placements.env_name(name, conv.framework),):
+                yield "converter", f"{name}@{env.name}", conv.framework
+
+
+def _status(runner: Runner, kind: str, name: str, framework: str | None) -> tuple[bool, str, str]:
+    """(available, reason or description, environment) of one line; an environment that is
+    not built is not built here (that is ``conformance env build``'s job)."""
+    env = runner.placements.env_name(name, framework)
+    if env is not None and not environment_state(get_environment(env, runner.placements.environments)).built:
+        return False, f"environment {env!r} is not built (conformance env build {env})", env
+    if kind == "converter":
+        ok, why = runner.converter_status(name, framework)
+        return ok, why or f"framework {framework}", env or "main"
+    try:
+        target = runner.target(name)
+        ok, why = target.available()
+        return ok, why or f"{target.precision}; {target.description}", env or "main"
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}", env or "main"
 
 
 def cmd_targets(args) -> int:
+    runner = Runner(RunnerOptions(environments=load_environments(extra=args.env) if args.env else None))
     rows = []
-    for name in TARGETS.names():
-        ok, why = target_status(name)
-        try:
-            t = get_target(name)
-            detail = f"{t.precision}; {t.description}"
-        except Exception:
-            detail = ""
-        rows.append(("target", name, ok, why or detail))
-    for name in CONVERTERS.names():
-        ok, why = converter_status(name)
-        fw = CONVERTERS.get(name).framework if name in CONVERTERS else "?"
-        rows.append(("converter", name, ok, why or f"framework {fw}"))
+    try:
+        for kind, name, framework in _lines(runner.placements):
+            rows.append((kind, name) + _status(runner, kind, name, framework))
+    finally:
+        runner.close()
     for name in CHAIN_STEPS.names():
         ok, why = (converter_status(f"torch-script+{name}") if name in CHAIN_STEPS
                    else (False, CHAIN_STEPS.load_error(name)))
-        rows.append(("pass", name, ok, why or "chain after a converter: CONVERTER+" + name))
+        rows.append(("pass", name, ok, why or "chain after a converter: CONVERTER+" + name, "main"))
     width = max(len(r[1]) for r in rows)
-    for kind, name, ok, text in rows:
-        print(f"{kind:<9} {name:<{width}}  {'available  ' if ok else 'UNAVAILABLE'}  {text}")
+    env_width = max(len(r[4]) for r in rows)
+    for kind, name, ok, text, env in rows:
+        print(f"{kind:<9} {name:<{width}}  {env:<{env_width}}  {'available  ' if ok else 'UNAVAILABLE'}  {text}")
     return 0
 
 
@@ -44,7 +77,8 @@ def cmd_run(args) -> int:
     if not runs:
         raise ConformanceError("no cases selected", fix="check --suite, --case and --framework")
     session = ConformanceSession(SessionOptions(results=args.results, timeout=args.timeout, cache_dir=args.cache_dir,
-                                                use_cache=not args.no_cache), parts=False)
+                                                use_cache=not args.no_cache, environments=tuple(args.env)),
+                                 parts=False)
     records = []
     try:
         for i, run in enumerate(runs, 1):
@@ -63,7 +97,10 @@ def cmd_run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("targets", help="list registered targets, converters and passes, and whether each is available here")
+    p = sub.add_parser("targets", help="list registered targets, converters and passes, the environment each "
+                                       "runs in, and whether each is available there")
+    p.add_argument("--env", action="append", default=[], metavar='NAME="REQ REQ ..."',
+                   help="declare a named environment (as pytest's --env)")
     p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("run", help="run conformance suites without pytest and write results + matrix")
@@ -78,4 +115,6 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--cache-dir")
     p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--env", action="append", default=[], metavar='NAME="REQ REQ ..."',
+                   help="declare a named environment for NAME@ENV converters and targets; repeatable")
     p.set_defaults(func=cmd_run)

@@ -34,6 +34,7 @@ class Failure:
     key: str                           # the conversion's cache key (sessions are cached by it)
     conv: Conversion
     naming: object = None              # the base Converter: its source_scopes/layer_groups hooks
+    interpreter: object = None         # where the converter's framework worker runs (None: default)
 
 
 @dataclass
@@ -49,8 +50,10 @@ class Diagnosed:
 
 
 class Diagnoser:
-    def __init__(self, sessions: Sessions, pool: WorkerPool, timeout: float, localize: bool = True):
+    def __init__(self, sessions: Sessions, pool: WorkerPool, timeout: float, localize: bool = True,
+                 target_for=None):
         self.sessions, self.pool, self.timeout, self.localize = sessions, pool, timeout, localize
+        self.target_for = target_for or (lambda name: name)     # a name -> the Target (or the name)
 
     def wrong_outputs(self, failure: Failure) -> Diagnosed:
         """The target ran the model, its outputs are out of tolerance."""
@@ -81,12 +84,12 @@ class Diagnoser:
         tol = resolve_tolerance(np.float32, None, failure.spec.tolerance)
         if whose == "target":
             oracle = "onnxruntime" if failure.target == "reference" else "reference"
-            node = first_divergent_node(model, feeds, failure.target, tol, oracle=oracle)
+            node = first_divergent_node(model, feeds, self.target_for(failure.target), tol, oracle=oracle)
             if node is not None:
                 found.diagnosis.divergent_node = node.to_dict()
                 found.note(f"first divergent node: {node}")
             return
-        intermediates = self.pool.get(failure.spec.framework).request(
+        intermediates = self.pool.get(failure.spec.framework, None, failure.interpreter).request(
             "call", failure.spec.to_dict(), INTERMEDIATES, {}, timeout=self.timeout)
         layer = first_divergent_source_layer(model, feeds, intermediates, tol, naming=failure.naming)
         if layer is not None:

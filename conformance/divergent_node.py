@@ -215,9 +215,11 @@ def _oracle_values(model: onnx.ModelProto, feeds: dict[str, np.ndarray], oracle)
     return _run_exposed(model, feeds, oracle)
 
 
-def _run_exposed(model: onnx.ModelProto, feeds, target_name: str, known=None) -> dict[str, Any]:
+def _run_exposed(model: onnx.ModelProto, feeds, target_name, known=None) -> dict[str, Any]:
+    """``target_name``: a target's name or the ``Target`` itself (one in an environment)."""
     exposed, _ = expose_intermediates(model, known)
-    target = get_target(target_name)
+    target = get_target(target_name) if isinstance(target_name, str) else target_name
+    target_name = target.name
     try:
         session = target.prepare(exposed)
         values = target.run(session, dict(feeds))
@@ -246,13 +248,16 @@ def first_divergent_node(model, feeds: dict[str, np.ndarray], target_name: str,
     """The first node (graph order) whose output on ``target_name`` is out of ``tol`` from the
     oracle's, or None when every node agrees. ``tol``: a Tolerance for every value, a
     function of the dtype, or None for the per-dtype defaults. ``oracle``: "reference" (the
-    reference executor), another target's name, or ``f(model, feeds) -> {name: value}``."""
+    reference executor), another target's name, or ``f(model, feeds) -> {name: value}``.
+    ``target_name`` may also be the ``Target`` itself (a target in a named environment)."""
     model = load_model(model)
+    target = get_target(target_name) if isinstance(target_name, str) else target_name
+    target_name = target.name
     if oracle == target_name:
         raise LocalizationError(f"target {target_name} cannot be compared against itself",
                                 fix="choose another oracle")
     expected_all = _oracle_values(model, feeds, oracle)
-    actual_all = _run_exposed(model, feeds, target_name, known=expected_all)
+    actual_all = _run_exposed(model, feeds, target, known=expected_all)
     compared = 0
     for index, node in enumerate(model.graph.node):
         for name in node.output:
@@ -278,13 +283,12 @@ def first_divergent_node(model, feeds: dict[str, np.ndarray], target_name: str,
                 actual={n: np.asarray(actual_all[n]) for n in outs if n in actual_all}, compared_nodes=compared)
             divergence.model = one_node_model(model, node, inputs, divergence.expected)
             if check_repro:
-                divergence.reproduces = _reproduces(divergence, tol)
+                divergence.reproduces = _reproduces(divergence, tol, target)
             return divergence
     return None
 
 
-def _reproduces(divergence: Divergence, tol) -> bool | None:
-    target = get_target(divergence.target)
+def _reproduces(divergence: Divergence, tol, target) -> bool | None:
     feeds = {v.name: divergence.inputs[v.name] for v in divergence.model.graph.input}
     try:
         values = target.run(target.prepare(divergence.model), feeds)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from .environments import load_environments
 from .errors import ConformanceError
 from .results import CaseResult
 from .runner import CaseRun
@@ -39,11 +40,16 @@ MARKERS = {
 def pytest_addoption(parser):
     group = parser.getgroup("conformance", "model-converter conformance")
     group.addoption("--target", action="append", default=None, metavar="NAME[,NAME]",
-                    help="target(s) to run cases on; repeatable, comma-separated (default: reference,onnxruntime)")
+                    help="target(s) to run cases on, NAME@ENV for one in a named environment; repeatable, "
+                         "comma-separated (default: reference,onnxruntime)")
     group.addoption("--framework", action="append", default=None, metavar="NAME[,NAME]",
                     help="source framework(s): torch, tensorflow, paddle (default: all)")
     group.addoption("--converter", action="append", default=None, metavar="NAME[,NAME]",
-                    help="converter(s), e.g. torch-script, tf2onnx+optimize (default: every one for each framework)")
+                    help="converter(s), e.g. torch-script, tf2onnx+optimize, tf2onnx@tf216 (in named environment "
+                         "tf216) (default: every one for each framework)")
+    group.addoption("--env", action="append", default=[], metavar='NAME="REQ REQ ..."',
+                    help="declare a named environment for NAME@ENV converters and targets (replaces one of "
+                         "that name in environments.toml); repeatable")
     group.addoption("--opset", action="append", default=None, metavar="N[,N]",
                     help="ONNX opset(s); cases run for each (default: 17)")
     group.addoption("--results", default=None, metavar="PATH",
@@ -134,7 +140,8 @@ def _start_session(config) -> PytestConformanceSession:
         timeout=config.getoption("--conformance-timeout"), cache_dir=config.getoption("--cache-dir"),
         use_cache=not config.getoption("--no-cache"),
         strict_known_failures=config.getoption("--strict-known-failures"),
-        known_failures_path=config.getoption("--known-failures"))
+        known_failures_path=config.getoption("--known-failures"),
+        environments=tuple(config.getoption("--env")))
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     session = PytestConformanceSession(options, worker, strict=options.strict_known_failures)
     config.stash[_SESSION] = session
@@ -149,6 +156,11 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{name}: {text}")
     if config.getoption("--baseline") and not config.getoption("--results"):
         raise pytest.UsageError("--baseline needs --results PATH: the gate compares this session's records")
+    if config.getoption("--env"):
+        try:
+            load_environments(extra=config.getoption("--env"))
+        except ConformanceError as exc:
+            raise pytest.UsageError(exc.one_line()) from None
     if config.getoption("--model"):
         # collect our model-file test module; alone, unless test paths were given explicitly
         module = str(Path(__file__).with_name("model_tests.py"))

@@ -102,6 +102,8 @@ class CaseResult:
     target: str
     status: str
     opset: int | None = None
+    converter_env: str | None = None       # the named environment the converter ran in (None: main)
+    target_env: str | None = None          # the named environment the target ran in (None: main)
     op: str | None = None
     onnx_ops: list[str] = field(default_factory=list)
     arch: str | None = None

@@ -20,20 +20,24 @@ import platform
 import traceback
 from dataclasses import dataclass
 
-from converters import converter_status, get_converter, split_chain
+from converters import converter_status, get_chain_steps, get_converter, split_chain
 
 from .cache import ConversionCache
 from .cases import CaseSpec, Conversion
 from .conversion import Conversions
 from .diagnose import Diagnoser, Failure
+from .environments import EnvironmentFailure
+from .errors import ConformanceError
 from .execution import Execution, Sessions, execute, onnx_op_types
 from .judge import judge
 from .known_failures import KnownFailures, load_known_failures
+from .placement import Placements, split_env
 from .recording import finish
 from .results import CaseResult, Diagnosis
-from .targets import get_target, target_status
-from .targets.base import dist_version
-from .workers import WorkerPool
+from .target_host import EnvTarget
+from .targets import get_target
+from .targets.base import Target, dist_version
+from .workers import WorkerError, WorkerPool
 
 __all__ = ["CaseRun", "Runner", "RunnerOptions", "cpu_model"]
 
@@ -54,10 +58,16 @@ class CaseRun:
     @property
     def names(self) -> list[tuple[str, str]]:
         """The (case id, converter) pairs the case goes by for the known-failures table: its
-        own, then, for a chain (``tf2onnx+optimize``), its base converter's."""
-        base = split_chain(self.converter)[0]
-        own = [(self.case_id, self.converter)]
-        return own if base == self.converter else own + [(self.spec.case_id(base, self.opset, self.target), base)]
+        own; for names in an environment (``tf2onnx@tf216``, ``onnxruntime@ort131``) the same
+        without it (the table's version ranges then apply to the versions installed there);
+        then, for a chain (``tf2onnx+optimize``), its base converter's."""
+        chain, target = split_env(self.converter)[0], split_env(self.target)[0]
+        out = [(self.case_id, self.converter)]
+        for converter in (chain, split_chain(chain)[0]):
+            pair = (self.spec.case_id(converter, self.opset, target), converter)
+            if pair not in out:
+                out.append(pair)
+        return out
 
     def __str__(self) -> str:
         return self.case_id
@@ -71,17 +81,22 @@ class RunnerOptions:
     repro_dir: str | None = None
     known_failures_path: str | None = None
     localize: bool = True
+    environments: dict | None = None     # named environments (None: environments.toml)
 
 
 class Runner:
     def __init__(self, options: RunnerOptions | None = None):
         self.options = options or RunnerOptions()
-        self.pool = WorkerPool()
+        self.placements = Placements(self.options.environments)
+        self.pool = WorkerPool(self.placements.framework_interpreter)
         self.cache = ConversionCache(self.options.cache_dir, enabled=self.options.use_cache)
-        self.conversions = Conversions(self.pool, self.cache, self.options.timeout)
+        self.conversions = Conversions(self.pool, self.cache, self.options.timeout, self.placements)
         self.sessions = Sessions()
-        self.diagnoser = Diagnoser(self.sessions, self.pool, self.options.timeout, self.options.localize)
+        self.diagnoser = Diagnoser(self.sessions, self.pool, self.options.timeout, self.options.localize,
+                                   target_for=self.target)
         self._known: KnownFailures | None = None
+        self._targets: dict[str, Target] = {}
+        self._converter_status: dict[tuple[str, str], tuple[bool, str]] = {}
 
     @property
     def conversions_done(self) -> int:
@@ -91,6 +106,66 @@ class Runner:
     def conversion(self, spec: CaseSpec, converter_name: str, opset: int) -> tuple[Conversion, str]:
         """(the conversion, its cache key): see ``conformance.conversion``."""
         return self.conversions.get(spec, converter_name, opset)
+
+    def target(self, name: str) -> Target:
+        """The target called ``name``; ``NAME@ENV`` is served by a worker in environment ENV.
+        Raises UnknownTarget or EnvironmentFailure."""
+        bare, env = split_env(name)
+        if env is None:
+            return get_target(name)
+        if name not in self._targets:
+            get_target(bare)                           # UnknownTarget before building anything
+            interpreter = self.placements.placement(env).interpreter
+            worker = self.pool.get("target", f"target-{bare}", interpreter)
+            info = worker.request("target_info", bare, timeout=self.options.timeout)
+            self._targets[name] = EnvTarget(name, bare, env, worker, info, self.options.timeout)
+        return self._targets[name]
+
+    def converter_status(self, name: str, framework: str) -> tuple[bool, str]:
+        """(available, reason) of a converter chain where it runs for ``framework``: asked in
+        its environment's worker when it runs in one."""
+        if (name, framework) not in self._converter_status:
+            self._converter_status[name, framework] = self._ask_converter_status(name, framework)
+        return self._converter_status[name, framework]
+
+    def _ask_converter_status(self, name: str, framework: str) -> tuple[bool, str]:
+        chain = split_env(name)[0]
+        try:
+            placement = self.placements.for_name(name, framework)
+        except EnvironmentFailure as exc:
+            return False, str(exc)
+        if placement.env is None:
+            return converter_status(chain)
+        base = split_chain(chain)[0]
+        try:
+            get_converter(chain)
+            ok, why = self.pool.get(framework, None, placement.interpreter).request(
+                "status", base, timeout=self.options.timeout)
+        except (ConformanceError, WorkerError) as exc:
+            return False, str(exc)
+        if not ok:
+            return False, f"in environment {placement.env!r}: {why}"
+        for step in get_chain_steps(chain):
+            ok, why = step.available()
+            if not ok:
+                return False, why
+        return True, ""
+
+    def unavailable(self, case: CaseRun) -> CaseResult | None:
+        """The record of a case that cannot run here (target or converter missing, an
+        environment that cannot be built, opset too low), or None."""
+        try:
+            ok, why = self.target(case.target).available()
+        except (ConformanceError, WorkerError) as exc:
+            ok, why = False, str(exc)
+        kind, name = "target", case.target
+        if ok:
+            (ok, why), kind, name = self.converter_status(case.converter, case.spec.framework), "converter", case.converter
+        if not ok:
+            return dataclasses.replace(_blank_record(case), status="unavailable", message=f"{kind} {name} unavailable: {why}")
+        if case.spec.min_opset and case.opset < case.spec.min_opset:
+            return dataclasses.replace(_blank_record(case), message=f"needs opset >= {case.spec.min_opset}")
+        return None
 
     def known_failures(self) -> KnownFailures:
         if self._known is None:
@@ -107,12 +182,12 @@ class Runner:
                                        traceback=traceback.format_exc()[-4000:])
 
     def _run(self, case: CaseRun, conversion: tuple[Conversion, str] | None) -> CaseResult:
-        not_run = _not_runnable(case)
+        not_run = self.unavailable(case)
         if not_run is not None:
             return not_run
-        target = get_target(case.target)
+        target = self.target(case.target)
         conv, key = conversion or self.conversion(case.spec, case.converter, case.opset)
-        record = _converted_record(case, target, conv)
+        record = self._converted_record(case, target, conv)
         if conv.status != "ok":
             record = dataclasses.replace(
                 record, status="unsupported" if conv.status == "unsupported" else "error", message=conv.message,
@@ -129,7 +204,8 @@ class Runner:
                 precision: str) -> CaseResult:
         """The record with the verdict on the target's outputs and, on a failure, the diagnosis."""
         failure = Failure(case.spec, case.target, case.converter, key, conv,
-                          naming=get_converter(split_chain(case.converter)[0]))
+                          naming=get_converter(split_chain(split_env(case.converter)[0])[0]),
+                          interpreter=self.conversions.placement(case.spec, case.converter).interpreter)
         if execution.failure:
             found = self.diagnoser.run_failure(failure)
             message = f"target {case.target} failed to run the model: {execution.failure[:2000]}"
@@ -142,6 +218,25 @@ class Runner:
         found = self.diagnoser.wrong_outputs(failure)
         return dataclasses.replace(record, message=found.message(verdict.message), diagnosis=found.diagnosis)
 
+    def _converted_record(self, case: CaseRun, target: Target, conv: Conversion) -> CaseResult:
+        """The record's environments, versions, timings and cache flag, once the case is converted.
+        Versions are those installed where the converter and the target ran."""
+        chain = split_env(case.converter)[0]
+        try:
+            placement = self.conversions.placement(case.spec, case.converter)
+        except EnvironmentFailure:
+            placement = None
+        converter = get_converter(split_chain(chain)[0])
+        versions = {"converter": placement.version(converter.distribution) if placement else "",
+                    "target": target.version()}
+        versions.update({k: v for k, v in conv.versions.items() if k != "traceback"})
+        versions.update(onnx=dist_version("onnx"), cpu=cpu_model())
+        seconds = {"build": round(conv.seconds.get("build", 0.0), 4),
+                   "convert": round(conv.seconds.get("convert", 0.0), 4), "run": 0.0}
+        return dataclasses.replace(_blank_record(case), versions=versions, seconds=seconds, cached=conv.cached,
+                                   converter_env=placement.env if placement else split_env(case.converter)[1],
+                                   target_env=split_env(case.target)[1])
+
     def close(self) -> None:
         self.pool.close()
 
@@ -150,28 +245,6 @@ def _blank_record(case: CaseRun) -> CaseResult:
     spec = case.spec
     return CaseResult(case_id=case.case_id, kind=spec.kind, framework=spec.framework, converter=case.converter,
                       target=case.target, status="skipped", opset=case.opset, op=spec.op, arch=spec.arch)
-
-
-def _not_runnable(case: CaseRun) -> CaseResult | None:
-    """The record of a case that cannot run here (target or converter missing, opset too low)."""
-    for kind, name, status in (("target", case.target, target_status), ("converter", case.converter, converter_status)):
-        ok, why = status(name)
-        if not ok:
-            return dataclasses.replace(_blank_record(case), status="unavailable",
-                                       message=f"{kind} {name} unavailable: {why}")
-    if case.spec.min_opset and case.opset < case.spec.min_opset:
-        return dataclasses.replace(_blank_record(case), message=f"needs opset >= {case.spec.min_opset}")
-    return None
-
-
-def _converted_record(case: CaseRun, target, conv: Conversion) -> CaseResult:
-    """The record's versions, timings and cache flag, once the case is converted."""
-    versions = {"converter": get_converter(split_chain(case.converter)[0]).version(), "target": target.version()}
-    versions.update({k: v for k, v in conv.versions.items() if k != "traceback"})
-    versions.update(onnx=dist_version("onnx"), cpu=cpu_model())
-    seconds = {"build": round(conv.seconds.get("build", 0.0), 4),
-               "convert": round(conv.seconds.get("convert", 0.0), 4), "run": 0.0}
-    return dataclasses.replace(_blank_record(case), versions=versions, seconds=seconds, cached=conv.cached)
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,10 +6,11 @@ import fnmatch
 import importlib
 from typing import Iterable
 
-from converters import CONVERTERS, converters_for, split_chain
+from converters import CONVERTERS, converters_for
 
 from .cases import CaseSpec
 from .errors import ConformanceError, UnknownConverter
+from .placement import base_converter
 from .runner import CaseRun
 from .targets import DEFAULT_TARGETS
 
@@ -32,16 +33,16 @@ def split_values(values, default=()) -> list[str]:
 def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), opsets=DEFAULT_OPSETS,
            include=(), exclude=()) -> list[CaseRun]:
     for name in converters:
-        if split_chain(name)[0] not in CONVERTERS:
+        if base_converter(name) not in CONVERTERS:
             raise UnknownConverter(f"unknown converter {name!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
-    framework_of = {n: CONVERTERS.get(split_chain(n)[0]).framework for n in converters}
+    framework_of = {n: CONVERTERS.get(base_converter(n)).framework for n in converters}
     runs = []
     for spec in specs:
         if frameworks and spec.framework not in frameworks:
             continue
         allowed = list(spec.converters) if spec.converters is not None else converters_for(spec.framework)
         if converters:
-            chosen = [n for n in converters if framework_of[n] == spec.framework and split_chain(n)[0] in allowed]
+            chosen = [n for n in converters if framework_of[n] == spec.framework and base_converter(n) in allowed]
         else:
             chosen = allowed
         for converter in chosen:

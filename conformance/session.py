@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence, TypeVar
 
 from . import results as res
+from .environments import load_environments
 from .errors import ConformanceError, ResultsFileError
 from .gate import run_gate
 from .results import CaseResult
@@ -209,11 +210,13 @@ class SessionOptions:
     use_cache: bool = True
     strict_known_failures: bool = False
     known_failures_path: str | None = None
+    environments: tuple[str, ...] = ()      # --env NAME="REQ REQ ..." declarations
 
     def runner_options(self) -> RunnerOptions:
         return RunnerOptions(timeout=self.timeout, cache_dir=self.cache_dir, use_cache=self.use_cache,
                              repro_dir=str(repro_dir(self.results)) if self.results else None,
-                             known_failures_path=self.known_failures_path)
+                             known_failures_path=self.known_failures_path,
+                             environments=load_environments(extra=self.environments) if self.environments else None)
 
 
 class ConformanceSession:

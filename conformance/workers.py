@@ -11,19 +11,25 @@ import importlib
 import multiprocessing as mp
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 
-from converters import get_converter
+from converters import converter_status, get_converter
 from converters.frameworks import framework_version, run_source, seed_framework
 
 from .cases import Built, CaseSpec, Conversion
 from .errors import ConversionError, UnsupportedOperator, WorkerCrashed, WorkerTimeout
 from .registry import import_plugins
+from .targets.base import dist_version
+from .target_host import TARGET_REQUESTS, TargetHost
 
 # Built models kept per worker for follow-up calls (localization) after a conversion.
 _BUILT_CACHE_SIZE = 4
@@ -53,6 +59,7 @@ class _WorkerState:
     def __init__(self, framework: str):
         self.framework = framework
         self.built: dict[str, Built] = {}
+        self.targets = TargetHost()
 
     def build(self, spec: CaseSpec) -> Built:
         key = spec.fingerprint()
@@ -107,7 +114,6 @@ def _redirect_output(log_path: str) -> None:
 
 
 def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
-    os.setsid()       # its own process group: a converter's subprocesses die with it
     if log_path:
         _redirect_output(log_path)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -131,6 +137,12 @@ def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
                 result = state.convert(*args)
             elif op == "call":
                 result = state.call(*args)
+            elif op == "status":
+                result = converter_status(*args)
+            elif op == "versions":
+                result = {name: dist_version(name) for name in args[0]}
+            elif op in TARGET_REQUESTS:
+                result = state.targets.handle(op, *args)
             else:
                 raise ValueError(f"unknown worker request {op!r}")
             conn.send(("ok", result))
@@ -148,12 +160,45 @@ class WorkerError(Exception):
         self.type_name = type_name        # the exception's class name, as data: no message parsing
 
 
-class Worker:
-    """A framework's worker process; restarted on demand after a crash or timeout."""
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python a worker runs in: the session's own (``name`` "") or a named environment's.
+    ``env``: the worker's whole environment as ((name, value), ...); for the session's own, the
+    session's environment at start time plus its ``sys.path`` (what a spawned process sees)."""
 
-    def __init__(self, framework: str, label: str | None = None):
+    python: str
+    env: tuple = field(default=(), compare=False, hash=False)
+    name: str = ""
+
+    @classmethod
+    def session(cls) -> "Interpreter":
+        return cls(sys.executable)
+
+    def environ(self) -> dict:
+        if self.name:
+            return dict(self.env)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        return env
+
+
+WORKER_ENTRY = "import sys; from conformance.workers import main_from_argv; main_from_argv(sys.argv[1:])"
+
+
+def main_from_argv(argv: list[str]) -> None:
+    """The worker process's entry point: ``FD FRAMEWORK LOG`` (the inherited end of the pipe)."""
+    fd, framework, log_path = int(argv[0]), argv[1], argv[2] or None
+    _worker_main(Connection(fd), framework, log_path)
+
+
+class Worker:
+    """A framework's worker process; restarted on demand after a crash or timeout. It runs in
+    ``interpreter`` (the session's own Python unless a named environment's is given)."""
+
+    def __init__(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None):
         self.framework = framework
         self.label = label or framework
+        self.interpreter = interpreter or Interpreter.session()
         self._proc = None
         self._conn = None
         self._started = 0
@@ -164,14 +209,18 @@ class Worker:
         return max(0, self._started - 1)
 
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self.log_path = os.path.join(tempfile.gettempdir(), f"conformance-worker-{self.label}-{os.getpid()}.log")
-        proc = ctx.Process(target=_worker_main, args=(child, self.framework, self.log_path),
-                           name=f"conformance-{self.framework}", daemon=True)
-        proc.start()
+        parent, child = mp.Pipe()
+        safe_label = self.label.replace("/", "_").replace("@", "-")
+        self.log_path = os.path.join(tempfile.gettempdir(), f"conformance-worker-{safe_label}-{os.getpid()}.log")
+        try:
+            # its own session and process group: a converter's subprocesses die with it
+            proc = subprocess.Popen(
+                [self.interpreter.python, "-c", WORKER_ENTRY, str(child.fileno()), self.framework, self.log_path],
+                pass_fds=(child.fileno(),), env=self.interpreter.environ(), start_new_session=True,
+                stdin=subprocess.DEVNULL)
+        finally:
+            child.close()
         self._started += 1
-        child.close()
         self._proc, self._conn = proc, parent
 
     @property
@@ -179,7 +228,7 @@ class Worker:
         return self._proc.pid if self._proc is not None else None
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        return self._proc is not None and self._proc.poll() is None
 
     def _log_size(self) -> int:
         try:
@@ -206,7 +255,7 @@ class Worker:
             self._conn.send(message)
             deadline = time.monotonic() + timeout
             while not self._conn.poll(0.05):
-                if not self._proc.is_alive():
+                if self._proc.poll() is not None:
                     raise self._crashed()
                 if time.monotonic() > deadline:
                     self.kill()
@@ -221,8 +270,11 @@ class Worker:
 
     def _crashed(self) -> WorkerCrashed:
         proc = self._proc
-        proc.join(timeout=5)
-        code = proc.exitcode
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        code = proc.returncode
         self.kill()           # the pipe broke but the process (or its children) may live on
         said = self._log_since(getattr(self, "_request_log_offset", 0))
         if code is not None and code < 0:
@@ -232,7 +284,8 @@ class Worker:
                 how = f"killed by signal {-code}"
         else:
             how = f"exited with code {code}"
-        text = f"{self.framework} worker {how}; restarted for the next case (its output: {self.log_path})"
+        where = f" in environment {self.interpreter.name!r}" if self.interpreter.name else ""
+        text = f"{self.framework} worker{where} {how}; restarted for the next case (its output: {self.log_path})"
         if said:
             text += "; it said: " + " | ".join(said)
         # an abort (or an exit) is the process choosing to stop; SIGSEGV, SIGBUS, SIGKILL... are not
@@ -246,7 +299,10 @@ class Worker:
                     os.killpg(self._proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            self._proc.join(timeout=5)
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         if self._conn is not None:
             self._conn.close()
         self._proc, self._conn = None, None
@@ -256,9 +312,8 @@ class Worker:
         if self.alive():
             try:
                 self._conn.send(("stop",))
-                self._proc.join(timeout=5)
-                clean = self._proc.exitcode == 0
-            except (BrokenPipeError, OSError):
+                clean = self._proc.wait(timeout=5) == 0
+            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
         if clean and self.log_path:       # keep the log of a worker that died: crash messages name it
@@ -269,14 +324,24 @@ class Worker:
 
 
 class WorkerPool:
-    def __init__(self):
-        self._workers: dict[str, Worker] = {}
+    """The session's workers. ``interpreter_for(framework)`` says where a framework's worker
+    runs when the caller names no interpreter (``Placements.framework_interpreter``: Paddle's in
+    the ``paddle`` environment); without it, in the session's own Python."""
 
-    def get(self, framework: str, label: str | None = None) -> Worker:
-        """The worker for a framework; ``label`` keeps a separate one (e.g. per converter)."""
+    def __init__(self, interpreter_for=None):
+        self._workers: dict[str, Worker] = {}
+        self.interpreter_for = interpreter_for
+
+    def get(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None) -> Worker:
+        """The worker for a framework; ``label`` keeps a separate one (e.g. per converter),
+        ``interpreter`` runs it in a named environment (one worker per environment)."""
+        if interpreter is None and self.interpreter_for is not None and framework != "target":
+            interpreter = self.interpreter_for(framework)
         key = label or framework
+        if interpreter is not None and interpreter.name:
+            key = f"{key}@{interpreter.name}"
         if key not in self._workers:
-            self._workers[key] = Worker(framework, key)
+            self._workers[key] = Worker(framework, key, interpreter)
         return self._workers[key]
 
     def close(self) -> None:

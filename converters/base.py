@@ -41,10 +41,11 @@ class Converter:
         except metadata.PackageNotFoundError:
             return ""
 
-    def fingerprint(self) -> str:
-        """Version of the converter package plus a hash of our own adapter code, so that a
-        change to the adapter invalidates cached conversions too."""
-        return f"{self.version()}+{_code_hash(type(self))}"
+    def fingerprint(self, version: str | None = None) -> str:
+        """Version of the converter package (``version``: as installed where it runs, when not
+        here) plus a hash of our own adapter code, so that a change to the adapter invalidates
+        cached conversions too."""
+        return f"{self.version() if version is None else version}+{_code_hash(type(self))}"
 
     def convert(self, built: Built, opset: int, workdir: Path):
         """Return an ``onnx.ModelProto`` for ``built.model``; raise UnsupportedOperator for ops it lacks."""

@@ -3,16 +3,14 @@ each format saved by its framework converts and checks from the file alone (exit
 same model with a weight changed after conversion exits 1; refusals exit 2 with one line."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conformance.cli import main
 from conformance.sources import SourceRefused, detect
+from tests.fixtures.framework_python import run_module
 
-ROOT = Path(__file__).resolve().parents[1]
 
 FORMATS = {   # format -> (file name, extra check args)
     "torchscript": ("model.pt", ["--shape", "input=1x3x8x8"]),
@@ -26,8 +24,8 @@ FORMATS = {   # format -> (file name, extra check args)
 
 def save(fmt, path, perturb=False):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "tests.fixtures.save_models", fmt, str(path)] + (["--perturb"] if perturb else [])
-    subprocess.run(args, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    framework = "paddle" if fmt == "paddle" else "main"
+    run_module(framework, "tests.fixtures.save_models", fmt, str(path), *(["--perturb"] if perturb else []))
     return Path(str(path) + ".json") if fmt == "paddle" else path
 
 

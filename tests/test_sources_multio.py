@@ -7,16 +7,13 @@ Int inputs are generated in [0, 8) from the file's signature; the models' vocabu
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conformance.cli import main
 from conformance.sources import detect
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.fixtures.framework_python import run_module
 
 CASES = {   # kind -> (file name, format, check args, xfail reason)
     "torch-multio": ("model.pt2", "torch-export", [], None),
@@ -30,8 +27,7 @@ CASES = {   # kind -> (file name, format, check args, xfail reason)
 
 def save(kind, path):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "tests.fixtures.save_multio", kind, str(path)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=300)
+    run_module(kind.split("-")[0], "tests.fixtures.save_multio", kind, str(path))
     return Path(str(path) + ".json") if kind.startswith("paddle") else Path(path)
 
 

@@ -1,0 +1,99 @@
+"""Converters and targets in named environments (``NAME@ENV``), end to end with real worker
+processes: the ``paddle`` environment (built by scripts/setup.sh; it has numpy and onnx 1.17,
+so our reference executor and the numpy test converters run there too) serves a target and a
+converter; bad environments are one-line ``unavailable`` records and the session goes on."""
+from __future__ import annotations
+
+import pytest
+
+from conformance.cases import CaseSpec
+from conformance.environments import environment_state, get_environment, load_environments, make_environment
+from conformance.placement import Placements, base_converter, split_env
+from conformance.runner import CaseRun, Runner, RunnerOptions
+
+ADD = CaseSpec(kind="op", name="add", op="add", framework="numpy", builder="tests.fixtures.builders:numpy_add")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("tf2onnx", ("tf2onnx", None)),
+    ("tf2onnx@tf216", ("tf2onnx", "tf216")),
+    ("tf2onnx@tf216+optimize", ("tf2onnx+optimize", "tf216")),
+    ("tf2onnx+optimize", ("tf2onnx+optimize", None)),
+    ("onnxruntime@ort131", ("onnxruntime", "ort131")),
+])
+def test_split_env(name, expected):
+    assert split_env(name) == expected
+
+
+def test_base_converter_strips_environment_and_chain():
+    assert base_converter("tf2onnx@tf216+optimize") == "tf2onnx"
+    assert base_converter("paddle2onnx") == "paddle2onnx"
+
+
+def test_paddle_runs_in_its_environment_by_default():
+    placements = Placements()
+    assert placements.env_name("paddle2onnx", "paddle") == "paddle"
+    assert placements.env_name("tf2onnx", "tensorflow") is None
+    assert placements.env_name("tf2onnx@tf216", "tensorflow") == "tf216"
+    assert placements.env_name("onnxruntime@ort131") == "ort131"
+
+
+@pytest.fixture
+def paddle_env():
+    if not environment_state(get_environment("paddle")).built:
+        pytest.skip("the paddle environment is not built (scripts/setup.sh builds it)")
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONFORMANCE_PLUGINS", "tests.fixtures.misbehaving")
+    import tests.fixtures.misbehaving  # noqa: F401
+    envs = load_environments(extra=[make_environment("nowhere", ["definitely-not-a-package-qq7==0.0.1"])])
+    r = Runner(RunnerOptions(timeout=60, cache_dir=str(tmp_path / "cache"), environments=envs))
+    yield r
+    r.close()
+
+
+def test_a_target_in_an_environment_runs_there(paddle_env, runner):
+    record = runner.run(CaseRun(ADD, "test-onnx-helper", 17, "reference@paddle"))
+    assert record.status == "passed", record.message
+    assert record.target == "reference@paddle" and record.target_env == "paddle"
+    assert record.converter_env is None
+    assert "onnx 1.17.0" in record.versions["target"]         # the paddle environment's onnx, not ours
+
+
+def test_a_converter_in_an_environment_runs_there(paddle_env, runner):
+    record = runner.run(CaseRun(ADD, "test-onnx-helper@paddle", 17, "onnxruntime"))
+    assert record.status == "passed", record.message
+    assert record.converter_env == "paddle" and record.target_env is None
+    here = runner.run(CaseRun(ADD, "test-onnx-helper", 17, "onnxruntime"))
+    assert here.status == "passed" and here.converter_env is None
+    # one conversion per environment: the two are cached apart
+    assert runner.conversion(ADD, "test-onnx-helper@paddle", 17)[1] != runner.conversion(ADD, "test-onnx-helper", 17)[1]
+
+
+def test_a_crash_in_an_environment_costs_one_case(paddle_env, runner):
+    record = runner.run(CaseRun(ADD, "test-crash@paddle", 17, "onnxruntime"))
+    assert record.status == "error"
+    assert "in environment 'paddle'" in record.message
+    assert runner.run(CaseRun(ADD, "test-onnx-helper@paddle", 17, "onnxruntime")).status == "passed"
+
+
+def test_unknown_and_unresolvable_environments_are_unavailable_records(runner):
+    unknown = runner.run(CaseRun(ADD, "test-onnx-helper@nosuchenv", 17, "onnxruntime"))
+    assert unknown.status == "unavailable"
+    assert "unknown environment 'nosuchenv'" in unknown.message and "\n" not in unknown.message
+    target = runner.run(CaseRun(ADD, "test-onnx-helper", 17, "onnxruntime@nosuchenv"))
+    assert target.status == "unavailable" and "nosuchenv" in target.message
+    bad = runner.run(CaseRun(ADD, "test-onnx-helper@nowhere", 17, "onnxruntime"))
+    assert bad.status == "unavailable"
+    assert "definitely-not-a-package-qq7" in bad.message and "\n" not in bad.message
+    # the session goes on
+    assert runner.run(CaseRun(ADD, "test-onnx-helper", 17, "onnxruntime")).status == "passed"
+
+
+def test_known_failure_names_include_the_names_without_environments():
+    run = CaseRun(ADD, "tf2onnx@tf216+optimize", 17, "onnxruntime@ort131")
+    converters = [c for _, c in run.names]
+    assert converters == ["tf2onnx@tf216+optimize", "tf2onnx+optimize", "tf2onnx"]
+    assert run.names[-1][0] == ADD.case_id("tf2onnx", 17, "onnxruntime")
