@@ -26,7 +26,7 @@ import argparse
 from .check import check_model
 from .check_report import CheckReport, render
 from .inputs import DEFAULT_SEED, InvalidInputs, load_npz
-from .source_check import OPSET, check_source
+from .source_check import OPSET_HELP, check_source
 from .sources import is_framework_source
 
 
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
         "MODEL may be a framework's own file: it is run in that framework for the expected outputs, "
         "converted, and the conversion checked")
     framework.add_argument("--converter", help="override the converter chosen for the format")
-    framework.add_argument("--opset", type=int, default=OPSET)
+    framework.add_argument("--opset", type=int, default=None, help=OPSET_HELP)
     framework.add_argument("--onnx", metavar="OUT.onnx", help="check this existing conversion instead of converting")
     p.set_defaults(func=run)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .repro import safe_name, write_backend_test_layout
 from .runner import Runner, RunnerOptions
-from .selection import DEFAULT_OPSETS, expand, split_values, suite_specs
+from .selection import expand, split_values, suite_specs
 
 
 def cmd_export_cases(args) -> int:
@@ -16,7 +16,7 @@ def cmd_export_cases(args) -> int:
     specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control")))
     runs = expand(specs, targets=["onnx"], frameworks=set(split_values(args.framework)),
                   converters=split_values(args.converter),
-                  opsets=[int(o) for o in split_values(args.opset, DEFAULT_OPSETS)],
+                  opsets=[int(o) for o in split_values(args.opset)] or None,
                   include=split_values(args.k))
     out = Path(args.dir)
     runner = Runner(RunnerOptions(timeout=args.timeout, cache_dir=args.cache_dir))

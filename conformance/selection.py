@@ -14,7 +14,6 @@ from .placement import base_converter
 from .runner import CaseRun
 from .targets import DEFAULT_TARGETS
 
-DEFAULT_OPSETS = (17,)
 SUITE_MODULES = {
     "operators": "suites.operators.test_operators",
     "padding": "suites.padding.test_padding",
@@ -30,8 +29,10 @@ def split_values(values, default=()) -> list[str]:
     return out or list(default)
 
 
-def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), opsets=DEFAULT_OPSETS,
+def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), opsets=None,
            include=(), exclude=()) -> list[CaseRun]:
+    """Every spec x converter x opset x target selected. ``opsets`` None: each converter at its
+    own ``default_opset`` (17; torch-dynamo 18, the one it writes natively)."""
     for name in converters:
         if base_converter(name) not in CONVERTERS:
             raise UnknownConverter(f"unknown converter {name!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
@@ -46,7 +47,7 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
         else:
             chosen = allowed
         for converter in chosen:
-            for opset in opsets:
+            for opset in opsets or (CONVERTERS.get(base_converter(converter)).default_opset,):
                 for target in targets:
                     run = CaseRun(spec, converter, int(opset), target)
                     cid = run.case_id
@@ -63,7 +64,7 @@ def select_runs(specs: Iterable[CaseSpec], *, target=None, framework=None, conve
     """``expand`` from option values as users give them (repeatable, comma-separated; None for
     the defaults): what ``pytest --target ... --case ...`` and ``conformance run`` select."""
     try:
-        opsets = [int(o) for o in split_values(opset, DEFAULT_OPSETS)]
+        opsets = [int(o) for o in split_values(opset)] or None
     except ValueError:
         raise ConformanceError("--opset takes integers, e.g. --opset 13,17") from None
     return expand(specs, targets=split_values(target, DEFAULT_TARGETS), frameworks=set(split_values(framework)),

@@ -17,15 +17,20 @@ import onnx
 
 from .check import check_model
 from .inputs import graph_inputs
+from converters import get_converter
+
+from .placement import base_converter
 from .runner import Runner, RunnerOptions
 from .sources import SourceRefused, parse_shapes, source_spec
 
-OPSET = 17
+OPSET_HELP = "opset to convert at (default: the converter's own, 17; torch-dynamo 18)"
 
 
-def _converted(path, *, converter=None, opset=OPSET, inputs=None, shapes=None, timeout=600.0):
-    """(format, spec, Conversion) for a model file; raises SourceRefused for what cannot be read."""
+def _converted(path, *, converter=None, opset=None, inputs=None, shapes=None, timeout=600.0):
+    """(format, spec, Conversion) for a model file; raises SourceRefused for what cannot be read.
+    ``opset`` None: the converter's ``default_opset``."""
     fmt, spec = source_spec(path, shapes=parse_shapes(shapes), inputs_npz=inputs, converter=converter)
+    opset = opset or get_converter(base_converter(spec.converters[0])).default_opset
     runner = Runner(RunnerOptions(timeout=timeout))
     try:
         conv, _ = runner.conversion(spec, spec.converters[0], opset)
@@ -43,7 +48,7 @@ def _not_converted(source, fmt, spec, conv) -> str:
             f"{conv.message.splitlines()[0] if conv.message else ''}")
 
 
-def check_source(source, targets=None, *, converter=None, opset=OPSET, inputs=None, shapes=None, onnx_path=None,
+def check_source(source, targets=None, *, converter=None, opset=None, inputs=None, shapes=None, onnx_path=None,
                  rtol=None, atol=None, out_dir=None, localize=True, timeout=600.0):
     """Check a framework model file end to end; returns (CheckReport or None, one-line problem)."""
     fmt, spec, conv = _converted(source, converter=converter, opset=opset, inputs=inputs, shapes=shapes,
@@ -80,7 +85,8 @@ def cmd_convert(args) -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(conv.onnx_bytes)
-    print(f"{fmt.description} -> {out} ({spec.converters[0]}, opset {args.opset}, "
+    opset = next((i.version for i in onnx.load_from_string(conv.onnx_bytes).opset_import if i.domain in ("", "ai.onnx")), "?")
+    print(f"{fmt.description} -> {out} ({spec.converters[0]}, opset {opset}, "
           f"inputs {', '.join(f'{n}{list(a.shape)}' for n, a in zip(conv.input_names, conv.input_sets[0]))})")
     return 0
 
@@ -91,7 +97,7 @@ def register(sub) -> None:
                                   "Paddle .json/.pdmodel (+ .pdiparams)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
     p.add_argument("--converter", help="override the converter chosen for the format")
-    p.add_argument("--opset", type=int, default=OPSET)
+    p.add_argument("--opset", type=int, default=None, help=OPSET_HELP)
     p.add_argument("--shape", action="append", metavar="NAME=1x3x224x224", help="dims of dynamic inputs")
     p.add_argument("--inputs", metavar="INPUTS.npz", help="sample inputs by name (else seeded random)")
     p.add_argument("--timeout", type=float, default=600.0)

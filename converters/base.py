@@ -28,6 +28,9 @@ class Converter:
     #: convert each case in a fresh worker process: for exporters whose process-wide state
     #: leaks from one export into the next (results would depend on case order)
     fresh_process: bool = False
+    #: the opset cases and users' files are converted at when none is asked for: one the
+    #: exporter writes natively (not through onnx's version converter)
+    default_opset: int = 17
 
     def available(self) -> tuple[bool, str]:
         for module in self.requires:

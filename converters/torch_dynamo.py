@@ -16,6 +16,9 @@ class TorchDynamoExporter(TorchScriptExporter):
     # torch.export keeps state between exports in one process: exporting a second nn.GRU/LSTM
     # fails with "tracing inferred a static shape" (torch._dynamo.reset() does not clear it)
     fresh_process = True
+    # torch.onnx's dynamo exporter writes opset 18 natively; asked for 17 it runs onnx's version
+    # converter, which refuses some models ("produced opset 18 when asked for opset 17")
+    default_opset = 18
 
     def source_scopes(self, node) -> list[str]:
         """``metadata_props["pkg.torch.onnx.name_scopes"]`` lists qualified module names,

@@ -161,6 +161,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the results here too")
     ap.add_argument("--static", action="store_true", help="also export without dynamic shapes")
     ap.add_argument("--atol", type=float, default=1e-4, help="largest max abs error against torch that passes")
+    ap.add_argument("--pt2", type=Path, default=None,
+                    help="also save the block as a torch.export program (for `conformance check decoder.pt2`)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="decoder-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -172,6 +174,9 @@ def main(argv=None) -> int:
                "exports": []}
     model = build()
     x = torch.randn(3, 20, HIDDEN, generator=torch.Generator().manual_seed(0))
+    if args.pt2:
+        torch.export.save(torch.export.export(model, (x,)), str(args.pt2))
+        print(f"saved {args.pt2}")
     variants = [(int(o), True) for o in args.opsets.split(",")]
     if args.static:
         variants += [(int(o), False) for o in args.opsets.split(",")]

@@ -97,3 +97,12 @@ def test_known_failure_names_include_the_names_without_environments():
     converters = [c for _, c in run.names]
     assert converters == ["tf2onnx@tf216+optimize", "tf2onnx+optimize", "tf2onnx"]
     assert run.names[-1][0] == ADD.case_id("tf2onnx", 17, "onnxruntime")
+
+
+def test_each_converter_runs_at_its_own_default_opset_unless_asked():
+    from conformance.selection import select_runs, suite_specs
+    specs = [s for s in suite_specs(["operators"]) if s.op == "relu" and s.framework == "torch"]
+    runs = select_runs(specs, target=["onnxruntime"], converter=["torch-script,torch-dynamo"])
+    assert {(r.converter, r.opset) for r in runs} == {("torch-script", 17), ("torch-dynamo", 18)}
+    asked = select_runs(specs, target=["onnxruntime"], converter=["torch-dynamo@someenv"], opset=["23"])
+    assert {(r.converter, r.opset) for r in asked} == {("torch-dynamo@someenv", 23)}
