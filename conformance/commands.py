@@ -69,6 +69,16 @@ def cmd_targets(args) -> int:
     return 0
 
 
+def _build_environments(runs, placements: Placements) -> None:
+    """Every environment the runs name, built before the first case: an unknown name or an
+    unresolvable requirement is the command's one-line error (exit 2), not a column of
+    ``unavailable`` records."""
+    names = {placements.env_name(r.converter, r.spec.framework) for r in runs}
+    names |= {placements.env_name(r.target) for r in runs}
+    for env in sorted(n for n in names if n):
+        placements.placement(env)
+
+
 def cmd_run(args) -> int:
     sys.path.insert(0, str(Path.cwd()))
     runs = select_runs(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
@@ -76,6 +86,8 @@ def cmd_run(args) -> int:
                        case=args.case, exclude_case=args.exclude_case)
     if not runs:
         raise ConformanceError("no cases selected", fix="check --suite, --case and --framework")
+    environments = load_environments(extra=args.env) if args.env else None
+    _build_environments(runs, Placements(environments))
     session = ConformanceSession(SessionOptions(results=args.results, timeout=args.timeout, cache_dir=args.cache_dir,
                                                 use_cache=not args.no_cache, environments=tuple(args.env)),
                                  parts=False)

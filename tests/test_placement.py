@@ -106,3 +106,22 @@ def test_each_converter_runs_at_its_own_default_opset_unless_asked():
     assert {(r.converter, r.opset) for r in runs} == {("torch-script", 17), ("torch-dynamo", 18)}
     asked = select_runs(specs, target=["onnxruntime"], converter=["torch-dynamo@someenv"], opset=["23"])
     assert {(r.converter, r.opset) for r in asked} == {("torch-dynamo@someenv", 23)}
+
+
+def test_conformance_run_refuses_an_unknown_environment_in_one_line(monkeypatch, capsys):
+    from pathlib import Path
+
+    from conformance.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    code = main(["run", "--suite", "operators", "--case", "op/relu/tensorflow/*", "--converter", "tf2onnx@nosuchenv"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert "unknown environment 'nosuchenv'" in err
+
+
+def test_conformance_targets_shows_environments(capsys):
+    from conformance.cli import main
+    assert main(["targets"]) == 0
+    lines = {line.split()[1]: line.split()[2] for line in capsys.readouterr().out.splitlines()}
+    assert lines["paddle2onnx"] == "paddle" and lines["tf2onnx"] == "main"
+    assert lines["onnxruntime@ort131"] == "ort131" and lines["tf2onnx@tf216"] == "tf216"
