@@ -103,13 +103,13 @@ class KnownFailures:
                 return entry
         return None
 
-    def match_any(self, names: Iterable[tuple[str, str]], converter_version: str | None,
-                  target: str) -> Entry | None:
-        """The first entry matching any of the (case id, converter) names a case goes by, tried
-        in order. A chained converter's case (``tf2onnx+optimize``) also goes by its base
-        converter's id and name, so a converter's known bug stays known through the passes
-        chained after it."""
-        for case_id, converter in names:
+    def match_any(self, names: Iterable[tuple[str, str, str]], converter_version: str | None) -> Entry | None:
+        """The first entry matching any of the (case id, converter, target) names a case goes
+        by, tried in order. A chained converter's case (``tf2onnx+optimize``) also goes by its
+        base converter's id and name, so a converter's known bug stays known through the passes
+        chained after it; a case in a named environment (``tf2onnx@tf216``,
+        ``onnxruntime@ort131``) also goes by the names without it."""
+        for case_id, converter, target in names:
             entry = self.match(case_id, converter, converter_version, target)
             if entry is not None:
                 return entry

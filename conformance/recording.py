@@ -12,11 +12,11 @@ from .repro import write_repro
 from .results import CaseResult
 
 
-def apply_known_failure(record: CaseResult, names: list[tuple[str, str]], known: KnownFailures | None) -> CaseResult:
-    """``names``: the (case id, converter) pairs the case goes by, its own first."""
+def apply_known_failure(record: CaseResult, names: list[tuple[str, str, str]], known: KnownFailures | None) -> CaseResult:
+    """``names``: the (case id, converter, target) names the case goes by, its own first."""
     if known is None:
         return record
-    entry = known.match_any(names, record.versions.get("converter", ""), record.target)
+    entry = known.match_any(names, record.versions.get("converter", ""))
     status, message = expected_status(record.status, record.message, entry)
     return dataclasses.replace(record, status=status, message=message,
                                known_failure={"status": entry.status, "pattern": entry.pattern} if entry else None)

@@ -56,17 +56,17 @@ class CaseRun:
         return self.spec.case_id(self.converter, self.opset, self.target)
 
     @property
-    def names(self) -> list[tuple[str, str]]:
-        """The (case id, converter) pairs the case goes by for the known-failures table: its
-        own; for names in an environment (``tf2onnx@tf216``, ``onnxruntime@ort131``) the same
-        without it (the table's version ranges then apply to the versions installed there);
-        then, for a chain (``tf2onnx+optimize``), its base converter's."""
+    def names(self) -> list[tuple[str, str, str]]:
+        """The (case id, converter, target) names the case goes by for the known-failures
+        table: its own; for names in an environment (``tf2onnx@tf216``, ``onnxruntime@ort131``)
+        the same without it (the table's version ranges then apply to the versions installed
+        there); then, for a chain (``tf2onnx+optimize``), its base converter's."""
         chain, target = split_env(self.converter)[0], split_env(self.target)[0]
-        out = [(self.case_id, self.converter)]
+        out = [(self.case_id, self.converter, self.target)]
         for converter in (chain, split_chain(chain)[0]):
-            pair = (self.spec.case_id(converter, self.opset, target), converter)
-            if pair not in out:
-                out.append(pair)
+            name = (self.spec.case_id(converter, self.opset, target), converter, target)
+            if name not in out:
+                out.append(name)
         return out
 
     def __str__(self) -> str:

@@ -94,8 +94,9 @@ def test_unknown_and_unresolvable_environments_are_unavailable_records(runner):
 
 def test_known_failure_names_include_the_names_without_environments():
     run = CaseRun(ADD, "tf2onnx@tf216+optimize", 17, "onnxruntime@ort131")
-    converters = [c for _, c in run.names]
+    converters = [c for _, c, _ in run.names]
     assert converters == ["tf2onnx@tf216+optimize", "tf2onnx+optimize", "tf2onnx"]
+    assert [t for _, _, t in run.names] == ["onnxruntime@ort131", "onnxruntime", "onnxruntime"]
     assert run.names[-1][0] == ADD.case_id("tf2onnx", 17, "onnxruntime")
 
 
@@ -125,3 +126,26 @@ def test_conformance_targets_shows_environments(capsys):
     lines = {line.split()[1]: line.split()[2] for line in capsys.readouterr().out.splitlines()}
     assert lines["paddle2onnx"] == "paddle" and lines["tf2onnx"] == "main"
     assert lines["onnxruntime@ort131"] == "ort131" and lines["tf2onnx@tf216"] == "tf216"
+
+
+def test_known_failures_apply_in_environments_by_the_versions_installed_there():
+    import textwrap
+
+    from conformance.known_failures import parse_known_failures
+    from conformance.recording import apply_known_failure
+    from conformance.results import CaseResult
+    table = parse_known_failures(textwrap.dedent('''
+        [[failure]]
+        pattern = "op/add/*"
+        converter = "test-onnx-helper"
+        versions = "<2"
+        target = "onnxruntime"
+        reason = "a bug of releases before 2"
+    '''), "table.toml")
+    run = CaseRun(ADD, "test-onnx-helper@old", 17, "onnxruntime@ort131")
+
+    def record(version):
+        return CaseResult(case_id=run.case_id, kind="op", framework="numpy", converter=run.converter,
+                          target=run.target, status="failed", versions={"converter": version})
+    assert apply_known_failure(record("1.5"), run.names, table).status == "xfailed"
+    assert apply_known_failure(record("2.1"), run.names, table).status == "failed"
