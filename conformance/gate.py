@@ -2,6 +2,14 @@
 
     conformance gate --baseline reports/baseline.jsonl --current results.jsonl
                      [--max-error-growth 2.0] [--max-slowdown 0.10] [--error-floor 1e-7]
+    conformance gate results.jsonl --between tf2onnx@tf216 tf2onnx
+    conformance gate results.jsonl --between onnxruntime@ort131 onnxruntime
+
+``--between A B`` gates one run against itself: two converters (or two targets) that ran the
+same cases in one session, typically one release in a named environment against another. The
+records of A are the baseline, those of B the current run, paired case by case on the case id
+with A's segment read as B's (``.../tf2onnx@tf216/opset17/...`` pairs with ``.../tf2onnx/opset17/...``).
+A and B must both be converters or both targets of the file.
 
 Exit 1 (with a table naming each case) when, against the baseline:
 
@@ -26,6 +34,7 @@ The gate reads records only; it never re-runs anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -34,9 +43,11 @@ from typing import Iterable
 from .errors import ConformanceError, ResultsFileError
 from .results import CaseResult, as_float, merge, read
 
-GATE_DESCRIPTION = ("Compare result records against a baseline: exit 1 on a newly failing, erroring or missing "
-                    "case, an error that grew beyond --max-error-growth, or a slower benchmark; exit 2 on a "
-                    "missing, empty, truncated or other-schema file.")
+GATE_DESCRIPTION = ("Compare result records against a baseline (--baseline/--current), or two converters or "
+                    "two targets of one run against each other (RESULTS --between A B, A as the baseline): "
+                    "exit 1 on a newly failing, erroring or missing case, an error that grew beyond "
+                    "--max-error-growth, or a slower benchmark; exit 2 on a missing, empty, truncated or "
+                    "other-schema file, or an A or B the file does not hold.")
 
 PASSING = ("passed", "xpassed")
 DEFAULT_MAX_ERROR_GROWTH = 2.0
@@ -259,12 +270,48 @@ def _fmt_ms(value) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
 
 
+def split_between(records: Iterable[CaseResult], a: str, b: str) -> tuple[list[CaseResult], list[CaseResult], str]:
+    """The records of ``a`` (renamed to ``b``'s case ids) and those of ``b``, and the field they
+    differ in (``converter`` or ``target``). Raises ``ConformanceError`` when A and B are not
+    both converters or both targets of the records."""
+    records = list(records)
+    if a == b:
+        raise ConformanceError(f"--between needs two different names, got {a!r} twice")
+    for field_name in ("converter", "target"):
+        values = {getattr(r, field_name) for r in records}
+        if a in values and b in values:
+            side_a = [_renamed(r, field_name, b) for r in records if getattr(r, field_name) == a]
+            side_b = [r for r in records if getattr(r, field_name) == b]
+            return side_a, side_b, field_name
+    converters = ", ".join(sorted({r.converter for r in records})) or "none"
+    targets = ", ".join(sorted({r.target for r in records})) or "none"
+    raise ConformanceError(f"--between {a} {b}: not two converters or two targets of these results "
+                           f"(converters: {converters}; targets: {targets})")
+
+
+def _renamed(record: CaseResult, field_name: str, name: str) -> CaseResult:
+    """``record`` as if ``field_name`` had been ``name``: the case id's segment replaced too."""
+    old = getattr(record, field_name)
+    parts = record.case_id.split("/")
+    # the converter segment comes before the opset segment, the target after it
+    order = range(len(parts)) if field_name == "converter" else range(len(parts) - 1, -1, -1)
+    for i in order:
+        if parts[i] == old:
+            parts[i] = name
+            break
+    return dataclasses.replace(record, case_id="/".join(parts), **{field_name: name})
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("gate", help="fail when results regressed against a baseline",
                               description=GATE_DESCRIPTION)
-    p.add_argument("--baseline", nargs="+", required=True, metavar="BASE.jsonl",
+    p.add_argument("results", nargs="*", metavar="RESULTS.jsonl",
+                   help="with --between: the results of one run (several files: its shards)")
+    p.add_argument("--between", nargs=2, metavar=("A", "B"),
+                   help="gate converter (or target) B against A within RESULTS, A as the baseline")
+    p.add_argument("--baseline", nargs="+", metavar="BASE.jsonl",
                    help="baseline results (several files: shards of one run)")
-    p.add_argument("--current", nargs="+", required=True, metavar="NEW.jsonl", help="current results")
+    p.add_argument("--current", nargs="+", metavar="NEW.jsonl", help="current results")
     p.add_argument("--max-error-growth", type=float, default=DEFAULT_MAX_ERROR_GROWTH, metavar="FACTOR",
                    help="fail when a passing case's max_abs grew more than FACTOR times (default 2.0)")
     p.add_argument("--max-slowdown", type=float, default=DEFAULT_MAX_SLOWDOWN, metavar="FRACTION",
@@ -278,11 +325,28 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.max_error_growth < 1 or args.max_slowdown < 0 or args.error_floor < 0:
         raise ConformanceError("--max-error-growth must be >= 1, --max-slowdown and --error-floor >= 0")
-    baseline = [r for path in args.baseline for r in read(path)]
-    current = [r for path in args.current for r in read(path)]
+    baseline, current, note = _inputs(args)
     result = run_gate(baseline, current, args.max_error_growth, args.max_slowdown, args.error_floor)
     if result.error is not None:
         raise ResultsFileError(result.error)
+    if note:
+        result.notes.insert(0, note)
     print(json.dumps(result.to_dict(), indent=1) if args.json else result.table())
     return result.exit_code
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[CaseResult], list[CaseResult], str | None]:
+    """(baseline, current, note) from --baseline/--current, or from RESULTS --between A B."""
+    if args.between:
+        if args.baseline or args.current or not args.results:
+            raise ConformanceError("--between A B takes the RESULTS files and no --baseline/--current")
+        records = [r for path in args.results for r in read(path)]
+        baseline, current, field_name = split_between(merge([records]), *args.between)
+        a, b = args.between
+        return baseline, current, (f"baseline: {field_name} {a} ({len(baseline)} records); current: {field_name} "
+                                   f"{b} ({len(current)} records), paired by case id")
+    if args.results or not (args.baseline and args.current):
+        raise ConformanceError("give --baseline BASE.jsonl and --current NEW.jsonl, or RESULTS --between A B")
+    return ([r for path in args.baseline for r in read(path)], [r for path in args.current for r in read(path)],
+            None)
 

@@ -170,3 +170,49 @@ def test_a_flaky_known_failure_swinging_is_not_a_regression():
     assert result.exit_code == 0 and any("flaky" in n for n in result.notes)
     plain_xfail = flip(base, "conv2d", status="xfailed", extra={"known_failure": {"status": "xfail", "pattern": "x"}})
     assert run_gate(base, plain_xfail).exit_code == 1      # an ordinary known failure appearing is a regression
+
+
+# -- one run, two converters or two targets: --between A B ---------------------------------------
+def renamed(records, field_name, name):
+    out = []
+    for r in records:
+        case_id = r.case_id.replace(f"/{getattr(r, field_name)}/", f"/{name}/", 1)
+        out.append(dataclasses.replace(r, case_id=case_id, **{field_name: name}))
+    return out
+
+
+def one_run(tmp_path, old, new, field_name="converter"):
+    """A results file where the same cases ran under ``old`` and ``new`` names of a field."""
+    names = {"converter": ("tf2onnx@tf216", "tf2onnx"), "target": ("onnxruntime@ort131", "onnxruntime")}[field_name]
+    write(tmp_path / "run.jsonl", renamed(old, field_name, names[0]) + renamed(new, field_name, names[1]))
+    return str(tmp_path / "run.jsonl"), names
+
+
+@pytest.mark.parametrize("field_name", ["converter", "target"])
+def test_between_two_names_of_one_run_pairs_cases(tmp_path, capsys, field_name):
+    path, (a, b) = one_run(tmp_path, baseline(), baseline(), field_name)
+    assert main(["gate", path, "--between", a, b]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and f"baseline: {field_name} {a} (5 records)" in out
+    path, (a, b) = one_run(tmp_path, baseline(), flip(baseline(), "conv2d", status="failed", message="max_abs 3"),
+                           field_name)
+    assert main(["gate", path, "--between", a, b]) == 1
+    out = capsys.readouterr().out
+    # the regression is named by B's case id, with B's message
+    assert f"op/conv2d/torch/" in out and f"/{b}/" in out.split("Regressions:")[1] and "max_abs 3" in out
+    # the other way round, the same difference is an improvement
+    assert main(["gate", path, "--between", b, a]) == 0
+    assert "IMPROVED" in capsys.readouterr().out
+
+
+def test_between_names_not_in_the_file_or_mixed_exit_2(tmp_path, capsys):
+    path, (a, b) = one_run(tmp_path, baseline(), baseline())
+    for between in ([a, "nosuch"], [a, "onnxruntime"], [a, a]):
+        assert main(["gate", path, "--between", *between]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+    assert main(["gate", path, "--between", a, "nosuch"]) == 2
+    assert "converters: tf2onnx, tf2onnx@tf216; targets: onnxruntime" in capsys.readouterr().err
+    # --between takes the run's files, not --baseline/--current
+    assert main(["gate", "--between", a, b, "--baseline", path, "--current", path]) == 2
+    assert main(["gate", path]) == 2
