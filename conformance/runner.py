@@ -230,7 +230,8 @@ class Runner:
         versions = {"converter": placement.version(converter.distribution) if placement else "",
                     "target": target.version()}
         versions.update({k: v for k, v in conv.versions.items() if k != "traceback"})
-        versions.update(onnx=dist_version("onnx"), cpu=cpu_model())
+        # the onnx package the converter wrote the model with (its environment's, where it has one)
+        versions.update(onnx=(placement.version("onnx") if placement else "") or dist_version("onnx"), cpu=cpu_model())
         seconds = {"build": round(conv.seconds.get("build", 0.0), 4),
                    "convert": round(conv.seconds.get("convert", 0.0), 4), "run": 0.0}
         return dataclasses.replace(_blank_record(case), versions=versions, seconds=seconds, cached=conv.cached,

@@ -4,6 +4,8 @@ so our reference executor and the numpy test converters run there too) serves a 
 converter; bad environments are one-line ``unavailable`` records and the session goes on."""
 from __future__ import annotations
 
+import importlib.metadata
+
 import pytest
 
 from conformance.cases import CaseSpec
@@ -66,8 +68,10 @@ def test_a_converter_in_an_environment_runs_there(paddle_env, runner):
     record = runner.run(CaseRun(ADD, "test-onnx-helper@paddle", 17, "onnxruntime"))
     assert record.status == "passed", record.message
     assert record.converter_env == "paddle" and record.target_env is None
+    assert record.versions["onnx"] == "1.17.0"                 # the onnx it wrote the model with
     here = runner.run(CaseRun(ADD, "test-onnx-helper", 17, "onnxruntime"))
     assert here.status == "passed" and here.converter_env is None
+    assert here.versions["onnx"] == importlib.metadata.version("onnx")
     # one conversion per environment: the two are cached apart
     assert runner.conversion(ADD, "test-onnx-helper@paddle", 17)[1] != runner.conversion(ADD, "test-onnx-helper", 17)[1]
 
