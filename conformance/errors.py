@@ -8,8 +8,11 @@ class ConformanceError(Exception):
     """Base of every error this package raises on purpose.
 
     ``context`` holds case id, op, framework and versions where known; ``fix`` is the
-    one-line hint shown to users.
+    one-line hint shown to users. Keys in ``INTERNAL`` are for the code that catches the
+    error and stay out of the message.
     """
+
+    INTERNAL: tuple[str, ...] = ()
 
     def __init__(self, message: str, *, fix: str | None = None, **context):
         self.message = message
@@ -19,8 +22,9 @@ class ConformanceError(Exception):
 
     def one_line(self) -> str:
         parts = [self.message]
-        if self.context:
-            parts.append("(" + ", ".join(f"{k}={v}" for k, v in self.context.items()) + ")")
+        shown = {k: v for k, v in self.context.items() if k not in self.INTERNAL}
+        if shown:
+            parts.append("(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")")
         if self.fix:
             parts.append(f"- fix: {self.fix}")
         return " ".join(parts)
@@ -43,7 +47,9 @@ class ConversionError(ConformanceError):
 
 
 class WorkerCrashed(ConformanceError):
-    pass
+    # what the worker said before it died, and whether it exited on purpose (an abort or an
+    # exit code, not a signal): read by the conversion stage to classify the failure
+    INTERNAL = ("output", "deliberate")
 
 
 class WorkerTimeout(ConformanceError):
