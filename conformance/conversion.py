@@ -75,7 +75,8 @@ def convert_in_worker(pool: WorkerPool, spec: CaseSpec, base_name: str, opset: i
     worker error is a Conversion too."""
     t0 = time.perf_counter()
     fresh = get_converter(base_name).fresh_process
-    worker = pool.get(spec.framework, f"{spec.framework}-{base_name}" if fresh else None, placement.interpreter)
+    worker = pool.get(spec.framework, f"{spec.framework}-{base_name}" if fresh else None, placement.interpreter,
+                      forking=fresh)
     try:
         return worker.request("convert", spec.to_dict(), base_name, opset, timeout=timeout), True
     except (WorkerCrashed, WorkerTimeout) as exc:
@@ -93,8 +94,8 @@ def convert_in_worker(pool: WorkerPool, spec: CaseSpec, base_name: str, opset: i
         conv.versions["traceback"] = exc.traceback[-4000:]
         return conv, False
     finally:
-        if fresh:
-            worker.stop()      # the next conversion starts clean
+        if fresh and not worker.forking:
+            worker.stop()      # no fork here: the next conversion starts in a new process
 
 
 def apply_passes(conv: Conversion, passes) -> Conversion:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converters import converter_status, get_converter
+from converters import converter_status, converters_for, get_converter
 from converters.frameworks import framework_version, run_source, seed_framework
 
 from .cases import Built, CaseSpec, Conversion
@@ -33,6 +33,9 @@ from .target_host import TARGET_REQUESTS, TargetHost
 
 # Built models kept per worker for follow-up calls (localization) after a conversion.
 _BUILT_CACHE_SIZE = 4
+# the requests a forking worker answers in a child of its own: those that build and convert
+FORKED_REQUESTS = ("convert", "call")
+CAN_FORK = hasattr(os, "fork")
 
 
 def resolve(path: str):
@@ -113,7 +116,70 @@ def _redirect_output(log_path: str) -> None:
     os.close(fd)
 
 
-def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
+def _error_reply(exc: BaseException) -> tuple:
+    return ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), type(exc).__name__)
+
+
+def _answer(state: _WorkerState, op: str, args: tuple):
+    if op == "ping":
+        return os.getpid()
+    if op == "convert":
+        return state.convert(*args)
+    if op == "call":
+        return state.call(*args)
+    if op == "status":
+        return converter_status(*args)
+    if op == "versions":
+        return {name: dist_version(name) for name in args[0]}
+    if op in TARGET_REQUESTS:
+        return state.targets.handle(op, *args)
+    raise ValueError(f"unknown worker request {op!r}")
+
+
+def _in_forked_child(fn) -> tuple:
+    """The reply of ``fn()`` computed in a child forked from this worker: the child starts
+    with everything the worker has imported (torch and its exporter: no import cost) and
+    takes whatever process-wide state the call leaves behind with it when it exits. A child
+    that dies without answering is ``("died", exit code)`` (negative: the signal)."""
+    reader, writer = mp.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:                                   # the child: answer, then leave at once
+        reader.close()
+        try:
+            writer.send(("ok", fn()))
+        except BaseException as exc:
+            writer.send(_error_reply(exc))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)                            # no atexit handlers of the parent's state
+    writer.close()
+    try:
+        reply = reader.recv()
+    except (EOFError, OSError):
+        reply = None
+    finally:
+        reader.close()
+    _, status = os.waitpid(pid, 0)
+    return reply if reply is not None else ("died", os.waitstatus_to_exitcode(status))
+
+
+def _warm_up(framework: str) -> None:
+    """What every forked child would import anyway: the framework and the converters that
+    convert in a child of their own (``fresh_process``), imported once here."""
+    for name in converters_for(framework):
+        converter = get_converter(name)
+        if converter.fresh_process and converter_status(name)[0]:
+            try:
+                converter.warm_up()
+            except Exception:          # each conversion will then say what is wrong, in its record
+                traceback.print_exc()
+
+
+def _worker_main(conn, framework: str, log_path: str | None = None, forking: bool = False) -> None:
+    """Serve requests until told to stop. ``forking``: convert and call in a forked child per
+    request, so exporters whose state leaks from one export into the next stay isolated
+    without paying a fresh process's imports."""
     if log_path:
         _redirect_output(log_path)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -122,32 +188,23 @@ def _worker_main(conn, framework: str, log_path: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when we stop
     import_plugins()
     state = _WorkerState(framework)
+    if forking:
+        _warm_up(framework)
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
         op, args = request[0], request[1:]
+        if op == "stop":
+            return
+        if forking and op in FORKED_REQUESTS:
+            conn.send(_in_forked_child(lambda: _answer(state, op, args)))
+            continue
         try:
-            if op == "stop":
-                return
-            if op == "ping":
-                result = os.getpid()
-            elif op == "convert":
-                result = state.convert(*args)
-            elif op == "call":
-                result = state.call(*args)
-            elif op == "status":
-                result = converter_status(*args)
-            elif op == "versions":
-                result = {name: dist_version(name) for name in args[0]}
-            elif op in TARGET_REQUESTS:
-                result = state.targets.handle(op, *args)
-            else:
-                raise ValueError(f"unknown worker request {op!r}")
-            conn.send(("ok", result))
+            conn.send(("ok", _answer(state, op, args)))
         except BaseException as exc:  # report every failure as data; the worker lives on
-            conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), type(exc).__name__))
+            conn.send(_error_reply(exc))
 
 
 class WorkerError(Exception):
@@ -186,19 +243,23 @@ WORKER_ENTRY = "import sys; from conformance.workers import main_from_argv; main
 
 
 def main_from_argv(argv: list[str]) -> None:
-    """The worker process's entry point: ``FD FRAMEWORK LOG`` (the inherited end of the pipe)."""
+    """The worker process's entry point: ``FD FRAMEWORK LOG [fork]`` (FD: the inherited end of
+    the pipe; ``fork``: a forking worker)."""
     fd, framework, log_path = int(argv[0]), argv[1], argv[2] or None
-    _worker_main(Connection(fd), framework, log_path)
+    _worker_main(Connection(fd), framework, log_path, forking=argv[3:4] == ["fork"])
 
 
 class Worker:
     """A framework's worker process; restarted on demand after a crash or timeout. It runs in
     ``interpreter`` (the session's own Python unless a named environment's is given)."""
 
-    def __init__(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None):
+    def __init__(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None,
+                 forking: bool = False):
         self.framework = framework
         self.label = label or framework
         self.interpreter = interpreter or Interpreter.session()
+        # each conversion in a child forked from this warm worker (where the OS can fork)
+        self.forking = forking and CAN_FORK
         self._proc = None
         self._conn = None
         self._started = 0
@@ -215,7 +276,8 @@ class Worker:
         try:
             # its own session and process group: a converter's subprocesses die with it
             proc = subprocess.Popen(
-                [self.interpreter.python, "-c", WORKER_ENTRY, str(child.fileno()), self.framework, self.log_path],
+                [self.interpreter.python, "-c", WORKER_ENTRY, str(child.fileno()), self.framework, self.log_path,
+                 *(["fork"] if self.forking else [])],
                 pass_fds=(child.fileno(),), env=self.interpreter.environ(), start_new_session=True,
                 stdin=subprocess.DEVNULL)
         finally:
@@ -266,6 +328,9 @@ class Worker:
             raise self._crashed() from None
         if reply[0] == "ok":
             return reply[1]
+        if reply[0] == "died":                       # a forked child; the worker itself lives on
+            raise self._crash_error(reply[1], f"{self.framework} conversion process (forked from the worker)",
+                                    "the worker stays up")
         raise WorkerError(*reply[1:])
 
     def _crashed(self) -> WorkerCrashed:
@@ -276,6 +341,9 @@ class Worker:
             pass
         code = proc.returncode
         self.kill()           # the pipe broke but the process (or its children) may live on
+        return self._crash_error(code, f"{self.framework} worker", "restarted for the next case")
+
+    def _crash_error(self, code: int | None, who: str, then: str) -> WorkerCrashed:
         said = self._log_since(getattr(self, "_request_log_offset", 0))
         if code is not None and code < 0:
             try:
@@ -285,7 +353,7 @@ class Worker:
         else:
             how = f"exited with code {code}"
         where = f" in environment {self.interpreter.name!r}" if self.interpreter.name else ""
-        text = f"{self.framework} worker{where} {how}; restarted for the next case (its output: {self.log_path})"
+        text = f"{who}{where} {how}; {then} (its output: {self.log_path})"
         if said:
             text += "; it said: " + " | ".join(said)
         # an abort (or an exit) is the process choosing to stop; SIGSEGV, SIGBUS, SIGKILL... are not
@@ -332,16 +400,18 @@ class WorkerPool:
         self._workers: dict[str, Worker] = {}
         self.interpreter_for = interpreter_for
 
-    def get(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None) -> Worker:
+    def get(self, framework: str, label: str | None = None, interpreter: Interpreter | None = None,
+            forking: bool = False) -> Worker:
         """The worker for a framework; ``label`` keeps a separate one (e.g. per converter),
-        ``interpreter`` runs it in a named environment (one worker per environment)."""
+        ``interpreter`` runs it in a named environment (one worker per environment),
+        ``forking`` makes a new one fork a child per conversion."""
         if interpreter is None and self.interpreter_for is not None and framework != "target":
             interpreter = self.interpreter_for(framework)
         key = label or framework
         if interpreter is not None and interpreter.name:
             key = f"{key}@{interpreter.name}"
         if key not in self._workers:
-            self._workers[key] = Worker(framework, key, interpreter)
+            self._workers[key] = Worker(framework, key, interpreter, forking=forking)
         return self._workers[key]
 
     def close(self) -> None:

@@ -38,6 +38,12 @@ class Converter:
                 return False, f"python module {module!r} is not installed (pip install -c constraints.txt -e '.[{self.framework}]')"
         return True, ""
 
+    def warm_up(self) -> None:
+        """Import what a conversion needs, once, in a worker that forks a child per conversion
+        (``fresh_process``): every child starts with it loaded."""
+        for module in self.requires:
+            importlib.import_module(module)
+
     def version(self) -> str:
         try:
             return metadata.version(self.distribution) if self.distribution else ""

@@ -2,10 +2,14 @@
 conversion, and the conversion cache (hit, bypass, corrupt entry rebuilt)."""
 from __future__ import annotations
 
+import dataclasses
+
+import onnx
 import pytest
 
 from conformance.cases import CaseSpec
 from conformance.runner import CaseRun, Runner, RunnerOptions
+from conformance.workers import CAN_FORK
 
 ADD = CaseSpec(kind="op", name="add", op="add", framework="numpy", builder="tests.fixtures.builders:numpy_add")
 
@@ -42,6 +46,26 @@ def test_crashing_converter_is_one_error_and_the_worker_restarts(runner):
     assert "SIGKILL" in record.message
     assert run(runner, "test-onnx-helper").status == "passed"
     assert runner.pool.get("numpy").restarts == 1
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="this OS cannot fork: each conversion starts a new worker instead")
+def test_a_fresh_process_converter_converts_each_case_in_a_fork_of_one_warm_worker(tmp_path):
+    r = Runner(RunnerOptions(timeout=20, use_cache=False))
+    try:
+        specs = [dataclasses.replace(ADD, variant=f"v{i}") for i in range(3)]
+        docs = [onnx.load_from_string(r.conversion(spec, "test-isolated", 17)[0].onnx_bytes).doc_string
+                for spec in specs]
+        pids, counts = zip(*(d.split() for d in docs))
+        assert counts == ("1", "1", "1")              # no conversion sees another's state
+        worker = r.pool.get("numpy", "numpy-test-isolated")
+        assert len(set(pids)) == 3 and str(worker.pid) not in pids and worker.restarts == 0
+        crashed = run(r, "test-isolated-crash")
+        assert crashed.status == "error", crashed.message
+        assert "conversion process (forked from the worker) killed by signal SIGKILL" in crashed.message
+        assert run(r, "test-isolated").status == "passed"
+        assert r.pool.get("numpy", "numpy-test-isolated").restarts == 0
+    finally:
+        r.close()
 
 
 def test_hanging_converter_times_out_and_the_session_goes_on(tmp_path):
