@@ -86,7 +86,10 @@ def classify_failure(error: BaseException | str, evidence: str = "") -> str:
     """``"unsupported"`` when a failure says an op has no mapping (by its type, its message or
     ``evidence``, e.g. what a converter printed), else ``"error"``."""
     if isinstance(error, BaseException):
-        if any(cls.__name__ in _UNSUPPORTED_TYPES for cls in type(error).__mro__):
+        names = {cls.__name__ for cls in type(error).__mro__}
+        if "InvalidModel" in names:    # a model the spec forbids is an error, whatever its words
+            return "error"
+        if names & set(_UNSUPPORTED_TYPES):
             return "unsupported"
         error = f"{type(error).__name__}: {error}"
     return "unsupported" if _says_unsupported(f"{error} {evidence}") else "error"

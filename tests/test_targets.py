@@ -95,3 +95,26 @@ def test_precision_option_is_applied_or_refused():
     assert openvino.compile_config(TargetOptions(intra_op_threads=3, precision="bf16")) == \
         {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": 3}
     assert openvino.compile_config() == {"INFERENCE_PRECISION_HINT": "f32"}
+
+
+def test_the_reference_refuses_a_model_the_spec_forbids_and_runs_one_it_allows():
+    """An int64 Conv is outside Conv's type constraint: numpy could compute it, but then the
+    oracle would pass a model every conforming runtime must refuse, and blame them."""
+    import onnx
+
+    from conformance.errors import InvalidModel, classify_failure
+
+    def conv(elem):
+        graph = helper.make_graph(
+            [helper.make_node("Conv", ["x", "w"], ["y"])], "g",
+            [helper.make_tensor_value_info("x", elem, [1, 1, 4, 4]), helper.make_tensor_value_info("w", elem, [1, 1, 2, 2])],
+            [helper.make_tensor_value_info("y", elem, None)])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+    reference = get_target("reference")
+    with pytest.raises(InvalidModel, match=r"not valid ONNX: .*Conv.*tensor\(int64\)") as caught:
+        reference.prepare(conv(TensorProto.INT64).SerializeToString())
+    assert classify_failure(caught.value) == "error"        # not "unsupported", whatever onnx's words
+    session = reference.prepare(onnx.ModelProto.FromString(conv(TensorProto.FLOAT).SerializeToString()))
+    out = reference.run(session, {"x": np.ones((1, 1, 4, 4), np.float32), "w": np.ones((1, 1, 2, 2), np.float32)})
+    assert float(out[0][0, 0, 0, 0]) == 4.0
