@@ -34,6 +34,7 @@ MARKERS = {
     "torch": "source framework: PyTorch",
     "tensorflow": "source framework: TensorFlow / Keras",
     "paddle": "source framework: PaddlePaddle",
+    "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
 }
 
 

@@ -176,6 +176,21 @@ def _warm_up(framework: str) -> None:
                 traceback.print_exc()
 
 
+def _warm_builder(spec_dict: dict, warmed: set) -> None:
+    """A case's builder module, imported in the forking worker before its first child, with its
+    ``warm_up()`` (a slow import of its own, such as PyTorch's OpInfo database) if it has one."""
+    module_name = spec_dict.get("builder", "").partition(":")[0]
+    if not module_name or module_name in warmed:
+        return
+    warmed.add(module_name)
+    try:
+        module = importlib.import_module(module_name)
+        if callable(getattr(module, "warm_up", None)):
+            module.warm_up()
+    except Exception:                  # the child will fail on it and say so in the case's record
+        traceback.print_exc()
+
+
 def _worker_main(conn, framework: str, log_path: str | None = None, forking: bool = False) -> None:
     """Serve requests until told to stop. ``forking``: convert and call in a forked child per
     request, so exporters whose state leaks from one export into the next stay isolated
@@ -188,6 +203,7 @@ def _worker_main(conn, framework: str, log_path: str | None = None, forking: boo
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides when we stop
     import_plugins()
     state = _WorkerState(framework)
+    warmed: set = set()
     if forking:
         _warm_up(framework)
     while True:
@@ -199,6 +215,7 @@ def _worker_main(conn, framework: str, log_path: str | None = None, forking: boo
         if op == "stop":
             return
         if forking and op in FORKED_REQUESTS:
+            _warm_builder(args[0], warmed)
             conn.send(_in_forked_child(lambda: _answer(state, op, args)))
             continue
         try:

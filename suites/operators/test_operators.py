@@ -2,12 +2,14 @@
 
     pytest suites/operators -n 2 --target reference --target onnxruntime
     pytest suites/operators --case 'op/conv2d/*' --framework torch --converter torch-script,torch-dynamo
+    pytest suites/operators -m opinfo          # only the cases from PyTorch's OpInfo database
 """
+from suites.operators.opinfo import opinfo_specs
 from suites.operators.specs import case_specs
 
 
 def conformance_cases():
-    return case_specs()
+    return case_specs() + opinfo_specs()
 
 
 def test_operator(case, conformance_runner):
