@@ -35,6 +35,7 @@ MARKERS = {
     "tensorflow": "source framework: TensorFlow / Keras",
     "paddle": "source framework: PaddlePaddle",
     "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
+    "opinfo_extended": "OpInfo case beyond each op's first float32 sample (other dtypes, more samples)",
 }
 
 

@@ -18,7 +18,9 @@ def test_the_manifest_names_readable_unique_cases_over_hundreds_of_ops():
     ids = [s.case_id("torch-script", 17, "reference") for s in specs]
     assert len(ids) == len(set(ids))
     assert len({s.op for s in specs}) >= 450          # the floor for torch-script
-    assert all(s.marks == ("opinfo",) and s.converters == ("torch-script", "torch-dynamo") for s in specs)
+    assert all(s.marks[0] == "opinfo" and s.converters == ("torch-script", "torch-dynamo") for s in specs)
+    default = [s for s in specs if "opinfo_extended" not in s.marks]     # one float32 sample per op
+    assert len(default) == len({s.op for s in specs if s.params["dtype"] == "float32"})
     assert {s.params["dtype"] for s in specs} >= {"float32", "float16", "int64", "int32", "bool"}
     data = manifest()
     assert data["torch"].startswith("2.13") and data["excluded"]       # why an OpInfo yields no case

@@ -28,11 +28,17 @@ def op_name(entry: dict) -> str:
 
 
 def opinfo_specs() -> list[CaseSpec]:
-    specs = []
+    """One case per manifest entry. The first float32 sample of each OpInfo is marked ``opinfo``
+    only and runs by default; the others (a second float32 sample, float16, int64, int32, bool)
+    are also ``opinfo_extended``: the breadth run, ``pytest suites/operators -m opinfo``."""
+    specs, first = [], set()
     for entry in manifest()["cases"]:
         name = op_name(entry)
         params = {k: entry[k] for k in ("opinfo", "variant", "dtype", "sample", "sample_seed", "signature")}
+        main = entry["dtype"] == "float32" and name not in first
+        if main:
+            first.add(name)
         specs.append(CaseSpec(kind="op", name=name, op=name, framework="torch", builder=BUILDER, params=params,
                               variant=f"{entry['dtype']}-s{entry['sample']}", converters=CONVERTERS,
-                              marks=("opinfo",)))
+                              marks=("opinfo",) if main else ("opinfo", "opinfo_extended")))
     return specs
