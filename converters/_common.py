@@ -1,6 +1,8 @@
 """Helpers shared by the converters: unsupported-op detection and model loading."""
 from __future__ import annotations
 
+import re
+
 from conformance.errors import ConversionError, UnsupportedOperator, classify_failure
 
 def conversion_failure(message: str, evidence: str = ""):
@@ -24,10 +26,31 @@ def check_standard_ops(model, converter: str) -> None:
         raise UnsupportedOperator(f"{converter} left non-ONNX ops in the graph: {', '.join(unknown)}")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception an exporter's error was raised from (torch.onnx wraps the one
+    that says what failed, "No ONNX function found for aten.segment_reduce", in two layers of
+    advice)."""
+    seen = {id(exc)}
+    while True:
+        inner = exc.__cause__ or exc.__context__
+        if inner is None or id(inner) in seen:
+            return exc
+        seen.add(id(inner))
+        exc = inner
+
+
+def _lines(exc: BaseException, count: int) -> str:
+    text = _ANSI.sub("", f"{type(exc).__name__}: {exc}").strip()
+    return " | ".join([l.strip() for l in text.splitlines() if l.strip()][:count])
+
+
 def short(exc: BaseException, limit: int = 600) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    lines = [l for l in text.splitlines() if l.strip()]
-    text = " | ".join(lines[:6])
+    """One line: the error's first line, and its root cause where it was raised from another."""
+    cause = root_cause(exc)
+    text = _lines(exc, 6) if cause is exc else f"{_lines(exc, 1)} | cause: {_lines(cause, 3)}"
     return text if len(text) <= limit else text[:limit] + " ..."
 
 

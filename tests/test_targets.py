@@ -115,6 +115,12 @@ def test_the_reference_refuses_a_model_the_spec_forbids_and_runs_one_it_allows()
     with pytest.raises(InvalidModel, match=r"not valid ONNX: .*Conv.*tensor\(int64\)") as caught:
         reference.prepare(conv(TensorProto.INT64).SerializeToString())
     assert classify_failure(caught.value) == "error"        # not "unsupported", whatever onnx's words
+    mixed = helper.make_graph(                                # one type parameter, two types: Div(float, int64)
+        [helper.make_node("Div", ["a", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [2]), helper.make_tensor_value_info("b", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    with pytest.raises(InvalidModel, match="inconsistent type"):
+        reference.prepare(helper.make_model(mixed, opset_imports=[helper.make_opsetid("", 18)]))
     session = reference.prepare(onnx.ModelProto.FromString(conv(TensorProto.FLOAT).SerializeToString()))
     out = reference.run(session, {"x": np.ones((1, 1, 4, 4), np.float32), "w": np.ones((1, 1, 2, 2), np.float32)})
     assert float(out[0][0, 0, 0, 0]) == 4.0

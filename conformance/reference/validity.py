@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import onnx
 
-TYPE_CONSTRAINT = "has unsupported type"
+# onnx's words for an input outside its type constraint, and for one type parameter bound to two
+# types (Div(float, int64): "B has inconsistent type tensor(int64)")
+TYPE_ERRORS = ("has unsupported type", "has inconsistent type")
 
 
 def type_violation(model: onnx.ModelProto) -> str | None:
@@ -20,7 +22,7 @@ def type_violation(model: onnx.ModelProto) -> str | None:
         onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     except onnx.shape_inference.InferenceError as exc:
         text = str(exc)
-        if TYPE_CONSTRAINT in text:
+        if any(words in text for words in TYPE_ERRORS):
             return text.strip().splitlines()[0]
     except Exception:                  # a model too large or too odd for inference: not our finding
         return None
