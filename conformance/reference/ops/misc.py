@@ -91,7 +91,8 @@ def non_max_suppression(ctx, boxes, scores, max_output=None, iou_threshold=None,
 
 @op("Det", since=11)
 def det(ctx, x):
-    return np.linalg.det(x).astype(x.dtype)
+    # numpy's linalg has no float16 loop: half precision is computed in float32 and rounded once
+    return np.linalg.det(x.astype(np.float32) if x.dtype == np.float16 else x).astype(x.dtype)
 
 
 def _nll(log_prob, target, weight, reduction, ignore_index):

@@ -124,7 +124,8 @@ def groupnorm(ctx, x, scale, bias):
     eps = float(ctx.attr("epsilon", 1e-5))
     dt = _compute_dtype(x, int(ctx.attr("stash_type", 1)))
     n, c = x.shape[:2]
-    xg = x.astype(dt, copy=False).reshape(n, groups, -1)
+    # explicit group size, not -1: numpy cannot infer -1 for an empty batch
+    xg = x.astype(dt, copy=False).reshape(n, groups, int(np.prod(x.shape[1:], dtype=np.int64)) // groups)
     mean = xg.mean(axis=2, keepdims=True)
     var = xg.var(axis=2, keepdims=True)
     y = ((xg - mean) / np.sqrt(var + eps)).reshape(x.shape)

@@ -144,7 +144,8 @@ class _Common:
         wt = prepared(self.ctx, key, self.w, build)
         if scale is not None:
             bias = bias * scale.astype(bias.dtype)
-        proj = (self.x.reshape(s * bsz, i) @ wt).reshape(s, bsz, self.dirs, -1)
+        # explicit width, not -1: numpy cannot infer -1 for an empty sequence or batch
+        proj = (self.x.reshape(s * bsz, i) @ wt).reshape(s, bsz, self.dirs, wt.shape[1] // self.dirs)
         proj += bias.reshape(1, 1, self.dirs, -1)
         proj = proj.transpose(0, 2, 1, 3)
         if any(self.reversed):

@@ -160,7 +160,7 @@ def linear_attention(ctx, query, key, value, past_state=None, decay=None, beta=N
         state = state + k4[:, :, t, :, None] * v_t[:, :, None, :]
         read = np.repeat(state, groups, axis=1) if groups > 1 else state
         out[:, :, t] = scale * np.einsum("bhd,bhdm->bhm", q4[:, :, t], read)
-    y = out.transpose(0, 2, 1, 3).reshape(batch, steps, -1)
+    y = out.transpose(0, 2, 1, 3).reshape(batch, steps, out.shape[1] * out.shape[3])  # not -1: empty batch
     state_dtype = query.dtype if past_state is None else past_state.dtype
     return cast_back(y, query.dtype), cast_back(state, state_dtype)
 
