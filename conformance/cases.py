@@ -34,6 +34,9 @@ class CaseSpec:
     arch: str | None = None
     converters: tuple[str, ...] | None = None    # restrict to these converters (None: all for framework)
     min_opset: int | None = None
+    # the one opset the case's model is written at (backend node cases): it runs at that opset
+    # only, and --opset selects among such cases instead of re-targeting them
+    opset: int | None = None
     tolerance: dict = field(default_factory=dict)  # rtol/atol/rule overrides for this case
     marks: tuple[str, ...] = ()
 

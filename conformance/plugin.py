@@ -34,6 +34,8 @@ MARKERS = {
     "torch": "source framework: PyTorch",
     "tensorflow": "source framework: TensorFlow / Keras",
     "paddle": "source framework: PaddlePaddle",
+    "node": "backend corner case: one ONNX node fed corner inputs (suites/backend)",
+    "onnx": "source framework: ONNX itself (the backend corner suite's models, judged by the reference executor)",
     "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
     "opinfo_extended": "OpInfo case beyond each op's first float32 sample (other dtypes, more samples)",
 }

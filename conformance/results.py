@@ -61,7 +61,7 @@ READABLE_SCHEMAS = (1, 2)      # 1: the stage fields lived in ``extra``; read in
 STATUSES = (
     "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
 )
-KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark")
+KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark", "node")
 
 
 @dataclass

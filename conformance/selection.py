@@ -47,7 +47,7 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
         else:
             chosen = allowed
         for converter in chosen:
-            for opset in opsets or (CONVERTERS.get(base_converter(converter)).default_opset,):
+            for opset in opsets_of(spec, converter, opsets):
                 for target in targets:
                     run = CaseRun(spec, converter, int(opset), target)
                     cid = run.case_id
@@ -57,6 +57,14 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
                         continue
                     runs.append(run)
     return runs
+
+
+def opsets_of(spec: CaseSpec, converter: str, opsets) -> tuple[int, ...]:
+    """The opsets a spec runs at: its own when it is written at one (kept only if ``opsets``
+    names it), else ``opsets``, else the converter's default."""
+    if spec.opset is not None:
+        return (spec.opset,) if not opsets or spec.opset in {int(o) for o in opsets} else ()
+    return tuple(opsets or (CONVERTERS.get(base_converter(converter)).default_opset,))
 
 
 def select_runs(specs: Iterable[CaseSpec], *, target=None, framework=None, converter=None, opset=None,

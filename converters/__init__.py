@@ -17,6 +17,7 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.torch_dynamo",
         "converters.tf2onnx_converter",
         "converters.paddle2onnx_converter",
+        "converters.onnx_identity",
     ),
 )
 CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))
