@@ -1,7 +1,7 @@
 """Expected failures as data: ``suites/known_failures.toml``.
 
-Each ``[[failure]]`` entry names the cases a converter (in a version range) is known to get
-wrong on a target, and why. The runner consults ``KnownFailures.match`` after comparing:
+Each ``[[failure]]`` entry names the cases (a glob, or a list of globs sharing one reason) a
+converter (in a version range) is known to get wrong on a target, and why. The runner consults ``KnownFailures.match`` after comparing:
 
 * failed/error + a matching ``xfail`` entry   -> ``xfailed`` (message keeps the statistics and
   adds the reason);
@@ -37,6 +37,7 @@ from .tomlfile import load_toml
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "suites" / "known_failures.toml"
 ENTRY_STATUSES = ("xfail", "unsupported", "flaky")
 _KEYS = ("pattern", "converter", "versions", "target", "reason", "link", "status")
+PATTERN_SEPARATOR = " | "
 
 
 class KnownFailuresError(ConformanceError):
@@ -45,7 +46,7 @@ class KnownFailuresError(ConformanceError):
 
 @dataclass(frozen=True)
 class Entry:
-    pattern: str
+    pattern: str                 # the glob, or several joined by " | " (``pattern = [...]``)
     reason: str
     converter: str = "*"
     versions: str | None = None
@@ -55,6 +56,10 @@ class Entry:
     index: int = 0               # 1-based position in the table, for messages
 
     @property
+    def patterns(self) -> list[str]:
+        return self.pattern.split(PATTERN_SEPARATOR)
+
+    @property
     def specifier(self) -> SpecifierSet | None:
         return SpecifierSet(self.versions) if self.versions else None
 
@@ -62,7 +67,7 @@ class Entry:
         return f"known failure #{self.index} (pattern {self.pattern!r})"
 
     def matches(self, case_id: str, converter: str, converter_version: str | None, target: str) -> bool:
-        if not fnmatch.fnmatchcase(case_id, self.pattern):
+        if not any(fnmatch.fnmatchcase(case_id, p) for p in self.patterns):
             return False
         if not fnmatch.fnmatchcase(converter or "", self.converter):
             return False
@@ -144,6 +149,11 @@ def _entry(raw: Any, index: int, path: Path) -> Entry:
     unknown = sorted(set(raw) - set(_KEYS))
     if unknown:
         raise KnownFailuresError(f"{label} has unknown key(s) {unknown}", fix=f"use only {list(_KEYS)}")
+    raw = dict(raw)
+    if isinstance(raw.get("pattern"), list):            # several globs sharing one reason
+        if not all(isinstance(p, str) and p.strip() for p in raw["pattern"]) or not raw["pattern"]:
+            raise KnownFailuresError(f"{label}: pattern must be a glob or a list of non-empty globs")
+        raw["pattern"] = PATTERN_SEPARATOR.join(raw["pattern"])
     for key in _KEYS:
         if key in raw and not isinstance(raw[key], str):
             raise KnownFailuresError(f"{label}: {key} must be a string, got {type(raw[key]).__name__}")

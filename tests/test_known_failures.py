@@ -145,3 +145,17 @@ def test_flaky_entry_xfails_a_failure_and_leaves_a_pass_alone():
     assert expected_status("failed", "stats", entry)[0] == "xfailed"
     status, message = expected_status("passed", "", entry)
     assert status == "passed" and "flaky" in message
+
+
+def test_a_list_of_patterns_shares_one_reason():
+    from conformance.known_failures import parse_known_failures
+    table = parse_known_failures('[[failure]]\npattern = ["op/amin/*", "op/mean/*/float32-s2"]\n'
+                                 'converter = "torch-script"\nreason = "axes on a 0-d tensor"\n')
+    entry = table.entries[0]
+    assert table.match("op/amin/torch/torch-script/opset17/reference/float32-s1", "torch-script", "2.13", "reference")
+    assert table.match("op/mean/torch/torch-script/opset17/reference/float32-s2", "torch-script", "2.13", "reference")
+    assert not table.match("op/mean/torch/torch-script/opset17/reference/float32-s1", "torch-script", "2.13",
+                           "reference")
+    assert entry.patterns == ["op/amin/*", "op/mean/*/float32-s2"]
+    with pytest.raises(Exception, match="list of non-empty globs"):
+        parse_known_failures('[[failure]]\npattern = ["op/a/*", ""]\nreason = "r"\n')

@@ -444,3 +444,16 @@ def test_affine_grid_identity_theta_gives_pixel_centers():
     assert grid.shape == (1, 2, 4, 2)
     np.testing.assert_allclose(grid[0, 0, :, 0], [-0.75, -0.25, 0.25, 0.75])
     np.testing.assert_allclose(grid[0, :, 0, 1], [-0.5, 0.5])
+
+
+@pytest.mark.parametrize("op_type", ["Softmax", "LogSoftmax", "Hardmax"])
+@pytest.mark.parametrize("opset", [11, 13])
+def test_softmax_family_of_an_empty_tensor_is_empty(op_type, opset):
+    """onnxruntime runs them (torch's sdpa and log_softmax on an empty batch export to them);
+    np.max over an empty axis has no identity and used to raise."""
+    graph = helper.make_graph([helper.make_node(op_type, ["x"], ["y"], axis=-1)], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 0])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    out = ReferenceExecutor(model).run(None, {"x": np.zeros((3, 0), np.float32)})[0]
+    assert out.shape == (3, 0) and out.dtype == np.float32

@@ -19,6 +19,8 @@ def _coerce_2d(x: np.ndarray, axis: int):
 
 
 def _axis_apply(ctx, x, fn):
+    if x.size == 0:                    # an empty input has an empty softmax (np.max has no identity)
+        return x.copy()
     if ctx.opset < 13:
         return fn(_coerce_2d(x, int(ctx.attr("axis", 1))), 1).reshape(x.shape)
     return fn(x, int(ctx.attr("axis", -1)))
