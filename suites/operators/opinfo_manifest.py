@@ -49,9 +49,17 @@ def _same(a: list, b: list) -> bool:
                                     for x, y in zip(a, b))
 
 
+# ops that draw from torch's generator: OpInfo wraps them in a fixed seed (wrapper_set_seed), so
+# eager torch repeats itself, but no exported model can reproduce torch's random stream
+RANDOM_OPS = {"bernoulli", "cauchy", "exponential", "geometric", "log_normal", "multinomial", "normal", "uniform",
+              "rand_like", "randint_like", "randn_like", "randint", "randn", "pca_lowrank", "svd_lowrank"}
+
+
 def random_by_definition(op_name: str, kwargs: dict) -> bool:
     """Samples whose op draws random numbers (torch's CPU generator happens to repeat some
     draws, e.g. dropout keeps a 0-d tensor under every seed, so reruns cannot tell)."""
+    if op_name in RANDOM_OPS:
+        return True
     if kwargs.get("dropout_p", 0) or kwargs.get("p", 0) and "dropout" in op_name:
         return kwargs.get("training", True) is not False
     return "rrelu" in op_name and kwargs.get("training", False) is True
