@@ -72,8 +72,12 @@ def test_relu_and_clip_keep_nan_and_infinities_with_one_or_both_bounds(size, dty
     with np.errstate(invalid="ignore"):
         cases = [("Relu", [x], np.where(np.isnan(x), np.nan, np.maximum(x, 0))),
                  ("Clip", [x, dtype(0), dtype(6)], np.where(np.isnan(x), np.nan, np.minimum(np.maximum(x, 0), 6))),
-                 ("Clip", [x, None, dtype(1)], np.where(np.isnan(x), np.nan, np.minimum(x, 1))),
-                 ("Clip", [x, dtype(-1), None], np.where(np.isnan(x), np.nan, np.maximum(x, -1)))]
+                 # an absent bound is the spec's default, numeric_limits::lowest() / max(): the
+                 # infinity on that side becomes the extreme finite value ("They default to ...")
+                 ("Clip", [x, None, dtype(1)],
+                  np.where(np.isnan(x), np.nan, np.minimum(np.maximum(x, np.finfo(dtype).min), 1))),
+                 ("Clip", [x, dtype(-1), None],
+                  np.where(np.isnan(x), np.nan, np.minimum(np.maximum(x, -1), np.finfo(dtype).max)))]
     for op_type, inputs, expected in cases:
         got = run_op(op_type, inputs, opset=13)
         assert got.dtype == dtype, op_type
@@ -457,3 +461,30 @@ def test_softmax_family_of_an_empty_tensor_is_empty(op_type, opset):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     out = ReferenceExecutor(model).run(None, {"x": np.zeros((3, 0), np.float32)})[0]
     assert out.shape == (3, 0) and out.dtype == np.float32
+
+
+def _one_node(op_type, x, inputs=("x",), outputs=("y",), initializers=(), opset=13):
+    graph = helper.make_graph([helper.make_node(op_type, list(inputs), list(outputs))], "g",
+                              [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape))],
+                              [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None) for o in outputs],
+                              list(initializers))
+    return ReferenceExecutor(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])).run(None, {"x": x})
+
+
+def test_clip_with_only_max_replaces_minus_inf_by_the_lowest_value_the_spec_defaults_min_to():
+    bound = onnx.numpy_helper.from_array(np.array(5, np.float32), "hi")
+    y = _one_node("Clip", np.array([-np.inf, 0, np.inf, np.nan], np.float32), inputs=("x", "", "hi"),
+                  initializers=[bound])[0]
+    assert y[0] == np.finfo(np.float32).min and y[1] == 0 and y[2] == 5 and np.isnan(y[3])
+
+
+def test_erf_of_integers_keeps_the_integer_type():
+    y = _one_node("Erf", np.array([0, 1, 3, 200], np.uint8))[0]
+    assert y.dtype == np.uint8 and y.tolist() == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (0, 3)])
+def test_dynamic_quantize_linear_of_zeros_or_nothing_keeps_the_shape(shape):
+    y, scale, zero_point = _one_node("DynamicQuantizeLinear", np.zeros(shape, np.float32),
+                                     outputs=("y", "scale", "zp"), opset=11)
+    assert y.shape == shape and y.dtype == np.uint8 and not y.any()

@@ -78,7 +78,9 @@ def erf(x: np.ndarray) -> np.ndarray:
 
 @op("Erf")
 def erf_op(ctx, x):
-    return erf(x)
+    # integer inputs (Erf-9 allows them) keep their type; the spec does not say how erf(1) =
+    # 0.84 becomes an integer: converted as a C cast does, toward zero
+    return erf(x) if x.dtype.kind == "f" else erf(x.astype(np.float64)).astype(x.dtype)
 
 
 def _as(x, value):
@@ -93,7 +95,8 @@ _CLIP_MIN_SIZE = 4096
 
 def _clip_fast(x: np.ndarray, lo, hi):
     """min(max(x, lo), hi) with either bound None, NaN propagated; clip's fast path for large
-    floating tensors (an absent bound becomes an infinite one, never a finite stand-in)."""
+    floating tensors (an absent bound here is an infinite one: Relu keeps +inf; Clip passes its
+    spec defaults, lowest() and max(), itself)."""
     if x.dtype.kind == "f" and x.size >= _CLIP_MIN_SIZE and x.dtype.itemsize >= 4:
         lo = _as(x, -np.inf) if lo is None else np.asarray(lo, x.dtype)
         hi = _as(x, np.inf) if hi is None else np.asarray(hi, x.dtype)
@@ -200,6 +203,12 @@ def clip_attrs(ctx, x):
 def clip(ctx, x, lo=None, hi=None):
     if lo is None and hi is None:
         return x
+    if x.dtype.kind == "f":
+        # the spec's defaults are numeric_limits::lowest() and max(): with only max given, -inf
+        # becomes the lowest finite value (onnxruntime does the same)
+        info = np.finfo(x.dtype)
+        lo = _as(x, info.min) if lo is None else lo
+        hi = _as(x, info.max) if hi is None else hi
     return _clip_fast(x, lo, hi)
 
 

@@ -86,7 +86,8 @@ def dynamic_quantize_linear(ctx, x):
     hi = max(float(x.max()) if x.size else 0.0, 0.0)
     scale = np.float32((hi - lo) / 255.0)
     zero_point = np.clip(np.rint(np.float32(0 - lo) / scale) if scale else 0, 0, 255)
-    y = np.clip(np.rint(x / scale) + zero_point if scale else zero_point, 0, 255)
+    # y has x's shape also when the scale is 0 (all zeros, or empty): every element is the zero point
+    y = np.clip(np.rint(x / scale) + zero_point, 0, 255) if scale else np.full(x.shape, zero_point)
     return y.astype(np.uint8), np.array(scale, dtype=np.float32), np.array(zero_point, dtype=np.uint8)
 
 
