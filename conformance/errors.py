@@ -71,7 +71,7 @@ _UNSUPPORTED_PHRASES = re.compile(
     r"unsupported|not supported|no onnx function|no symbolic|is not implemented for onnx|"
     r"cannot be exported|not (?:yet )?implemented|no decomposition|cannot support|due to opset version|"
     r"NOT_IMPLEMENTED|no implementation|Could not find an implementation|not a registered function/op|"
-    r"No Op registered|does not implement", re.I)
+    r"No Op registered|does not implement|does not support", re.I)
 # Exception types that mean "no mapping" wherever they are raised (the reference executor's
 # UnsupportedOp is a NotImplementedError; its name also arrives as text from a worker).
 _UNSUPPORTED_TYPES = ("UnsupportedOperator", "UnsupportedOp", "NotImplementedError")

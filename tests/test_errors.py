@@ -13,3 +13,8 @@ def test_one_classify_failure_for_converters_targets_and_check():
     assert classify_failure(ConversionError("shape mismatch in Reshape")) == "error"
     assert classify_failure("crashed", evidence="op acosh is not supported") == "unsupported"
     assert classify_failure(ValueError("bad value")) == "error"
+    # onnxruntime's GRU/LSTM on double: a missing kernel, said in its own words
+    assert classify_failure(RuntimeError("RUNTIME_EXCEPTION : GRU operator does not support double yet")) == "unsupported"
+    # a model the spec forbids is an error, though onnx words it "has unsupported type"
+    from conformance.errors import InvalidModel
+    assert classify_failure(InvalidModel("not valid ONNX: X typestr: T, has unsupported type: tensor(int64)")) == "error"
