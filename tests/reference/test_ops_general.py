@@ -488,3 +488,16 @@ def test_dynamic_quantize_linear_of_zeros_or_nothing_keeps_the_shape(shape):
     y, scale, zero_point = _one_node("DynamicQuantizeLinear", np.zeros(shape, np.float32),
                                      outputs=("y", "scale", "zp"), opset=11)
     assert y.shape == shape and y.dtype == np.uint8 and not y.any()
+
+
+def test_slice_reads_0d_starts_as_one_element_and_split_to_sequence_refuses_negative_sizes():
+    x = np.arange(10, dtype=np.float32)
+    scalars = [onnx.numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("s", 2), ("e", 5))]
+    y = _one_node("Slice", x, inputs=("x", "s", "e"), initializers=scalars)[0]
+    assert y.tolist() == [2.0, 3.0, 4.0]
+    split = onnx.numpy_helper.from_array(np.array([4, -1, 7], np.int64), "split")
+    graph = helper.make_graph([helper.make_node("SplitToSequence", ["x", "split"], ["seq"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [10])],
+                              [helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, None)], [split])
+    with pytest.raises(Exception, match="negative split size"):
+        ReferenceExecutor(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])).run(None, {"x": x})

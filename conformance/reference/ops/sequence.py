@@ -65,6 +65,9 @@ def split_to_sequence(ctx, x, split=None):
             parts = [np.squeeze(p, axis=axis) for p in parts]
         return parts
     sizes = np.asarray(split).reshape(-1)
+    if (sizes < 0).any():
+        # "'split' must contain only positive numbers" (the spec); onnxruntime refuses them too
+        raise ValueError(f"SplitToSequence: negative split size in {sizes.tolist()}")
     if np.asarray(split).ndim == 0:
         size = int(sizes[0])
         sizes = [size] * (x.shape[axis] // size) + ([x.shape[axis] % size] if x.shape[axis] % size else [])

@@ -112,8 +112,11 @@ def slice_attr(ctx, x):
 
 @op("Slice", since=10)
 def slice_(ctx, x, starts, ends, axes=None, steps=None):
-    return _slice(x, starts.tolist(), ends.tolist(), None if axes is None else axes.tolist(),
-                  None if steps is None else steps.tolist())
+    # the spec wants 1-D starts/ends/axes/steps; torch-script writes 0-d ones inside tensor_split's
+    # Loop, and onnxruntime reads them as one element: so do we
+    def listed(v):
+        return None if v is None else np.atleast_1d(v).tolist()
+    return _slice(x, listed(starts), listed(ends), listed(axes), listed(steps))
 
 
 def _slice(x, starts, ends, axes, steps):
