@@ -55,13 +55,18 @@ RANDOM_OPS = {"bernoulli", "cauchy", "exponential", "geometric", "log_normal", "
               "rand_like", "randint_like", "randn_like", "randint", "randn", "pca_lowrank", "svd_lowrank"}
 
 
+# dropout functions whose ``training`` defaults to False (the others default to True)
+NOT_TRAINING_BY_DEFAULT = {"nn.functional.alpha_dropout", "nn.functional.feature_alpha_dropout"}
+
+
 def random_by_definition(op_name: str, kwargs: dict) -> bool:
     """Samples whose op draws random numbers (torch's CPU generator happens to repeat some
     draws, e.g. dropout keeps a 0-d tensor under every seed, so reruns cannot tell)."""
-    if op_name in RANDOM_OPS:
+    if op_name in RANDOM_OPS or kwargs.get("dropout_p", 0):
         return True
-    if kwargs.get("dropout_p", 0) or kwargs.get("p", 0) and "dropout" in op_name:
-        return kwargs.get("training", True) is not False
+    if "dropout" in op_name:
+        training = kwargs.get("training", op_name not in NOT_TRAINING_BY_DEFAULT)
+        return bool(training) and kwargs.get("p", 0.5) > 0
     return "rrelu" in op_name and kwargs.get("training", False) is True
 
 
