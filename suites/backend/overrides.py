@@ -109,17 +109,23 @@ _PAD = (
 )
 
 _RESIZE_X = Data((1, 1, 2, 3))
+# Resize-11 requires roi (optional only from 13): an empty one, which every mode but
+# tf_crop_and_resize ignores, keeps the forms valid at 11 and 13+ alike. With sizes, scales is an
+# empty tensor at 11 and must be absent ("") from 13 on
+_NO_ROI = Const([], F32)
 _RESIZE = (
     form(_RESIZE_X, Const([1, 1, 2.0, 1.5], F32), attrs={"mode": "nearest"}, until=11, only=("dtype", "half_ties", "nan_inf")),
-    form(_RESIZE_X, None, Const([1, 1, 2.0, 1.5], F32), name="nearest", attrs={"mode": "nearest"}, since=11),
-    form(_RESIZE_X, None, None, Const([1, 1, 3, 5]), name="sizes_half_pixel",
-         attrs={"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, since=11, only=("dtype", "half_ties")),
-    form(_RESIZE_X, None, Const([1, 1, 2.5, 2.5], F32), name="linear_align",
+    form(_RESIZE_X, _NO_ROI, Const([1, 1, 2.0, 1.5], F32), name="nearest", attrs={"mode": "nearest"}, since=11),
+    form(_RESIZE_X, _NO_ROI, Const([], F32), Const([1, 1, 3, 5]), name="sizes_half_pixel",
+         attrs={"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, since=11, until=13, only=("dtype", "half_ties")),
+    form(_RESIZE_X, _NO_ROI, None, Const([1, 1, 3, 5]), name="sizes_half_pixel",
+         attrs={"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, since=13, only=("dtype", "half_ties")),
+    form(_RESIZE_X, _NO_ROI, Const([1, 1, 2.5, 2.5], F32), name="linear_align",
          attrs={"mode": "linear", "coordinate_transformation_mode": "align_corners"}, since=11,
          only=("dtype", "nan_inf", "half_ties")),
-    form(_RESIZE_X, None, Const([1, 1, 1.5, 1.5], F32), name="cubic", attrs={"mode": "cubic"}, since=11,
+    form(_RESIZE_X, _NO_ROI, Const([1, 1, 1.5, 1.5], F32), name="cubic", attrs={"mode": "cubic"}, since=11,
          only=("dtype",)),
-    form(_RESIZE_X, None, Const([1, 1, 0.5, 0.5], F32), name="down_floor",
+    form(_RESIZE_X, _NO_ROI, Const([1, 1, 0.5, 0.5], F32), name="down_floor",
          attrs={"mode": "nearest", "nearest_mode": "floor", "coordinate_transformation_mode": "asymmetric"},
          since=11, only=("dtype", "half_ties")),
 )
