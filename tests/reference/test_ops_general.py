@@ -501,3 +501,18 @@ def test_slice_reads_0d_starts_as_one_element_and_split_to_sequence_refuses_nega
                               [helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, None)], [split])
     with pytest.raises(Exception, match="negative split size"):
         ReferenceExecutor(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])).run(None, {"x": x})
+
+
+def test_stft_reads_a_2d_signal_as_real_like_onnxruntime():
+    """torch-script writes STFT's signal as [batch][length] (the spec wants a trailing 1)."""
+    signal = np.random.default_rng(0).standard_normal((1, 32)).astype(np.float32)
+    consts = [onnx.numpy_helper.from_array(np.array(4, np.int64), "step"),
+              onnx.numpy_helper.from_array(np.array(8, np.int64), "length")]
+    graph = helper.make_graph([helper.make_node("STFT", ["x", "step", "", "length"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], consts)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    flat = ReferenceExecutor(model).run(None, {"x": signal})[0]
+    expected = np.stack([np.fft.rfft(signal[0, i:i + 8]) for i in range(0, 25, 4)])
+    assert flat.shape == (1, 7, 5, 2)
+    np.testing.assert_allclose(flat[0, ..., 0] + 1j * flat[0, ..., 1], expected, atol=1e-5)

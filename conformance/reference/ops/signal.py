@@ -55,6 +55,10 @@ def dft(ctx, x, dft_length=None, axis=None):
 
 @op("STFT", since=17)
 def stft(ctx, signal, frame_step, window=None, frame_length=None):
+    if signal.ndim == 2:
+        # the spec wants [batch][length][1] for a real signal; torch-script writes [batch][length],
+        # which onnxruntime reads as real: so do we
+        signal = signal[..., None]
     step = int(np.asarray(frame_step).reshape(-1)[0])
     if frame_length is not None:
         length = int(np.asarray(frame_length).reshape(-1)[0])
