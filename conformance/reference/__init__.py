@@ -3,7 +3,7 @@
 Imports numpy and onnx only. ``ReferenceExecutor(model).run(None, feeds)``.
 """
 from . import ops  # noqa: F401  (registers every op implementation)
-from .executor import ExecutionError, NodeContext, ReferenceExecutor, UnsupportedOp
+from .executor import ExecutionError, NodeContext, ReferenceExecutor, UnsupportedOp, load_model
 from .registry import lookup, op
 
-__all__ = ["ReferenceExecutor", "UnsupportedOp", "ExecutionError", "NodeContext", "op", "lookup"]
+__all__ = ["ReferenceExecutor", "UnsupportedOp", "ExecutionError", "NodeContext", "op", "lookup", "load_model"]

@@ -548,7 +548,8 @@ def _cast_back(value, elem: int | None):
     return value
 
 
-def _load_model(model) -> tuple[onnx.ModelProto, str]:
+def load_model(model) -> tuple[onnx.ModelProto, str]:
+    """A ModelProto, bytes or a path -> (the model, the folder its external data is relative to)."""
     if isinstance(model, onnx.ModelProto):
         return model, ""
     if isinstance(model, (bytes, bytearray)):
@@ -575,7 +576,7 @@ class ReferenceExecutor:
                  profile: Callable[[onnx.NodeProto, float], None] | None = None):
         if precision not in ("float32", "float64"):
             raise ValueError(f"precision must be 'float32' or 'float64', not {precision!r}")
-        self.model, base_dir = _load_model(model)
+        self.model, base_dir = load_model(model)
         self.precision = precision
         opsets = {("" if imp.domain == "ai.onnx" else imp.domain): imp.version for imp in self.model.opset_import}
         functions = {(f.domain, f.name): f for f in self.model.functions}

@@ -1,10 +1,8 @@
 """The numpy reference executor as a target: the oracle every other target is held against."""
 from __future__ import annotations
 
-import onnx
-
 from ..errors import InvalidModel, UnsupportedOperator
-from ..reference import ReferenceExecutor, UnsupportedOp
+from ..reference import ReferenceExecutor, UnsupportedOp, load_model
 from ..reference.validity import type_violation
 from . import register_target
 from .base import Target, TargetOptions, dist_version
@@ -25,7 +23,7 @@ class ReferenceTarget(Target):
         # process-wide setting (CONFORMANCE_REFERENCE_BLAS_THREADS, bench-reference
         # --blas-threads) that one target's session must not change for every other executor.
         compute = self.check_precision(options, {"fp32": "float32", "fp64": "float64"}) or self.compute
-        model = model if isinstance(model, onnx.ModelProto) else _load(model)
+        model, _ = load_model(model)        # external data, if any, is loaded with it
         violation = type_violation(model)
         if violation:
             # the oracle runs what the specification allows, nothing more
@@ -44,9 +42,3 @@ class ReferenceTarget(Target):
 
     def run(self, session, feeds):
         return session.run(None, feeds)
-
-
-def _load(model) -> onnx.ModelProto:
-    if isinstance(model, (bytes, bytearray)):
-        return onnx.load_model_from_string(bytes(model))
-    return onnx.load(model)
