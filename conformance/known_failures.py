@@ -1,7 +1,8 @@
 """Expected failures as data: ``suites/known_failures.toml``.
 
 Each ``[[failure]]`` entry names the cases (a glob, or a list of globs sharing one reason) a
-converter (in a version range) is known to get wrong on a target, and why. The runner consults ``KnownFailures.match`` after comparing:
+converter (in a version range) is known to get wrong on a target, and why. The runner consults
+``KnownFailures.match`` after comparing:
 
 * failed/error + a matching ``xfail`` entry   -> ``xfailed`` (message keeps the statistics and
   adds the reason);
@@ -37,7 +38,6 @@ from .tomlfile import load_toml
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "suites" / "known_failures.toml"
 ENTRY_STATUSES = ("xfail", "unsupported", "flaky")
 _KEYS = ("pattern", "converter", "versions", "target", "reason", "link", "status")
-PATTERN_SEPARATOR = " | "
 
 
 class KnownFailuresError(ConformanceError):
@@ -46,7 +46,7 @@ class KnownFailuresError(ConformanceError):
 
 @dataclass(frozen=True)
 class Entry:
-    pattern: str                 # the glob, or several joined by " | " (``pattern = [...]``)
+    patterns: tuple[str, ...]    # case-id globs (``pattern = "glob"`` or ``pattern = [...]``)
     reason: str
     converter: str = "*"
     versions: str | None = None
@@ -56,8 +56,9 @@ class Entry:
     index: int = 0               # 1-based position in the table, for messages
 
     @property
-    def patterns(self) -> list[str]:
-        return self.pattern.split(PATTERN_SEPARATOR)
+    def pattern(self) -> str:
+        """The globs as one string, for messages and records."""
+        return " | ".join(self.patterns)
 
     @property
     def specifier(self) -> SpecifierSet | None:
@@ -149,15 +150,16 @@ def _entry(raw: Any, index: int, path: Path) -> Entry:
     unknown = sorted(set(raw) - set(_KEYS))
     if unknown:
         raise KnownFailuresError(f"{label} has unknown key(s) {unknown}", fix=f"use only {list(_KEYS)}")
-    raw = dict(raw)
-    if isinstance(raw.get("pattern"), list):            # several globs sharing one reason
-        if not all(isinstance(p, str) and p.strip() for p in raw["pattern"]) or not raw["pattern"]:
+    patterns = raw.get("pattern", "")
+    if isinstance(patterns, list):                       # several globs sharing one reason
+        if not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
             raise KnownFailuresError(f"{label}: pattern must be a glob or a list of non-empty globs")
-        raw["pattern"] = PATTERN_SEPARATOR.join(raw["pattern"])
-    for key in _KEYS:
+    elif not isinstance(patterns, str):
+        raise KnownFailuresError(f"{label}: pattern must be a string, got {type(patterns).__name__}")
+    for key in _KEYS[1:]:                                # the others are strings
         if key in raw and not isinstance(raw[key], str):
             raise KnownFailuresError(f"{label}: {key} must be a string, got {type(raw[key]).__name__}")
-    if not raw.get("pattern", "").strip():
+    if isinstance(patterns, str) and not patterns.strip():
         raise KnownFailuresError(f"{where} has no pattern", fix="add pattern = \"<case-id glob>\"")
     if not raw.get("reason", "").strip():
         raise KnownFailuresError(f"{label} has no reason",
@@ -172,7 +174,7 @@ def _entry(raw: Any, index: int, path: Path) -> Entry:
         except InvalidSpecifier:
             raise KnownFailuresError(f"{label}: versions {versions!r} is not a version range",
                                      fix="write it like \">=1.16,<1.18\"") from None
-    return Entry(pattern=raw["pattern"], reason=raw["reason"], converter=raw.get("converter", "*"),
+    return Entry(patterns=tuple(patterns) if isinstance(patterns, list) else (patterns,), reason=raw["reason"], converter=raw.get("converter", "*"),
                  versions=versions, target=raw.get("target", "*"), link=raw.get("link"),
                  status=status, index=index)
 
