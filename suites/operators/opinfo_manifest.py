@@ -70,12 +70,17 @@ def random_by_definition(op_name: str, kwargs: dict) -> bool:
     return "rrelu" in op_name and kwargs.get("training", False) is True
 
 
+def _onnx_typed(tensors) -> bool:
+    """Dense tensors of dtypes ONNX has (no complex, no sparse layouts)."""
+    return all(t.dtype in ot.DTYPE_NAMES and t.layout == torch.strided for t in tensors)
+
+
 def usable(model, op_name: str = "", kwargs: dict | None = None) -> str:
     """Why a sample cannot be a case ("" when it can)."""
     if random_by_definition(op_name, kwargs or {}):
         return "random by definition (dropout, rrelu in training)"
     tensors = model.tensors
-    if any(t.dtype not in ot.DTYPE_NAMES or t.layout != torch.strided for t in tensors):
+    if not _onnx_typed(tensors):
         return "an input dtype or layout ONNX has not"
     if sum(t.numel() for t in tensors) > MAX_ELEMENTS:
         return "inputs too large"
@@ -83,7 +88,7 @@ def usable(model, op_name: str = "", kwargs: dict | None = None) -> str:
     first = _outputs(model, [t.clone() for t in tensors])
     if first is None:
         return "an output that is not a tensor"
-    if any(t.dtype not in ot.DTYPE_NAMES or t.layout != torch.strided for t in first):
+    if not _onnx_typed(first):
         return "an output dtype or layout ONNX has not"
     for seed in range(2, 2 + RANDOM_TRIES):    # dropout on one element agrees with itself half the time
         torch.manual_seed(seed)
