@@ -455,64 +455,38 @@ def test_affine_grid_identity_theta_gives_pixel_centers():
 def test_softmax_family_of_an_empty_tensor_is_empty(op_type, opset):
     """onnxruntime runs them (torch's sdpa and log_softmax on an empty batch export to them);
     np.max over an empty axis has no identity and used to raise."""
-    graph = helper.make_graph([helper.make_node(op_type, ["x"], ["y"], axis=-1)], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 0])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    out = ReferenceExecutor(model).run(None, {"x": np.zeros((3, 0), np.float32)})[0]
+    out = run_op(op_type, [np.zeros((3, 0), np.float32)], {"axis": -1}, opset=opset)
     assert out.shape == (3, 0) and out.dtype == np.float32
 
 
-def _one_node(op_type, x, inputs=("x",), outputs=("y",), initializers=(), opset=13):
-    graph = helper.make_graph([helper.make_node(op_type, list(inputs), list(outputs))], "g",
-                              [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape))],
-                              [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None) for o in outputs],
-                              list(initializers))
-    return ReferenceExecutor(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])).run(None, {"x": x})
-
-
 def test_clip_with_only_max_replaces_minus_inf_by_the_lowest_value_the_spec_defaults_min_to():
-    bound = onnx.numpy_helper.from_array(np.array(5, np.float32), "hi")
-    y = _one_node("Clip", np.array([-np.inf, 0, np.inf, np.nan], np.float32), inputs=("x", "", "hi"),
-                  initializers=[bound])[0]
+    y = run_op("Clip", [np.array([-np.inf, 0, np.inf, np.nan], np.float32), None, np.float32(5)], opset=13)
     assert y[0] == np.finfo(np.float32).min and y[1] == 0 and y[2] == 5 and np.isnan(y[3])
 
 
 def test_erf_of_integers_keeps_the_integer_type():
-    y = _one_node("Erf", np.array([0, 1, 3, 200], np.uint8))[0]
+    y = run_op("Erf", [np.array([0, 1, 3, 200], np.uint8)], opset=13)
     assert y.dtype == np.uint8 and y.tolist() == [0, 0, 0, 1]
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (0, 3)])
 def test_dynamic_quantize_linear_of_zeros_or_nothing_keeps_the_shape(shape):
-    y, scale, zero_point = _one_node("DynamicQuantizeLinear", np.zeros(shape, np.float32),
-                                     outputs=("y", "scale", "zp"), opset=11)
+    y, scale, zero_point = run_op("DynamicQuantizeLinear", [np.zeros(shape, np.float32)], opset=11, n_outputs=3)
     assert y.shape == shape and y.dtype == np.uint8 and not y.any()
 
 
 def test_slice_reads_0d_starts_as_one_element_and_split_to_sequence_refuses_negative_sizes():
     x = np.arange(10, dtype=np.float32)
-    scalars = [onnx.numpy_helper.from_array(np.array(v, np.int64), n) for n, v in (("s", 2), ("e", 5))]
-    y = _one_node("Slice", x, inputs=("x", "s", "e"), initializers=scalars)[0]
+    y = run_op("Slice", [x, np.array(2, np.int64), np.array(5, np.int64)], opset=13)
     assert y.tolist() == [2.0, 3.0, 4.0]
-    split = onnx.numpy_helper.from_array(np.array([4, -1, 7], np.int64), "split")
-    graph = helper.make_graph([helper.make_node("SplitToSequence", ["x", "split"], ["seq"])], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [10])],
-                              [helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, None)], [split])
     with pytest.raises(Exception, match="negative split size"):
-        ReferenceExecutor(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])).run(None, {"x": x})
+        run_op("SplitToSequence", [x, np.array([4, -1, 7], np.int64)], opset=13)
 
 
 def test_stft_reads_a_2d_signal_as_real_like_onnxruntime():
     """torch-script writes STFT's signal as [batch][length] (the spec wants a trailing 1)."""
     signal = np.random.default_rng(0).standard_normal((1, 32)).astype(np.float32)
-    consts = [onnx.numpy_helper.from_array(np.array(4, np.int64), "step"),
-              onnx.numpy_helper.from_array(np.array(8, np.int64), "length")]
-    graph = helper.make_graph([helper.make_node("STFT", ["x", "step", "", "length"], ["y"])], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], consts)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    flat = ReferenceExecutor(model).run(None, {"x": signal})[0]
+    flat = run_op("STFT", [signal, np.array(4, np.int64), None, np.array(8, np.int64)], opset=17)
     expected = np.stack([np.fft.rfft(signal[0, i:i + 8]) for i in range(0, 25, 4)])
     assert flat.shape == (1, 7, 5, 2)
     np.testing.assert_allclose(flat[0, ..., 0] + 1j * flat[0, ..., 1], expected, atol=1e-5)
