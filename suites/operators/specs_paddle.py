@@ -1,0 +1,8 @@
+"""The rest of paddle's op surface: ``paddle``, ``paddle.nn.functional``, ``paddle.linalg``, ``paddle.vision.ops``
+and layers that ``specs`` does not already declare
+for several frameworks. Entries only call ``table.op()``; each gives every keyword of its call
+a small domain (variants) and each dtype the op accepts.
+"""
+from __future__ import annotations
+
+from .table import T, V, X, fn, op  # noqa: F401
