@@ -32,7 +32,8 @@ def test_breadth_per_framework():
 def test_case_budget():
     # conversion dominates the suite's time: keep the total in check (see the budget)
     per_fw = Counter(c.framework for c in CASES)
-    assert sum(per_fw.values()) <= 900, per_fw
+    # TensorFlow's op surface (specs_tensorflow) holds ~1,200 cases: a full -n 1 run of them is ~6 min cold
+    assert sum(per_fw.values()) <= 2800, per_fw
     dynamo = [c for c in CASES if c.converters and "torch-dynamo" in c.converters]
     assert 10 <= len(dynamo) <= 60, len(dynamo)
     assert all(c.converters in (specs.TORCH_SCRIPT_ONLY, specs.TORCH_BOTH) for c in CASES if c.framework == "torch")

@@ -193,6 +193,33 @@ def multihead_attention(a, seed):
     return apply_layer(lambda m, q, kv: m(q, kv, kv), mha, 2)
 
 
+def index_put(a, seed):
+    # paddle.index_put takes its indices as a tuple of tensors, one per leading axis
+    accumulate = a.get("accumulate", False)
+    return apply_layer(lambda _, x, i, v: paddle.index_put(x, (i,), v, accumulate=accumulate), arity=3)
+
+
+def plus_created(a, seed):
+    # a creation op (linspace, arange, eye, full) has no input; paddle.jit.save needs a feed that
+    # the output depends on, so the created tensor is added to the case's input
+    create, args = resolve("paddle." + a["api"]), a["args"]
+    return apply_layer(lambda _, x: x + create(**args))
+
+
+def roi_align(a, seed):
+    # boxes are drawn as [x1, y1, w, h] in the sample and made valid corners here (x2 >= x1);
+    # every box belongs to image 0 (boxes_num is part of the model, not an input)
+    kw = {k: a[k] for k in ("output_size", "spatial_scale", "sampling_ratio", "aligned") if k in a}
+    if isinstance(kw["output_size"], list):      # roi_align takes an int or a tuple, not a list
+        kw["output_size"] = tuple(kw["output_size"])
+
+    def f(_, x, b):
+        boxes = paddle.concat([b[:, :2], b[:, :2] + b[:, 2:] + 1.0], axis=1)
+        num = paddle.full([1], b.shape[0], dtype="int32")
+        return paddle.vision.ops.roi_align(x, boxes, num, **kw)
+    return apply_layer(f, arity=2)
+
+
 # ---------------------------------------------------------------- entry point
 class PaddleOps(base.OpBuilder):
     def seed(self, seed):

@@ -149,7 +149,7 @@ op("leaky_relu", "LeakyRelu", _ACT, [V("slope0.1", {"slope": 0.1})],
 op("elu", "Elu", _ACT, [V("alpha1"), V("alpha0.5", {"alpha": 0.5}, only=("torch", "paddle"))],
    calls={"torch": fn(F_ + "elu"), "tensorflow": fn("tf.nn.elu"), "paddle": fn(PF + "elu")})
 op("selu", "Selu", _ACT, calls={"torch": fn(F_ + "selu"), "tensorflow": fn("tf.nn.selu"), "paddle": fn(PF + "selu")})
-op("celu", "Celu", _ACT, [V("alpha1.5", {"alpha": 1.5})], calls={"torch": fn(F_ + "celu"), "paddle": fn(PF + "celu")})
+op("celu", "Celu", _ACT, [V("alpha1.5", {"alpha": 1.5})], calls={"torch": fn(F_ + "celu"), "tensorflow": fn("keras.activations.celu"), "paddle": fn(PF + "celu")})
 op("gelu", ("Gelu", "Erf", "Tanh"), [T(3, 11, scale=2.0)],
    [V("exact", converters=WITH_DYNAMO, kw={"torch": {"approximate": "none"}, "tensorflow": {"approximate": False}, "paddle": {"approximate": False}}),
     V("tanh", converters=WITH_DYNAMO, kw={"torch": {"approximate": "tanh"}, "tensorflow": {"approximate": True}, "paddle": {"approximate": True}})],
@@ -169,18 +169,20 @@ op("softplus", "Softplus", [T(3, 8, scale=3.0)],
    [V("default"), V("beta2", {"beta": 2.0}, only=("torch", "paddle"))],
    calls={"torch": fn(F_ + "softplus"), "tensorflow": fn("tf.math.softplus"), "paddle": fn(PF + "softplus")})
 op("softsign", "Softsign", [T(3, 8)], calls={"torch": fn(F_ + "softsign"), "tensorflow": fn("tf.nn.softsign"), "paddle": fn(PF + "softsign")})
-op("hardtanh", "Clip", [T(3, 8, scale=2.0, avoid=[-1.0, 1.0])], calls={"torch": fn(F_ + "hardtanh"), "paddle": fn(PF + "hardtanh")})
+op("hardtanh", "Clip", [T(3, 8, scale=2.0, avoid=[-1.0, 1.0])], calls={"torch": fn(F_ + "hardtanh"), "tensorflow": fn("keras.activations.hard_tanh"), "paddle": fn(PF + "hardtanh")})
 op("logsigmoid", ("Sigmoid", "Log", "Softplus"), [T(3, 8, scale=3.0)],
    calls={"torch": fn(F_ + "logsigmoid"), "tensorflow": fn("tf.math.log_sigmoid"), "paddle": fn(PF + "log_sigmoid")})
-op("tanhshrink", ("Tanh", "Sub"), [T(3, 8)], calls={"torch": fn(F_ + "tanhshrink"), "paddle": fn(PF + "tanhshrink")})
+op("tanhshrink", ("Tanh", "Sub"), [T(3, 8)], calls={"torch": fn(F_ + "tanhshrink"), "tensorflow": fn("keras.activations.tanh_shrink"), "paddle": fn(PF + "tanhshrink")})
 op("softshrink", "Shrink", [T(3, 8, avoid=[-0.5, 0.5])], [V("lambd0.5", {"lambd": 0.5})],
-   calls={"torch": fn(F_ + "softshrink"), "paddle": fn(PF + "softshrink", rename={"lambd": "threshold"})})
+   calls={"torch": fn(F_ + "softshrink"), "tensorflow": fn("keras.activations.soft_shrink", rename={"lambd": "threshold"}),
+          "paddle": fn(PF + "softshrink", rename={"lambd": "threshold"})})
 op("hardshrink", "Shrink", [T(3, 8, avoid=[-0.5, 0.5])], [V("lambd0.5", {"lambd": 0.5})],
-   calls={"torch": fn(F_ + "hardshrink"), "paddle": fn(PF + "hardshrink", rename={"lambd": "threshold"})})
+   calls={"torch": fn(F_ + "hardshrink"), "tensorflow": fn("keras.activations.hard_shrink", rename={"lambd": "threshold"}),
+          "paddle": fn(PF + "hardshrink", rename={"lambd": "threshold"})})
 op("threshold", ("Greater", "Where"), [T(3, 8, avoid=[0.2])], [V("th0.2-v-1", {"threshold": 0.2, "value": -1.0})],
-   calls={"torch": fn(F_ + "threshold")})
+   calls={"torch": fn(F_ + "threshold"), "tensorflow": fn("keras.activations.threshold", rename={"value": "default_value"})})
 op("glu", ("Split", "Sigmoid", "Mul"), [T(3, 8)], [V("axis-1", {"axis": -1})],
-   calls={"torch": fn(F_ + "glu", rename={"axis": "dim"}), "paddle": fn(PF + "glu")})
+   calls={"torch": fn(F_ + "glu", rename={"axis": "dim"}), "tensorflow": fn("keras.activations.glu"), "paddle": fn(PF + "glu")})
 op("softmax", "Softmax", [T(3, 7)], [V("axis-1", {"axis": -1}, converters=WITH_DYNAMO), V("axis1-3d", {"axis": 1}, inputs=(T(2, 5, 4),))],
    calls={"torch": fn(F_ + "softmax", rename={"axis": "dim"}), "tensorflow": fn("tf.nn.softmax"), "paddle": fn(PF + "softmax")})
 op("log_softmax", "LogSoftmax", [T(3, 7)], [V("axis-1", {"axis": -1}), V("axis0", {"axis": 0}, inputs=(T(4, 5),))],
@@ -279,7 +281,7 @@ op("einsum", "Einsum", (T(2, 3, 4), T(2, 4, 5)), [
           "paddle": fn("paddle.einsum", pre=("equation",))})
 op("tensordot", ("Reshape", "MatMul"), (T(2, 3, 4), T(3, 4, 5)), [V("axes-2", {"axes": [[1, 2], [0, 1]]})],
    calls={"torch": fn("torch.tensordot", rename={"axes": "dims"}), "tensorflow": fn("tf.tensordot"), "paddle": fn("paddle.tensordot")})
-op("outer", ("Unsqueeze", "Mul"), (T(4), T(5)), calls={"torch": fn("torch.outer"), "paddle": fn("paddle.outer")})
+op("outer", ("Unsqueeze", "Mul"), (T(4), T(5)), calls={"torch": fn("torch.outer"), "tensorflow": fn("keras.ops.outer"), "paddle": fn("paddle.outer")})
 
 # ----------------------------------------------------------------------------------------
 # Convolutions (weights randomized from the case seed in every framework)
@@ -469,6 +471,7 @@ op("gather", "Gather", (T(5, 4), T(3, dtype="int64", domain="index", high=5)), [
           "tensorflow": fn("tf.gather", names=("params", "indices")), "paddle": fn("paddle.gather", names=("x", "index"))})
 op("gather_elements", "GatherElements", (T(3, 5), T(3, 4, dtype="int64", domain="index", high=5)), [V("axis1", {"axis": 1})],
    calls={"torch": fn("torch.gather", names=("input", "index"), rename={"axis": "dim"}),
+          "tensorflow": fn("keras.ops.take_along_axis", names=("x", "indices")),
           "paddle": fn("paddle.take_along_axis", names=("arr", "indices"))})
 op("gather_nd", "GatherND", (T(3, 3, 5), T(4, 2, dtype="int64", domain="index", high=3)),
    calls={"tensorflow": fn("tf.gather_nd", names=("params", "indices")), "paddle": fn("paddle.gather_nd", names=("x", "index"))})
@@ -536,7 +539,7 @@ op("nonzero", "NonZero", [T(3, 4, dtype="int32", low=-1, high=2)],
 op("ones_like", ("Shape", "ConstantOfShape"), [T(3, 4)], calls={"torch": fn("torch.ones_like"), "tensorflow": fn("tf.ones_like"),
           "paddle": fn("paddle.ones_like")})
 op("full_like", ("Shape", "ConstantOfShape"), [T(2, 5)], [V("value2.5", {"value": 2.5})],
-   calls={"torch": fn("torch.full_like", rename={"value": "fill_value"}),
+   calls={"torch": fn("torch.full_like", rename={"value": "fill_value"}), "tensorflow": fn("keras.ops.full_like", rename={"value": "fill_value"}),
           "paddle": fn("paddle.full_like", rename={"value": "fill_value"})})
 op("cast", "Cast", [T(3, 4, domain="frac")], [
     V("f32-to-i32", {"dtype": "int32"}, converters=WITH_DYNAMO),
@@ -639,7 +642,7 @@ op("multihead_attention", ("MatMul", "Softmax", "Gemm"), [T(2, 5, 8)], [
 
 
 # the frameworks' own surfaces: importing them appends their entries to TABLE
-from . import specs_paddle, specs_tensorflow  # noqa: E402,F401
+from . import specs_keras, specs_paddle, specs_tensorflow  # noqa: E402,F401
 
 
 # ----------------------------------------------------------------------------------------

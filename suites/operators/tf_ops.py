@@ -166,7 +166,35 @@ def multihead_attention(a):
     return lambda q, kv: mha(q, kv)
 
 
-PLAIN_TF = {"pad", "resize"}
+def spectrum(a):
+    """|tf.signal.<fn>(x)|: ONNX has no complex outputs, so a spectrum is judged by its magnitude."""
+    kwargs = {k: v for k, v in a.items() if k != "fn"}
+    transform = getattr(tf.signal, a["fn"])
+    return lambda x: tf.abs(transform(x, **kwargs))
+
+
+def dynamic_stitch(a):
+    """tf.dynamic_stitch with constant index lists (attrs) over the data inputs."""
+    return lambda *data: tf.dynamic_stitch(a["indices"], list(data))
+
+
+def ctc_greedy_decoder(a):
+    """tf.nn.ctc_greedy_decoder's sparse result densified (ONNX has no sparse outputs), with its
+    log-probabilities; the sequence lengths are constants of the graph."""
+    def f(logits):
+        decoded, log_probs = tf.nn.ctc_greedy_decoder(logits, a["sequence_length"], **a.get("kw", {}))
+        return tf.sparse.to_dense(decoded[0], default_value=-1), log_probs
+    return f
+
+
+def merge(a):
+    """A Keras merge layer (Add, Concatenate, Dot ...), which takes its inputs as one list."""
+    kwargs = {k: v for k, v in a.items() if k != "layer"}
+    merge_layer = getattr(keras.layers, a["layer"])(**kwargs)
+    return lambda *xs: merge_layer(list(xs))
+
+
+PLAIN_TF = {"pad", "resize", "spectrum", "dynamic_stitch", "ctc_greedy_decoder"}
 
 
 # ---------------------------------------------------------------- entry point
