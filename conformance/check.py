@@ -26,10 +26,12 @@ from .check_report import CheckReport, OutputCheck, TargetCheck
 from .comparator import compare
 from .errors import ConformanceError, InvalidModel, UnsupportedOperator, classify_failure
 from .inputs import DEFAULT_SEED, by_name, parse_shapes, random_inputs, validate_inputs
-from .divergent_node import first_divergent_node
+from .divergent_node import FLOAT64_ORACLE, first_divergent_node, float64_values, rounded_to_model_types
 from .reference import ReferenceExecutor, UnsupportedOp
 from .targets import DEFAULT_TARGETS, get_target, target_status
-from .tolerance import Tolerance, resolve_tolerance
+from .targets.base import raised_by_adapter
+from .noise_floor import NoiseFloor, float64_truth, measure_noise_floor, value_floors
+from .tolerance import NOISE_MULTIPLE, Tolerance, noise_tolerance, resolve_tolerance
 
 __all__ = ["CheckReport", "OutputCheck", "TargetCheck", "check_model", "load_and_validate"]
 
@@ -96,9 +98,14 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
                 rtol: float | None = None, atol: float | None = None,
                 shapes: Mapping[str, Sequence[int]] | Iterable[str] | None = None, *,
                 seed: int = DEFAULT_SEED, out_dir=None, localize: bool = True,
-                oracle_precision: str = "float64") -> CheckReport:
+                oracle_precision: str = "float64", noise_multiple: float | None = NOISE_MULTIPLE) -> CheckReport:
     """Run ``model`` (path, bytes or ModelProto) on ``targets`` and compare every output with
     ``expected`` (name -> array, or a list in output order) or the reference executor.
+
+    Unless ``rtol``/``atol`` are given (they win) or ``noise_multiple`` is None/0, each float32
+    output is held to ``noise_multiple`` times its measured float32 noise floor
+    (``conformance.noise_floor``, ``conformance.tolerance.noise_tolerance``): the float32 noise of a
+    whole model is not 1e-5.
 
     Raises ``InvalidModel`` / ``InvalidInputs`` / ``UnsupportedOperator`` (exit 2 in the CLI)
     for a model or inputs that cannot be checked; a target that fails is a result, not an error.
@@ -109,17 +116,20 @@ def check_model(model, targets: Sequence[str] | None = None, inputs=None, expect
     feeds, input_info = _feeds(proto, inputs, shapes, seed)
     expected_arrays, oracle = _expected(proto, feeds, expected, oracle_precision)
     out = _write_oracle_files(out_dir, feeds, expected_arrays)
+    tolerances, noise = _tolerances(proto, feeds, expected_arrays, rtol, atol, noise_multiple)
 
     results: list[TargetCheck] = []
     for name in target_names:
-        result = _run_target(name, resolved[name], proto, feeds, expected_arrays, rtol, atol)
+        result = _run_target(name, resolved[name], proto, feeds, expected_arrays, tolerances)
         results.append(result)
         if result.status == "failed" and localize:
-            _localize(result, proto, feeds, rtol, atol, out, reference_is_oracle=expected is None)
+            _localize(result, proto, feeds, _Yardstick(rtol, atol, noise_multiple), out,
+                      reference_is_oracle=expected is None)
     _require_one_ran(results)
     opsets = {imp.domain: imp.version for imp in proto.opset_import}
     return CheckReport(model=label, oracle=oracle, inputs=input_info, targets=results,
-                       nodes=len(proto.graph.node), opsets=opsets, out_dir=out)
+                       nodes=len(proto.graph.node), opsets=opsets, out_dir=out,
+                       tolerance=f"{noise_multiple:g} x the {noise.describe()}" if noise else "")
 
 
 def _feeds(proto, inputs, shapes, seed: int) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
@@ -144,6 +154,24 @@ def _expected(proto, feeds, expected, precision: str) -> tuple[dict[str, np.ndar
             f"reference executor ({precision})")
 
 
+def _tolerances(proto, feeds, expected: dict[str, np.ndarray], rtol, atol,
+                multiple: float | None) -> tuple[dict[str, Tolerance], NoiseFloor | None]:
+    """Each output's tolerance: the user's rtol/atol where given, else the dtype's default
+    widened to ``multiple`` times the output's float32 noise floor (None when not measured: the
+    user set a tolerance, the multiple is off, or the float64 reference cannot run the model)."""
+    plain = {name: _tolerance(exp.dtype, rtol, atol) for name, exp in expected.items()}
+    if rtol is not None or atol is not None or not multiple:
+        return plain, None
+    declared = {name: exp.dtype for name, exp in expected.items()}
+    try:
+        truth = float64_truth(proto, feeds)
+    except Exception:               # the given expected outputs still judge; at the dtype's defaults
+        return plain, None
+    noise = measure_noise_floor(proto, feeds, truth, declared)
+    return {name: noise_tolerance(exp.dtype, noise.floors.get(name), multiple)
+            for name, exp in expected.items()}, noise
+
+
 def _write_oracle_files(out_dir, feeds, expected: dict[str, np.ndarray]) -> Path | None:
     if out_dir is None:
         return None
@@ -154,7 +182,8 @@ def _write_oracle_files(out_dir, feeds, expected: dict[str, np.ndarray]) -> Path
     return out
 
 
-def _run_target(name: str, target, proto, feeds, expected: dict[str, np.ndarray], rtol, atol) -> TargetCheck:
+def _run_target(name: str, target, proto, feeds, expected: dict[str, np.ndarray],
+                tolerances: dict[str, Tolerance]) -> TargetCheck:
     """One target's verdict: unavailable, its failure to run, or its outputs compared."""
     result = TargetCheck(name, "passed")
     ok, why = target_status(name)
@@ -166,15 +195,18 @@ def _run_target(name: str, target, proto, feeds, expected: dict[str, np.ndarray]
         session = target.prepare(proto)
         actual = target.run(session, dict(feeds))
     except Exception as exc:
-        result.status, result.message = classify_failure(exc), _first(exc)
+        if raised_by_adapter(exc):          # our adapter of the runtime failed, not the runtime
+            result.status, result.message = "error", f"harness error in the target's own code: {_first(exc)}"
+        else:
+            result.status, result.message = classify_failure(exc), _first(exc)
         result.seconds = time.perf_counter() - start
         return result
     result.seconds = time.perf_counter() - start
-    _judge(result, actual, expected, rtol, atol)
+    _judge(result, actual, expected, tolerances)
     return result
 
 
-def _judge(result: TargetCheck, actual, expected: dict[str, np.ndarray], rtol, atol) -> None:
+def _judge(result: TargetCheck, actual, expected: dict[str, np.ndarray], tolerances: dict[str, Tolerance]) -> None:
     """Compare the target's outputs with the oracle's (in output order) into ``result``."""
     output_names = list(expected)
     if len(actual) != len(output_names):
@@ -183,7 +215,7 @@ def _judge(result: TargetCheck, actual, expected: dict[str, np.ndarray], rtol, a
     for out_name, value in zip(output_names, actual):
         exp = expected[out_name]
         try:
-            comparison = compare(value, exp, _tolerance(exp.dtype, rtol, atol), name=out_name)
+            comparison = compare(value, exp, tolerances[out_name], name=out_name)
         except Exception as exc:   # a value compare() cannot read (sequence, map): a failure, said plainly
             result.status = "error"
             result.message = f"output {out_name!r} cannot be compared: {_first(exc)}"
@@ -204,13 +236,36 @@ def _require_one_ran(results: list[TargetCheck]) -> None:
 
 # ---------------------------------------------------------------- localization
 
-def _localize(result: TargetCheck, proto, feeds, rtol, atol, out: Path | None, reference_is_oracle: bool) -> None:
-    """Name the first node where ``result.target`` diverges from the other executor, in words
-    on ``result``, and write it as a one-node repro under ``out``."""
-    oracle = "onnxruntime" if result.target == "reference" else "reference"
+@dataclasses.dataclass
+class _Yardstick:
+    """The tolerance settings localisation holds intermediates to (those of the verdict)."""
+
+    rtol: float | None
+    atol: float | None
+    multiple: float | None
+
+    def oracle_and_tolerances(self, proto, feeds, target: str):
+        """The float64 reference (the truth, rounded to the model's types) and the tolerance of
+        each value: the user's rtol/atol where given, else each value's own float32 noise floor
+        times the multiple, measured by float32 engines other than the target (so that the
+        reference under test is never its own yardstick)."""
+        truth = float64_values(proto, feeds, rounded=False)
+        oracle = lambda model, given: rounded_to_model_types(model, truth)   # noqa: E731
+        if self.rtol is not None or self.atol is not None or not self.multiple:
+            return oracle, lambda dtype: _tolerance(dtype, self.rtol, self.atol)
+        floors = value_floors(proto, feeds, truth, target)
+        return oracle, {name: noise_tolerance(np.float32, floor, self.multiple)
+                        for name, floor in floors.floors.items()}
+
+
+def _localize(result: TargetCheck, proto, feeds, yardstick: _Yardstick, out: Path | None,
+              reference_is_oracle: bool) -> None:
+    """Name the first node where ``result.target`` diverges from the float64 reference, in
+    words on ``result``, and write it as a one-node repro under ``out``."""
+    oracle = FLOAT64_ORACLE
     try:
-        divergence = first_divergent_node(proto, feeds, result.target, lambda dtype: _tolerance(dtype, rtol, atol),
-                                          oracle=oracle)
+        truth, tolerances = yardstick.oracle_and_tolerances(proto, feeds, result.target)
+        divergence = first_divergent_node(proto, feeds, result.target, tolerances, oracle=truth)
     except ConformanceError as exc:
         result.localization = f"divergent node not localized: {exc.one_line()}"
         return
@@ -227,7 +282,8 @@ def _localize(result: TargetCheck, proto, feeds, rtol, atol, out: Path | None, r
 
 
 def _no_divergence(oracle: str, reference_is_oracle: bool) -> str:
-    label = "the reference executor" if oracle == "reference" else oracle
+    label = {"reference": "the reference executor", FLOAT64_ORACLE: "the reference executor in float64"}.get(
+        oracle, oracle)
     if reference_is_oracle:
         return (f"no node diverges from {label} when every intermediate is an output "
                 "(the fault may live in a kernel the target fuses)")

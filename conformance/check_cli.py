@@ -28,6 +28,7 @@ from .check_report import CheckReport, render
 from .inputs import DEFAULT_SEED, InvalidInputs, load_npz
 from .source_check import OPSET_HELP, check_source
 from .sources import is_framework_source
+from .tolerance import NOISE_MULTIPLE
 
 
 def register(subparsers) -> None:
@@ -43,8 +44,13 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the random inputs (default 0)")
     p.add_argument("--expected", metavar="EXPECTED.npz",
                    help="expected outputs by output name (default: the reference executor is the oracle)")
-    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: per dtype)")
-    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: per dtype)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative tolerance (default: per dtype); with --atol, replaces the noise-floor tolerance")
+    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: per dtype, widened to "
+                   "--noise-multiple x the measured float32 noise floor of each float32 output)")
+    p.add_argument("--noise-multiple", type=float, default=NOISE_MULTIPLE, metavar="M",
+                   help=f"float32 outputs may be off by M x their measured noise floor (default {NOISE_MULTIPLE:g}; "
+                        "0: the dtype's plain tolerance)")
     p.add_argument("--oracle-precision", choices=("float32", "float64"), default="float64",
                    help="arithmetic of the reference executor when it is the oracle (default float64)")
     p.add_argument("--no-localize", action="store_true", help="skip the divergent-node search")
@@ -79,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
 def _check_onnx(args: argparse.Namespace, targets: list[str] | None) -> CheckReport:
     inputs = load_npz(args.inputs, "inputs") if args.inputs else None
     expected = load_npz(args.expected, "expected") if args.expected else None
-    for key in ("rtol", "atol"):
+    for key in ("rtol", "atol", "noise_multiple"):
         value = getattr(args, key)
         if value is not None and not value >= 0:
             raise InvalidInputs(f"--{key} must be >= 0, got {value}")
     return check_model(args.model, targets, inputs=inputs, expected=expected, rtol=args.rtol, atol=args.atol,
                        shapes=args.shape, seed=args.seed, out_dir=args.out, localize=not args.no_localize,
-                       oracle_precision=args.oracle_precision)
+                       oracle_precision=args.oracle_precision, noise_multiple=args.noise_multiple)

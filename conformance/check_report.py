@@ -27,11 +27,12 @@ class OutputCheck:
     mismatch: float | None
     tolerance: str
     message: str
+    noise_floor: float | None = None   # the float32 noise floor the tolerance was measured from
 
     @classmethod
     def from_comparison(cls, c: Comparison) -> "OutputCheck":
         return cls(c.name, bool(c.passed), c.shape, c.dtype, c.max_abs, c.max_rel, c.mismatch,
-                   _tol_text(c), c.message)
+                   _tol_text(c), c.message, c.tol.noise_floor)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -74,6 +75,7 @@ class CheckReport:
     nodes: int = 0
     opsets: dict[str, int] = field(default_factory=dict)
     out_dir: Path | None = None
+    tolerance: str = ""                # how the tolerances were set (the noise floor), "" when by dtype
 
     @property
     def passed(self) -> bool:
@@ -86,7 +88,7 @@ class CheckReport:
     def to_dict(self) -> dict:
         return {"model": self.model, "oracle": self.oracle, "passed": self.passed, "exit_code": self.exit_code,
                 "nodes": self.nodes, "opsets": self.opsets, "inputs": self.inputs,
-                "targets": [t.to_dict() for t in self.targets],
+                "tolerance": self.tolerance, "targets": [t.to_dict() for t in self.targets],
                 "out_dir": str(self.out_dir) if self.out_dir else None}
 
     def text(self) -> str:
@@ -94,6 +96,8 @@ class CheckReport:
         lines = [f"model: {self.model} ({self.nodes} nodes; opset {opsets}); oracle: {self.oracle}"]
         for name, info in self.inputs.items():
             lines.append(f"input: {name} {info['dtype']} {tuple(info['shape'])} ({info['source']})")
+        if self.tolerance:
+            lines.append(f"tolerance: {self.tolerance}")
         lines += _table(self.targets)
         for t in self.targets:
             if not t.passed:
@@ -146,6 +150,8 @@ def _tol_text(c: Comparison) -> str:
     if exact:
         return "exact"
     text = f"rtol={tol.rtol:g} atol={tol.atol:g}"
+    if tol.noise_floor is not None:     # atol came from the measured float32 noise floor
+        text += f" ({tol.noise_multiple:g}x floor {tol.noise_floor:.2g})"
     return text + (f" {tol.stat}<={tol.stat_atol:g}" if tol.stat else "")
 
 

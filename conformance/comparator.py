@@ -443,6 +443,8 @@ def _message(r: Comparison, header: str, a, e, mask, exact: bool, float64_fmt: b
     finite_note = " (elements finite on both sides)" if r.nonfinite_problem else ""
     lines.append(f"  max_abs={_g(fmax_abs)} max_rel={_g(fmax_rel)} mean_abs={_g(r.mean_abs)} "
                  f"median_abs={_g(r.median_abs)}{finite_note}")
+    if tol.noise_floor is not None and math.isfinite(fmax_abs):
+        lines.append(f"  {noise_margin_text(fmax_abs, tol)}")
     if r.stat_value is not None:
         what = f"q{tol.quantile:g}" if tol.stat == "quantile" else tol.stat
         lines.append(f"  {what}(|a-b|)={_g(r.stat_value)} vs stat_atol={tol.stat_atol:g}")
@@ -469,6 +471,14 @@ def _message(r: Comparison, header: str, a, e, mask, exact: bool, float64_fmt: b
                          else f"no rtol at atol {tol.atol:g} (an expected zero is off by more than atol)")
             lines.append(f"  would pass with atol >= {_g(r.min_atol_to_pass)} (at rtol {tol.rtol:g}) or {rtol_hint}")
     return "\n".join(lines)
+
+
+def noise_margin_text(max_abs: float, tol: Tolerance) -> str:
+    """The error in units of the float32 noise floor the tolerance was measured from."""
+    floor = tol.noise_floor
+    margin = f"{max_abs / floor:.3g}" if floor else "inf" if max_abs else "0"
+    return (f"error/floor = {margin} (max_abs {_g(max_abs)} over the float32 noise floor {floor:.3g}; "
+            f"allowed: atol {tol.atol:g} = max(the dtype's atol, {tol.noise_multiple:g} x floor))")
 
 
 def compare_outputs(actuals: Sequence, expecteds: Sequence,

@@ -14,7 +14,7 @@ import onnx
 
 from .blame import Blame, blame_run_failure, blame_wrong_outputs, second_opinion
 from .cases import CaseSpec, Conversion
-from .divergent_node import first_divergent_node
+from .divergent_node import FLOAT64_ORACLE, first_divergent_node
 from .execution import Sessions
 from .results import Diagnosis
 from .source_layers import first_divergent_source_layer
@@ -83,7 +83,8 @@ class Diagnoser:
         feeds = dict(zip(failure.conv.input_names, failure.conv.input_sets[0]))
         tol = resolve_tolerance(np.float32, None, failure.spec.tolerance)
         if whose == "target":
-            oracle = "onnxruntime" if failure.target == "reference" else "reference"
+            # the reference under test is held to itself computing in float64, the truth
+            oracle = FLOAT64_ORACLE if failure.target == "reference" else "reference"
             node = first_divergent_node(model, feeds, self.target_for(failure.target), tol, oracle=oracle)
             if node is not None:
                 found.diagnosis.divergent_node = node.to_dict()

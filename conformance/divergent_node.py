@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import onnx
@@ -204,15 +204,46 @@ def one_node_model(model: onnx.ModelProto, node: onnx.NodeProto, inputs: dict[st
     return repro
 
 
+#: the oracle that is the truth: the reference executor computing in float64, its values rounded
+#: to the model's own types (the target's values are float32: compared on equal terms)
+FLOAT64_ORACLE = "reference-float64"
+
+
 def _oracle_values(model: onnx.ModelProto, feeds: dict[str, np.ndarray], oracle) -> dict[str, Any]:
     if callable(oracle):
         return oracle(model, feeds)
-    if oracle == "reference":
+    if oracle in ("reference", FLOAT64_ORACLE):
         try:
+            if oracle == FLOAT64_ORACLE:
+                return float64_values(model, feeds)
             return ReferenceExecutor(model, "float32").run_all(feeds)
         except Exception as exc:
             raise LocalizationError(f"the reference executor cannot run the model: {_one_line(exc)}") from None
-    return _run_exposed(model, feeds, oracle)
+    # a runtime reports the values it computed; the ones it was given (initializers, feeds) are
+    # the model's own, so a node reading a weight can still be cut out with it
+    given = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    given.update(feeds)
+    return {**given, **_run_exposed(model, feeds, oracle)}
+
+
+def float64_values(model: onnx.ModelProto, feeds: dict[str, np.ndarray], rounded: bool = True) -> dict[str, Any]:
+    """Every value of the model computed by the reference executor in float64; ``rounded``:
+    each floating value rounded to its type in the model (from shape inference; float32 where
+    inference cannot say)."""
+    values = ReferenceExecutor(model, "float64", cast_outputs=False).run_all(feeds)
+    return rounded_to_model_types(model, values) if rounded else values
+
+
+def rounded_to_model_types(model: onnx.ModelProto, values: dict[str, Any]) -> dict[str, Any]:
+    """float64 values rounded to their types in the model (float32 where inference cannot say)."""
+    values = dict(values)
+    types = _inferred_types(model)
+    for name, value in values.items():
+        if isinstance(value, np.ndarray) and value.dtype == np.float64:
+            elem = types[name].tensor_type.elem_type if name in types else onnx.TensorProto.FLOAT
+            if elem != onnx.TensorProto.DOUBLE:
+                values[name] = value.astype(helper.tensor_dtype_to_np_dtype(elem))
+    return values
 
 
 def _run_exposed(model: onnx.ModelProto, feeds, target_name, known=None) -> dict[str, Any]:
@@ -234,9 +265,11 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _tol_for(tol, array: np.ndarray) -> Tolerance:
+def _tol_for(tol, array: np.ndarray, name: str = "") -> Tolerance:
     if isinstance(tol, Tolerance):
         return tol
+    if isinstance(tol, Mapping):        # per value (a noise floor measured for each)
+        return tol.get(name) or resolve_tolerance(array.dtype)
     if callable(tol):
         return tol(array.dtype)
     return resolve_tolerance(array.dtype)
@@ -247,8 +280,10 @@ def first_divergent_node(model, feeds: dict[str, np.ndarray], target_name: str,
                          check_repro: bool = True) -> Divergence | None:
     """The first node (graph order) whose output on ``target_name`` is out of ``tol`` from the
     oracle's, or None when every node agrees. ``tol``: a Tolerance for every value, a
-    function of the dtype, or None for the per-dtype defaults. ``oracle``: "reference" (the
-    reference executor), another target's name, or ``f(model, feeds) -> {name: value}``.
+    function of the dtype, a mapping value name -> Tolerance (others: the dtype's default), or
+    None for the per-dtype defaults. ``oracle``: "reference" (the reference executor),
+    ``FLOAT64_ORACLE`` (it in float64), another target's name (the initializers and feeds are
+    taken from the model), or ``f(model, feeds) -> {name: value}``.
     ``target_name`` may also be the ``Target`` itself (a target in a named environment)."""
     model = load_model(model)
     target = get_target(target_name) if isinstance(target_name, str) else target_name
@@ -266,7 +301,7 @@ def first_divergent_node(model, feeds: dict[str, np.ndarray], target_name: str,
             expected, actual = expected_all[name], actual_all[name]
             if not isinstance(expected, np.ndarray) or not isinstance(actual, np.ndarray):
                 continue   # sequences, maps, optionals: not compared element-wise here
-            comparison = compare(actual, expected, _tol_for(tol, expected), name=name)
+            comparison = compare(actual, expected, _tol_for(tol, expected, name), name=name)
             compared += 1
             if comparison.passed:
                 continue
@@ -296,6 +331,6 @@ def _reproduces(divergence: Divergence, tol, target) -> bool | None:
         return None
     for value, out in zip(values, divergence.model.graph.output):
         expected = divergence.expected[out.name]
-        if not compare(value, expected, _tol_for(tol, expected), name=out.name).passed:
+        if not compare(value, expected, _tol_for(tol, expected, out.name), name=out.name).passed:
             return True
     return False

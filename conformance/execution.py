@@ -13,6 +13,7 @@ from .cases import Conversion
 from .conversion import LRU
 from .errors import classify_failure
 from .targets import get_target, target_status
+from .targets.base import raised_by_adapter
 
 
 def onnx_op_types(onnx_bytes: bytes) -> list[str]:
@@ -40,6 +41,7 @@ class Execution:
     seconds: float
     failure: str = ""                  # "TypeName: message" when the target could not run the model
     status: str = ""                   # with a failure: "error" or "unsupported" (classify_failure)
+    harness: bool = False              # the failure is our target code's, not the runtime's
 
 
 class Sessions:
@@ -74,6 +76,7 @@ def execute(sessions: Sessions, target, key: str, conv: Conversion) -> Execution
     try:
         outputs = sessions.run(target, key, conv)
     except Exception as exc:
+        harness = raised_by_adapter(exc)
         return Execution(None, round(time.perf_counter() - t0, 4), f"{type(exc).__name__}: {exc}",
-                         classify_failure(exc))
+                         "error" if harness else classify_failure(exc), harness)
     return Execution(outputs, round(time.perf_counter() - t0, 4))

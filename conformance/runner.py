@@ -29,7 +29,7 @@ from .diagnose import Diagnoser, Failure
 from .environments import EnvironmentFailure
 from .errors import ConformanceError
 from .execution import Execution, Sessions, execute, onnx_op_types
-from .judge import judge
+from .judge import KIND_JUDGES, judge
 from .known_failures import KnownFailures, load_known_failures
 from .placement import Placements, split_env
 from .recording import finish
@@ -206,6 +206,10 @@ class Runner:
         failure = Failure(case.spec, case.target, case.converter, key, conv,
                           naming=get_converter(split_chain(split_env(case.converter)[0])[0]),
                           interpreter=self.conversions.placement(case.spec, case.converter).interpreter)
+        if execution.harness:      # our adapter of the runtime failed: never the runtime's fault
+            return dataclasses.replace(record, status="error", diagnosis=Diagnosis(attribution="harness"),
+                                       message=f"harness error in the {case.target} target's own code (not "
+                                               f"the runtime's): {execution.failure[:2000]}")
         if execution.failure:
             found = self.diagnoser.run_failure(failure)
             message = f"target {case.target} failed to run the model: {execution.failure[:2000]}"
@@ -213,7 +217,8 @@ class Runner:
                                        diagnosis=found.diagnosis)
         verdict = judge(case.spec, conv, execution.outputs, precision)
         record = dataclasses.replace(record, **dataclasses.asdict(verdict), target_precision=precision)
-        if verdict.status != "failed":
+        # a kind judged by its own metric (accuracy) has no element-wise divergence to localise
+        if verdict.status != "failed" or case.spec.kind in KIND_JUDGES:
             return record
         found = self.diagnoser.wrong_outputs(failure)
         return dataclasses.replace(record, message=found.message(verdict.message), diagnosis=found.diagnosis)

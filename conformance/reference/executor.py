@@ -573,7 +573,10 @@ class ReferenceExecutor:
     """
 
     def __init__(self, model, precision: str = "float32",
-                 profile: Callable[[onnx.NodeProto, float], None] | None = None):
+                 profile: Callable[[onnx.NodeProto, float], None] | None = None, cast_outputs: bool = True):
+        # float64 mode hands values back in their declared types unless cast_outputs is False:
+        # a noise-floor measurement needs the float64 values themselves
+        self.cast_outputs = cast_outputs
         if precision not in ("float32", "float64"):
             raise ValueError(f"precision must be 'float32' or 'float64', not {precision!r}")
         self.model, base_dir = load_model(model)
@@ -612,7 +615,7 @@ class ReferenceExecutor:
         return env
 
     def _finish(self, name: str, value):
-        if self.precision == "float64":
+        if self.precision == "float64" and self.cast_outputs:
             return _cast_back(value, self._output_elem.get(name))
         return value
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
+import os
 from importlib import metadata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -119,3 +120,98 @@ def dist_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return ""
+
+
+# ---------------------------------------------------------------- inputs and outputs by declaration
+
+class TargetAdapterError(ConformanceError):
+    """Our own target code could not adapt a runtime to the model (a tensor name it cannot map,
+    an output count that does not match the declaration): a fault of this harness, never of the
+    runtime it drives."""
+
+
+@dataclass(frozen=True)
+class DeclaredIO:
+    """The model's graph inputs (initializers excluded) and outputs, by name, in declared order:
+    the order every target takes its feeds by name and returns its outputs in."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def declared_io(model) -> DeclaredIO:
+    import onnx
+    proto = model if hasattr(model, "graph") else onnx.load_from_string(model_bytes(model))
+    initializers = {init.name for init in proto.graph.initializer}
+    return DeclaredIO(tuple(i.name for i in proto.graph.input if i.name not in initializers),
+                      tuple(o.name for o in proto.graph.output))
+
+
+def match_ports(declared: Sequence[str], port_names: Sequence[set[str]], what: str) -> list[int]:
+    """For each declared tensor name, the index of the runtime port that holds it.
+
+    Runtimes rename and merge: OpenVINO names an input port after the Cast it folded into it too
+    (``{'x', 'auto.cast.0'}``) and gives two ports one name when a tensor is output twice. So the
+    port at the declared position wins when it carries the name, else the one port that carries
+    it, else (a runtime that renamed it away) the declared position, since runtimes keep the
+    order of parameters and results."""
+    if len(declared) != len(port_names):
+        raise TargetAdapterError(f"the runtime has {len(port_names)} {what} ports, the model declares "
+                                 f"{len(declared)}: {list(declared)}")
+    order = []
+    for position, name in enumerate(declared):
+        carriers = [j for j, names in enumerate(port_names) if name in names]
+        if name in port_names[position] or not carriers:
+            order.append(position)
+        elif len(carriers) == 1:
+            order.append(carriers[0])
+        else:
+            raise TargetAdapterError(f"{what} {name!r} is carried by ports {carriers}, none at its declared "
+                                     f"position {position}: cannot tell which holds it")
+    return order
+
+
+def match_input_ports(declared: Sequence[str], port_names: Sequence[set[str]]) -> list[tuple[int, int]]:
+    """(port index, declared input index) for every input port. A runtime may drop an input
+    the model never reads for its values (OpenVINO folds ``ones_like(x)`` to a constant and
+    keeps no port for ``x``): with fewer ports than inputs, each port is matched by name, and
+    the dropped inputs are fed nowhere."""
+    if len(port_names) >= len(declared):
+        return [(port, i) for i, port in enumerate(match_ports(declared, port_names, "input"))]
+    pairs = []
+    for port, names in enumerate(port_names):
+        found = [i for i, name in enumerate(declared) if name in names]
+        if len(found) != 1:
+            raise TargetAdapterError(f"input port {port} (names {sorted(names)}) matches {len(found)} of the "
+                                     f"declared inputs {list(declared)}")
+        pairs.append((port, found[0]))
+    return pairs
+
+
+def feeds_in_order(declared: Sequence[str], feeds: dict) -> list:
+    """The feeds for the declared inputs, in order; a missing one is said by name."""
+    missing = [name for name in declared if name not in feeds]
+    if missing:
+        raise TargetAdapterError(f"no value fed for input(s) {missing}; fed: {sorted(feeds)}")
+    return [feeds[name] for name in declared]
+
+
+_PYTHON_SLIPS = (LookupError, TypeError, AttributeError, NameError, AssertionError, UnboundLocalError)
+_TARGETS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def raised_by_adapter(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of our own target code rather than of the runtime it drives:
+    a ``TargetAdapterError``, or a slip of Python code (a KeyError, a TypeError) whose raising
+    line is in ``conformance/targets/``. Errors our targets raise on purpose to state a fact about
+    the model (``InvalidModel``, ``UnsupportedOperator``) are not the adapter's fault."""
+    if isinstance(exc, TargetAdapterError):
+        return True
+    # A runtime's compiled code raises from the Python line that called it, so the raising line
+    # alone cannot tell: only the errors of Python code itself (a lookup, a wrong type) count.
+    if isinstance(exc, ConformanceError) or not isinstance(exc, _PYTHON_SLIPS):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == _TARGETS_DIR

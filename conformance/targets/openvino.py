@@ -6,10 +6,25 @@ that precision. ``openvino-bf16`` keeps the plugin's default and states bf16.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import register_target
-from .base import Target, TargetOptions, model_bytes
+from .base import (DeclaredIO, Target, TargetOptions, declared_io, feeds_in_order, match_input_ports, match_ports,
+                   model_bytes)
+
+
+@dataclass
+class OpenVinoSession:
+    """A compiled model and, for each declared input and output, the index of its port: the CPU
+    plugin renames ports (an input takes the name of a Cast folded into it) and gives a tensor
+    output twice one name on two ports, so ports are never looked up by name at run time."""
+
+    compiled: object
+    declared: DeclaredIO
+    input_ports: list[tuple[int, int]]      # (port, declared input): inputs the plugin dropped have none
+    output_ports: list[int]                 # the port of each declared output
 
 
 @register_target("openvino")
@@ -33,17 +48,23 @@ class OpenVinoTarget(Target):
     def prepare(self, model, options: TargetOptions | None = None):
         import openvino as ov
         core = ov.Core()
-        ov_model = core.read_model(model=model_bytes(model))
-        return core.compile_model(ov_model, "CPU", self.compile_config(options))
+        data = model_bytes(model)
+        compiled = core.compile_model(core.read_model(model=data), "CPU", self.compile_config(options))
+        declared = declared_io(data)
+        return OpenVinoSession(
+            compiled, declared,
+            match_input_ports(declared.inputs, [set(p.get_names()) for p in compiled.inputs]),
+            match_ports(declared.outputs, [set(p.get_names()) for p in compiled.outputs], "output"))
 
     def applied_options(self, session, options):
         return {"applied": f"OpenVINO CPU config {self.compile_config(options)}"}
 
     def run(self, session, feeds):
-        request = session.create_infer_request()
-        names = [p.get_any_name() for p in session.inputs]
-        result = request.infer({n: feeds[n] for n in names})
-        return [np.asarray(result[out]) for out in session.outputs]
+        request = session.compiled.create_infer_request()
+        values = feeds_in_order(session.declared.inputs, feeds)
+        result = request.infer({port: values[i] for port, i in session.input_ports})
+        # copies: the request's tensors are reused by the next inference
+        return [np.array(result[port]) for port in session.output_ports]
 
 
 @register_target("openvino-bf16")

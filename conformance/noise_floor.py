@@ -1,0 +1,135 @@
+"""The noise floor of float32 arithmetic on one model and its inputs.
+
+Two correct float32 engines disagree on a whole model: they sum long dot products in different
+orders, through many layers. How far apart is measured here, per output, rather than guessed:
+the reference executor computing in float64 is the truth, and a few correct float32 engines of
+different summation orders (the reference executor in float32; onnxruntime with its graph
+optimizations off, where installed: cheap, and a different kernel library) show how far a
+correct float32 computation of *this* model on *these* inputs lands from it. The floor of an
+output is the largest such distance. The policy that turns a floor into a verdict is
+``conformance.tolerance.noise_tolerance``; this module only measures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .reference import ReferenceExecutor
+from .targets import get_target, target_status
+
+
+def _reference_float32(model, feeds) -> list:
+    return ReferenceExecutor(model, "float32").run(None, feeds)
+
+
+def _onnxruntime_unoptimized(model, feeds) -> list:
+    target = get_target("onnxruntime-basic")
+    return target.run(target.prepare(model), dict(feeds))
+
+
+# The float32 engines whose distance from the float64 truth is the floor: name -> (is it
+# installed, run(model, feeds) -> outputs in declared order). Each must be a *correct* float32
+# engine with its own summation order; one that cannot run the model is left out and said so.
+FLOAT32_ENGINES: dict[str, tuple[Callable[[], bool], Callable]] = {
+    "reference float32": (lambda: True, _reference_float32),
+    "onnxruntime-basic": (lambda: target_status("onnxruntime-basic")[0], _onnxruntime_unoptimized),
+}
+
+
+@dataclass
+class NoiseFloor:
+    """Per float32 output: the largest distance of a correct float32 engine from the truth."""
+
+    floors: dict[str, float] = field(default_factory=dict)
+    engines: list[str] = field(default_factory=list)           # the engines that measured it
+    left_out: dict[str, str] = field(default_factory=dict)     # engine -> why it did not
+
+    def describe(self) -> str:
+        text = f"noise floor from {', '.join(self.engines) or 'no engine'} vs reference float64"
+        if self.left_out:
+            text += "; left out: " + "; ".join(f"{k} ({v})" for k, v in self.left_out.items())
+        return text
+
+
+def float64_truth(model, feeds) -> dict[str, np.ndarray]:
+    """The reference executor's outputs in float64, by output name (not cast back)."""
+    executor = ReferenceExecutor(model, "float64", cast_outputs=False)
+    return dict(zip(executor.output_names, executor.run(None, feeds)))
+
+
+def _float32_outputs(truth: dict[str, np.ndarray], declared: dict[str, np.dtype]) -> list[str]:
+    return [name for name, value in truth.items()
+            if isinstance(value, np.ndarray) and declared.get(name) == np.dtype(np.float32)]
+
+
+def measure_noise_floor(model, feeds, truth: dict[str, np.ndarray],
+                        declared: dict[str, np.dtype]) -> NoiseFloor:
+    """The floor of every float32 output of ``model`` on ``feeds``: max over the float32
+    engines of max |engine - truth|. ``declared``: the outputs' declared dtypes."""
+    names = _float32_outputs(truth, declared)
+    noise = NoiseFloor(floors={name: 0.0 for name in names})
+    for engine, (installed, run) in FLOAT32_ENGINES.items():
+        if not installed():
+            noise.left_out[engine] = "not installed"
+            continue
+        try:
+            outputs = dict(zip(truth, run(model, feeds)))
+        except Exception as exc:       # an engine that cannot run the model measures nothing
+            noise.left_out[engine] = f"{type(exc).__name__}: {str(exc)[:120]}"
+            continue
+        noise.engines.append(engine)
+        for name in names:
+            distance = np.abs(np.asarray(outputs[name], np.float64) - truth[name])
+            finite = distance[np.isfinite(distance)]
+            if finite.size:
+                noise.floors[name] = max(noise.floors[name], float(finite.max()))
+    return noise
+
+
+# ---------------------------------------------------------------- every value, for localisation
+
+def _reference_float32_values(model, feeds) -> dict:
+    return ReferenceExecutor(model, "float32").run_all(feeds)
+
+
+def _onnxruntime_unoptimized_values(model, feeds) -> dict:
+    from .divergent_node import expose_intermediates
+    exposed, _ = expose_intermediates(model)
+    target = get_target("onnxruntime-basic")
+    return dict(zip([o.name for o in exposed.graph.output], target.run(target.prepare(exposed), dict(feeds))))
+
+
+# the same engines, reporting every intermediate value; name -> (installed, run)
+FLOAT32_VALUE_ENGINES: dict[str, tuple[Callable[[], bool], Callable]] = {
+    "reference float32": (lambda: True, _reference_float32_values),
+    "onnxruntime-basic": (FLOAT32_ENGINES["onnxruntime-basic"][0], _onnxruntime_unoptimized_values),
+}
+#: the target names whose own arithmetic each engine is: a target is never its own yardstick
+ENGINE_TARGETS = {"reference float32": "reference", "onnxruntime-basic": "onnxruntime-basic"}
+
+
+def value_floors(model, feeds, truth: dict[str, np.ndarray], target: str) -> NoiseFloor:
+    """The noise floor of every float32 value of the model (intermediates included) against
+    ``truth`` (the float64 reference's values, unrounded), measured by the engines other than
+    ``target``: localisation compares each intermediate of a target with the truth."""
+    names = [name for name, value in truth.items() if isinstance(value, np.ndarray) and value.dtype.kind == "f"]
+    noise = NoiseFloor()              # a value gets a floor once an engine computed it in float32
+    for engine, (installed, run) in FLOAT32_VALUE_ENGINES.items():
+        if ENGINE_TARGETS[engine] == target or not installed():
+            noise.left_out[engine] = "it is the target" if ENGINE_TARGETS[engine] == target else "not installed"
+            continue
+        try:
+            values = run(model, feeds)
+        except Exception as exc:
+            noise.left_out[engine] = f"{type(exc).__name__}: {str(exc)[:120]}"
+            continue
+        noise.engines.append(engine)
+        for name in names:
+            value = values.get(name)
+            if isinstance(value, np.ndarray) and value.shape == truth[name].shape and value.dtype == np.float32:
+                distance = np.abs(value.astype(np.float64) - truth[name])
+                finite = distance[np.isfinite(distance)]
+                noise.floors[name] = max(noise.floors.get(name, 0.0), float(finite.max()) if finite.size else 0.0)
+    return noise
