@@ -1,17 +1,18 @@
-"""MLPerf-LoadGen-style benchmarking of any registered target, and the reference executor's measures.
+"""Benchmarks of any registered target on MLPerf's own LoadGen, and the reference executor's measures.
 
-* ``settings``: ``TestSettings``, ``RunLog`` and the scenario registry (the package's bottom layer);
-* ``sut``: the sample library, ``prepare_session`` (``Target.prepare`` with ``TargetOptions``)
-  and the system under test;
-* ``scenarios``: SingleStream, MultiStream, Offline, Server (query patterns and validity);
-* ``summary``: statistics, VALID/INVALID with reasons, LoadGen-style text, the result record;
-* ``loadgen``: ``run_benchmark``, the accuracy check and the interleaved A/B ``run_comparison``;
-* ``stats``: percentiles, early stopping, Mann-Whitney U, ``compare_latencies`` (the gate's);
+* ``settings``: our ``BenchSettings``, LoadGen's scenarios with our small defaults, and their
+  mapping onto LoadGen's ``TestSettings`` (with a ``user.conf`` on top);
+* ``sut``: the sample libraries (LoadGen's QSL), ``prepare_session`` and the SUT LoadGen drives;
+* ``digits``: scikit-learn's digits as a labelled QSL, and the accuracy script over
+  ``mlperf_log_accuracy.json``;
+* ``logs``: LoadGen's log folder and its detail log read back; ``summary``: our verdict on top;
+* ``loadgen``: ``run_benchmark`` and the interleaved A/B ``run_comparison``;
+* ``stats``: the noise-aware verdict of the comparison and the gate (Mann-Whitney U, scipy);
 * ``kernels``: one-node kernel micro-benchmarks; ``cli``: ``bench`` and ``bench-kernels``;
 * ``reference``: ``bench-reference`` (our executor vs onnxruntime vs onnx.reference);
   ``corpus``: ONNX's node-test corpus through the executor (``python -m conformance.bench.corpus``).
 
-    from conformance.bench.loadgen import TestSettings, run_benchmark
-    summary = run_benchmark("model.onnx", "onnxruntime", TestSettings(scenario="Server"))
+    from conformance.bench.loadgen import BenchSettings, run_benchmark
+    summary = run_benchmark("model.onnx", "onnxruntime", BenchSettings(scenario="Server"))
     print(summary.text())
 """

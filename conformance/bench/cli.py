@@ -1,7 +1,8 @@
 """``conformance bench`` and ``conformance bench-kernels``.
 
 Exit codes: bench 0 VALID, 1 INVALID; ``--compare`` 0 unless B is slower than A (1);
-bench-kernels 0. Errors (bad arguments, unknown target) exit 2 through ``conformance.cli``.
+bench-kernels 0. Errors (bad arguments, unknown target or scenario, a model the target cannot
+run, an unreadable user.conf) exit 2, one line, through ``conformance.cli``.
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from pathlib import Path
 from ..errors import ConformanceError
 from ..results import append, read
 from .kernels import run_kernels, write_report
-from .loadgen import TestSettings, environment, run_benchmark, run_comparison
+from .loadgen import BenchSettings, environment, model_label, run_benchmark, run_comparison
+from .logs import log_dir_for
+from .settings import MODES, scenario_names
 from .stats import compare_latencies
 
-BENCH_DESCRIPTION = ("Benchmark an ONNX model on a target in a LoadGen scenario and print a summary with "
-                     "VALID/INVALID and why. Defaults are small (2-core machine); raise --min-duration to "
-                     "600s for MLPerf-grade runs.")
+BENCH_DESCRIPTION = ("Benchmark an ONNX model on a target in a scenario of MLPerf's LoadGen and print "
+                     "LoadGen's summary with our checks. Defaults are small (2-core machine: 5 s minimum "
+                     "duration); raise --min-duration to 600s, or pass MLPerf's user.conf, for MLPerf-grade runs.")
 
 _UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0}
 
@@ -52,22 +55,32 @@ def _shape(text: str) -> tuple[str, list[int]]:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="MLPerf-LoadGen-style benchmark of a model on a target",
+    p = subparsers.add_parser("bench", help="benchmark a model on a target with MLPerf's LoadGen",
                               description=BENCH_DESCRIPTION)
     p.add_argument("model", nargs="?", help="ONNX model file")
     p.add_argument("--target", default="onnxruntime", help="target name (default onnxruntime)")
     p.add_argument("--scenario", default="SingleStream",
-                   help="SingleStream | MultiStream | Offline | Server (default SingleStream)")
+                   help=f"LoadGen scenario: {' | '.join(scenario_names())} (default SingleStream)")
+    p.add_argument("--mode", default="performance", choices=sorted(MODES),
+                   help="performance, or accuracy (LoadGen's AccuracyOnly; needs a labelled --dataset)")
+    p.add_argument("--dataset", default="random",
+                   help="sample library: random (seeded inputs, default) or digits (scikit-learn, labelled)")
+    p.add_argument("--fp32-accuracy", type=float, help="accuracy mode: the FP32 top-1 the 99%% rule is held "
+                                                       "against (default: the reference executor's)")
+    p.add_argument("--user-conf", metavar="FILE", help="a LoadGen user.conf applied over these options")
+    p.add_argument("--log-dir", metavar="DIR", help="LoadGen's logs (default: beside --results, else a temp dir)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (without the raw samples)")
     p.add_argument("--min-duration", type=_seconds, help="minimum run time, e.g. 10s, 600s")
     p.add_argument("--max-duration", type=_seconds, help="stop issuing after this long")
     p.add_argument("--min-queries", type=int, help="minimum query count (Offline: samples)")
     p.add_argument("--latency-bound", type=_millis,
-                   help="latency bound (ms unless a unit is given: 15ms, 1us); Server p99, others their metric")
-    p.add_argument("--target-qps", type=float, help="Server arrival rate; default: calibrate by a peak-finding run")
+                   help="latency bound (ms unless a unit is given: 15ms, 1us): Server's p99 target latency; "
+                        "others: held against LoadGen's early-stopping estimate")
+    p.add_argument("--target-qps", type=float, help="Server arrival rate; default: 50%% of the capacity the "
+                                                    "warm-up measured")
     p.add_argument("--samples-per-query", type=int, default=8, help="MultiStream samples per query (default 8)")
     p.add_argument("--batch-size", type=int, default=8, help="Offline batch along a dynamic batch dim (default 8)")
-    p.add_argument("--server-workers", type=int, default=1, help="Server SUT threads (default 1)")
+    p.add_argument("--server-workers", type=int, default=1, help="SUT threads serving queries (default 1)")
     p.add_argument("--shape", type=_shape, action="append", default=[], metavar="NAME=1x3x224x224",
                    help="input shape for dynamic dims (repeatable); dynamic dims default to 1")
     p.add_argument("--seed", type=int, default=0)
@@ -95,8 +108,9 @@ def register(subparsers) -> None:
 
 
 def _settings(args):
-    return TestSettings(
-        scenario=args.scenario, min_duration_s=args.min_duration, max_duration_s=args.max_duration,
+    return BenchSettings(
+        scenario=args.scenario, mode=args.mode, dataset=args.dataset, fp32_accuracy=args.fp32_accuracy,
+        user_conf=args.user_conf, min_duration_s=args.min_duration, max_duration_s=args.max_duration,
         min_query_count=args.min_queries, target_qps=args.target_qps, latency_bound_ms=args.latency_bound,
         samples_per_query=args.samples_per_query, offline_batch_size=args.batch_size,
         server_workers=args.server_workers, seed=args.seed, warmup_queries=args.warmup,
@@ -116,7 +130,12 @@ def bench_command(args) -> int:
                                fix="conformance bench model.onnx --target onnxruntime --scenario SingleStream")
     if not os.path.exists(args.model):
         raise ConformanceError(f"model file {args.model} does not exist")
-    summary = run_benchmark(args.model, args.target, _settings(args), log=_log)
+    settings = _settings(args)
+    if args.log_dir or args.results:
+        # one folder per model, scenario and target beside the results, so runs do not overwrite each other
+        run_name = f"{model_label(args.model, None)}-{args.scenario}-{args.target}-{args.mode}"
+        settings.log_dir = str(log_dir_for(args.log_dir, args.results) / ("" if args.log_dir else run_name))
+    summary = run_benchmark(args.model, args.target, settings, log=_log)
     if args.results:
         append(args.results, [summary.to_record()])
     if args.json:
@@ -144,8 +163,7 @@ def compare_command(args) -> int:
         raise ConformanceError(f"--compare {a} {b}: neither two model files nor two targets with a MODEL",
                                fix="conformance bench --compare a.onnx b.onnx --target T, or "
                                    "conformance bench MODEL --compare TARGET_A TARGET_B")
-    comparison = run_comparison(pairs[0], pairs[1], _settings(args), alpha=args.alpha,
-                                min_effect=args.min_effect, log=_log)
+    comparison = run_comparison(pairs[0], pairs[1], _settings(args), alpha=args.alpha, min_effect=args.min_effect)
     if args.json:
         data = comparison.to_dict()
         data.pop("samples_a"), data.pop("samples_b")

@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 
 from ..errors import ConformanceError
 from ..inputs import random_array
-from .settings import TestSettings
+from .settings import BenchSettings
 from .sut import prepare_session, resolve_target
 
 OPSET = 17
@@ -140,7 +140,7 @@ def resolve_targets(names) -> list:
 def time_case(target, case: KernelCase, *, budget_s: float = 1.0, max_reps: int = 30) -> float:
     """Median wall time (ms) of ``target.run`` after one warm-up; at least 3 repetitions,
     more while under ``budget_s``."""
-    session, _ = prepare_session(target, case.model, TestSettings().resolved())
+    session, _ = prepare_session(target, case.model, BenchSettings().resolved())
     target.run(session, case.feeds)
     times = []
     start = time.perf_counter()

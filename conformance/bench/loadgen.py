@@ -1,20 +1,18 @@
-"""A load generator in the spirit of MLPerf LoadGen, for any registered target.
+"""``conformance bench`` on MLPerf's own LoadGen (``mlperf_loadgen``, the official bindings).
 
-The pieces, as in LoadGen:
-
-* ``TestSettings`` (``settings.py``): what to run (scenario, durations, query counts, QPS,
-  latency bound, seed, warm-up, thread settings). Defaults are small (a 2-core machine); raise
-  them to MLPerf's (``min_duration_s=600``) for a submission-grade run.
-* ``SampleLibrary`` and ``SystemUnderTest`` (``sut.py``): seeded inputs, and a target's session
-  prepared with the thread settings as ``TargetOptions``.
-* ``run_benchmark``: warm-up, the scenario's query pattern (``scenarios.py``), the accuracy
-  check against the reference executor, validity, and the summary (``summary.py``);
-  ``run_comparison``: two (model, target) pairs interleaved, A B A B.
+``run_benchmark``: a target's prepared session as LoadGen's SUT, a sample library as its QSL,
+our ``BenchSettings`` as its ``TestSettings`` (``settings.loadgen_settings``); LoadGen runs the
+scenario and writes its logs; the summary is read back from them (``logs``, ``summary``).
+Around LoadGen, what it does not do: a warm-up (which also measures the expected latency
+LoadGen asks for), the agreement check of random-input outputs against the reference
+executor, the accuracy script of a labelled data set, and the environment capture.
+``run_comparison``: two (model, target) pairs interleaved A B A B, judged by ``stats``.
 """
 from __future__ import annotations
 
 import os
 import platform
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -26,41 +24,38 @@ from ..errors import ConformanceError
 from ..reference import ReferenceExecutor
 from ..targets.base import dist_version
 from ..tolerance import Tolerance
-from .scenarios import get_scenario
-from .settings import RunLog, TestSettings, now
+from . import digits
+from .logs import ACCURACY, log_dir_for, read_logs
+from .settings import BenchSettings, Measured, default_max_duration, loadgen_settings
 from .stats import compare_latencies, describe
 from .summary import BenchmarkSummary
-from .sut import SampleLibrary, SystemUnderTest, load_model, prepare_session, resolve_target
+from .sut import LoadGenSUT, load_model, make_library, prepare_session, resolve_target
 
-__all__ = ["TestSettings", "RunLog", "SampleLibrary", "SystemUnderTest", "prepare_session", "load_model",
-           "resolve_target", "environment", "check_accuracy", "model_label", "now", "run_benchmark",
-           "Comparison", "run_comparison"]
+__all__ = ["BenchSettings", "environment", "model_label", "run_benchmark", "Comparison", "run_comparison",
+           "prepare_session", "load_model"]
 
 
 # --------------------------------------------------------------------------- environment
-def environment(target=None, settings: TestSettings | None = None) -> dict:
-    """What the figures depend on: packages, CPU, load, thread settings."""
-    cpu_model = platform.processor() or ""
+def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
                 if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or ""
+
+
+def environment(target=None, settings: BenchSettings | None = None) -> dict:
+    """What the figures depend on: packages, CPU, load, thread settings."""
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         load = None
-    env = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "load_average": load,
-        "packages": {name: dist_version(name) for name in ("numpy", "onnx", "onnxruntime")},
-    }
+    env = {"python": platform.python_version(), "platform": platform.platform(), "cpu_model": _cpu_model(),
+           "cpu_count": os.cpu_count(), "load_average": load,
+           "packages": {name: dist_version(name) for name in ("numpy", "onnx", "onnxruntime", "mlcommons-loadgen")}}
     if target is not None:
         try:
             env["target_version"] = target.version()
@@ -72,36 +67,6 @@ def environment(target=None, settings: TestSettings | None = None) -> dict:
     return env
 
 
-# --------------------------------------------------------------------------- accuracy
-def check_accuracy(model, library: SampleLibrary, captured: dict[int, list[np.ndarray]],
-                   rtol: float, atol: float) -> dict:
-    """Benchmarked outputs against the reference executor on the same inputs."""
-    if not captured:
-        return {"status": "unchecked", "message": "no outputs were captured during the run"}
-    try:
-        executor = ReferenceExecutor(model)
-    except Exception as exc:
-        return {"status": "unchecked", "message": f"reference executor cannot load the model: "
-                                                  f"{type(exc).__name__}: {exc}"}
-    worst_abs = 0.0
-    for index, outputs in sorted(captured.items()):
-        try:
-            expected = executor.run(None, library.samples[index])
-        except Exception as exc:
-            return {"status": "unchecked", "message": f"reference executor failed: {type(exc).__name__}: {exc}"}
-        result = compare_outputs(outputs, expected, Tolerance(rtol=rtol, atol=atol))
-        max_abs = float(result.max_abs or 0.0)
-        worst_abs = max(worst_abs, max_abs)
-        if not result.passed:
-            message = result.message.splitlines()[0] if result.message else ""
-            return {"status": "failed", "samples": len(captured), "max_abs": max_abs,
-                    "message": f"sample {index}: outputs differ from the reference executor: {message}"}
-    return {"status": "passed", "samples": len(captured), "max_abs": worst_abs,
-            "message": f"{len(captured)} sample(s) match the reference executor "
-                       f"(max_abs {worst_abs:.3g}, rtol {rtol:g}, atol {atol:g})"}
-
-
-# --------------------------------------------------------------------------- the run
 def model_label(model, proto) -> str:
     """A model's name for summaries and case ids: the file stem, or its folder's name for the
     exporter's ``NAME/model.onnx`` layout."""
@@ -111,46 +76,147 @@ def model_label(model, proto) -> str:
     return proto.graph.name or "model"
 
 
-MAX_WARMUP_S = 10.0      # warm-up stops early on slow targets (the reference executor)
+# --------------------------------------------------------------------------- accuracy
+def agreement_check(proto, library, captured: dict[int, list[np.ndarray]], settings: BenchSettings) -> dict:
+    """Random inputs: the benchmarked outputs against the reference executor on the same inputs."""
+    if not captured:
+        return {"status": "unchecked", "message": "no outputs were captured during the run"}
+    tolerance = Tolerance(rtol=settings.accuracy_rtol, atol=settings.accuracy_atol)
+    worst = 0.0
+    try:
+        executor = ReferenceExecutor(proto)
+        for index, outputs in sorted(captured.items()):
+            result = compare_outputs(outputs, executor.run(None, library.samples[index]), tolerance)
+            worst = max(worst, float(result.max_abs or 0.0))
+            if not result.passed:
+                first = result.message.splitlines()[0] if result.message else ""
+                return {"status": "failed", "samples": len(captured), "max_abs": worst,
+                        "message": f"sample {index}: outputs differ from the reference executor: {first}"}
+    except Exception as exc:
+        return {"status": "unchecked", "message": f"reference executor: {type(exc).__name__}: {exc}"}
+    return {"status": "passed", "samples": len(captured), "max_abs": worst,
+            "message": f"{len(captured)} sample(s) match the reference executor (max_abs {worst:.3g}, "
+                       f"rtol {settings.accuracy_rtol:g}, atol {settings.accuracy_atol:g})"}
 
 
-def run_benchmark(model, target, settings: TestSettings | None = None, *, model_name: str | None = None,
-                  log: Callable[[str], None] | None = None):
-    """Benchmark ``model`` on ``target`` (a name or a Target) under ``settings``.
+def reference_top1(proto, library) -> float:
+    """The FP32 top-1 of the same model: the reference executor (float32 numpy) on every sample."""
+    logits = ReferenceExecutor(proto).run(None, library.feeds(range(len(library))))[0]
+    return float(np.mean(np.argmax(np.asarray(logits).reshape(len(library), -1), axis=1) == library.labels))
 
-    Returns a ``summary.BenchmarkSummary``: statistics, validity with reasons, accuracy,
-    settings and environment; ``.text()`` is the LoadGen-style report, ``.to_record()`` the
-    result record."""
-    settings = (settings or TestSettings()).resolved()
-    scenario = get_scenario(settings.scenario)
+
+def accuracy_script(proto, library, log, settings: BenchSettings) -> dict:
+    """Accuracy mode: top-1 from ``mlperf_log_accuracy.json`` and MLPerf's 99%-of-FP32 rule."""
+    scored = digits.top1_from_log(log.folder / ACCURACY, library.labels)
+    fp32 = settings.fp32_accuracy if settings.fp32_accuracy is not None else reference_top1(proto, library)
+    rule = digits.fp32_rule(scored["top1"], fp32)
+    return {"status": "passed" if rule["passed"] else "failed", **scored, "fp32": rule,
+            "fp32_source": "given" if settings.fp32_accuracy is not None else "reference executor",
+            "message": f"{scored['correct']}/{scored['count']} correct from {ACCURACY}; {rule['message']}"}
+
+
+# --------------------------------------------------------------------------- the run
+def _open(model, target, settings: BenchSettings):
+    """Target, model, library and a session; a model the target cannot prepare is one line."""
     target = resolve_target(target)
     ok, why = target.available()
     if not ok:
         raise ConformanceError(f"target {target.name!r} is unavailable: {why}")
     proto = load_model(model)
-    if model_name is None:
-        model_name = model_label(model, proto)
-    library = SampleLibrary(proto, settings.performance_sample_count, settings.seed, settings.shapes)
-    session, threads = prepare_session(target, proto, settings)
-    sut = SystemUnderTest(target, session, library)
+    library = make_library(proto, settings)
+    try:
+        session, threads = prepare_session(target, proto, settings)
+    except ConformanceError:
+        raise
+    except Exception as exc:
+        raise ConformanceError(f"target {target.name!r} cannot prepare the model: {_first_line(exc)}",
+                               fix="check the model with `conformance check MODEL`") from exc
+    return target, proto, library, session, threads
+
+
+def _first_line(exc: Exception) -> str:
+    """A runtime's error as one short line (onnxruntime's messages run to many)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def item_size(settings: BenchSettings) -> int | None:
+    """Samples per work item: Offline's batch; other scenarios run a query as one item."""
+    return settings.offline_batch_size if settings.scenario == "Offline" else None
+
+
+MIN_WARMUP, MAX_WARMUP_MS = 3, 10_000.0
+
+
+def warm_up(sut: LoadGenSUT, settings: BenchSettings) -> Measured:
+    """Queries of the scenario's size before LoadGen starts; the fastest gives the expected
+    latency (and capacity) LoadGen's settings ask for. A failing run is one line."""
+    size = {"MultiStream": settings.samples_per_query, "Offline": settings.offline_batch_size}.get(settings.scenario, 1)
+    indices = [i % len(sut.library) for i in range(size)]
+    times: list[float] = []
+    try:
+        # at least MIN_WARMUP queries (the first run of a session is slow), unless they are slow
+        while not times or (len(times) < max(MIN_WARMUP, settings.warmup_queries) and sum(times) < MAX_WARMUP_MS):
+            times.append(sut.time_indices(indices))
+    except Exception as exc:
+        raise ConformanceError(f"target {sut.target.name!r} cannot run the model: {_first_line(exc)}") from exc
+    return Measured(query_ms=float(np.min(times)), samples_per_query=size)
+
+
+def run_loadgen(sut: LoadGenSUT, library, test_settings, folder: Path) -> None:
+    import mlperf_loadgen as lg
+    output = lg.LogOutputSettings()
+    output.outdir = str(folder)
+    output.copy_summary_to_stdout = False
+    log_settings = lg.LogSettings()
+    log_settings.log_output = output
+    log_settings.enable_trace = False
+    sut_handle = lg.ConstructSUT(sut.issue_query, sut.flush_queries)
+    # the library holds every sample in memory: LoadGen's load/unload callbacks have nothing to do
+    qsl_handle = lg.ConstructQSL(len(library), len(library), lambda _: None, lambda _: None)
+    sut.start()
+    try:
+        lg.StartTestWithLogSettings(sut_handle, qsl_handle, test_settings, log_settings)
+    finally:
+        sut.stop()
+        lg.DestroyQSL(qsl_handle)
+        lg.DestroySUT(sut_handle)
+
+
+def run_benchmark(model, target, settings: BenchSettings | None = None, *, model_name: str | None = None,
+                  log: Callable[[str], None] | None = None) -> BenchmarkSummary:
+    """Benchmark ``model`` on ``target`` (a name or a Target) through LoadGen under ``settings``."""
+    settings = (settings or BenchSettings()).resolved()
+    target, proto, library, session, threads = _open(model, target, settings)
+    model_name = model_name or model_label(model, proto)
+    accuracy_mode = settings.mode == "accuracy"
+    if accuracy_mode and library.labels is None:
+        raise ConformanceError(f"accuracy mode needs a labelled data set, not {settings.dataset!r}",
+                               fix="add --dataset digits (or run --mode performance)")
+    sut = LoadGenSUT(target, session, library, workers=settings.server_workers, item_size=item_size(settings),
+                     respond_with_outputs=accuracy_mode,
+                     capture_limit=settings.accuracy_samples if settings.check_accuracy and not accuracy_mode else 0)
+    measured = warm_up(sut, settings)
+    test_settings = loadgen_settings(settings, measured, model_name)
+    folder = log_dir_for(settings.log_dir)
     env_before = environment(target, settings)
-    warm = np.random.default_rng(settings.seed + 1)
-    warm_start = now()
-    for _ in range(settings.warmup_queries):
-        sut.issue([int(warm.integers(len(library)))])
-        if now() - warm_start > MAX_WARMUP_S:
-            break
-    sut.capture_limit = settings.accuracy_samples if settings.check_accuracy else 0
-    run_log = scenario.run(sut, settings, log=log)
-    accuracy = (check_accuracy(proto, library, sut.captured, settings.accuracy_rtol, settings.accuracy_atol)
-                if settings.check_accuracy else {"status": "unchecked", "message": "disabled by settings"})
+    if log:
+        log(f"LoadGen {settings.scenario} {settings.mode}: logs in {folder}")
+    run_loadgen(sut, library, test_settings, folder)
+    run_log = read_logs(folder)
+    if accuracy_mode:
+        accuracy = accuracy_script(proto, library, run_log, settings)
+    elif settings.check_accuracy:
+        accuracy = agreement_check(proto, library, sut.captured, settings)
+    else:
+        accuracy = {"status": "unchecked", "message": "disabled by settings"}
     env = environment(target, settings)
     env["load_average_before"] = env_before["load_average"]
     env["threads"].update(threads)
-    return BenchmarkSummary.build(scenario, settings, run_log, accuracy=accuracy, env=env,
-                                  target=target, model_name=model_name,
-                                  input_shapes={k: list(v) for k, v in library.shapes.items()},
-                                  batchable=library.batchable)
+    return BenchmarkSummary(settings=settings, log=run_log, service_ms=sut.service_ms, sut_errors=sut.errors,
+                            accuracy=accuracy, env=env, target_name=target.name, model_name=model_name,
+                            input_shapes={k: list(v) for k, v in library.shapes.items()},
+                            batchable=library.batchable)
 
 
 # --------------------------------------------------------------------------- A/B comparison
@@ -178,42 +244,32 @@ class Comparison:
                 "samples_a": self.samples_a, "samples_b": self.samples_b, "environment": self.env}
 
 
-def run_comparison(a: tuple, b: tuple, settings: TestSettings | None = None, *, chunk: int = 1,
-                   alpha: float = 0.01, min_effect: float = 0.10, max_cv: float = 0.5,
-                   log: Callable[[str], None] | None = None) -> Comparison:
-    """SingleStream latencies of two (model, target) pairs, interleaved in rounds of ``chunk``
-    queries (A then B, on the same inputs) in one process, so that drift in machine load hits
-    both alike; the verdict is ``stats.compare_latencies(A, B)`` (is B slower than A?).
-    Both sessions get the same thread settings (``prepare_session``)."""
-    settings = replace(settings or TestSettings(), scenario="SingleStream").resolved()
+def run_comparison(a: tuple, b: tuple, settings: BenchSettings | None = None, *,
+                   alpha: float = 0.01, min_effect: float = 0.10, max_cv: float = 0.5) -> Comparison:
+    """Latencies of two (model, target) pairs, one sample each in turn (A then B, on the same
+    input) in one process, so that drift in machine load hits both alike, until the min
+    duration and min query count are met (or the max duration); the verdict is
+    ``stats.compare_latencies(A, B)`` (is B slower than A?). Not a LoadGen scenario: LoadGen
+    runs one SUT at a time."""
+    settings = replace(settings or BenchSettings(), scenario="SingleStream").resolved()
     suts, labels = [], []
     for model, target in (a, b):
-        target = resolve_target(target)
-        proto = load_model(model)
-        library = SampleLibrary(proto, settings.performance_sample_count, settings.seed, settings.shapes)
-        session, _ = prepare_session(target, proto, settings)
-        suts.append(SystemUnderTest(target, session, library))
+        target, proto, library, session, _ = _open(model, target, settings)
+        suts.append(LoadGenSUT(target, session, library))
         labels.append(f"{model_label(model, proto)} on {target.name}")
     for sut in suts:
-        for _ in range(settings.warmup_queries):
-            sut.issue([0])
-    rng = np.random.default_rng(settings.seed)
+        warm_up(sut, settings)
+    order = np.random.default_rng(settings.seed).integers(0, len(suts[0].library), size=1 << 16)
     samples: list[list[float]] = [[], []]
-    start = now()
-    rounds = 0
-    while True:
-        elapsed = now() - start
-        if elapsed >= settings.max_duration_s:
-            break
-        if elapsed >= settings.min_duration_s and min(map(len, samples)) >= settings.min_query_count:
-            break
-        indices = [int(i) for i in rng.integers(0, len(suts[0].library), size=chunk)]
+    elapsed = 0.0
+    start = time.perf_counter()
+    max_duration = settings.max_duration_s or default_max_duration(settings, Measured(1.0, 1))
+    while elapsed < max_duration and (
+            elapsed < settings.min_duration_s or len(samples[0]) < settings.min_query_count):
+        index = int(order[len(samples[0]) % len(order)])
         for side, sut in enumerate(suts):
-            for index in indices:
-                t0 = now()
-                sut.issue([index % len(sut.library)])
-                samples[side].append((now() - t0) * 1e3)
-        rounds += 1
+            samples[side].append(sut.time_indices([index % len(sut.library)]))
+        elapsed = time.perf_counter() - start
     verdict = compare_latencies(samples[0], samples[1], alpha=alpha, min_effect=min_effect, max_cv=max_cv)
-    return Comparison((labels[0], labels[1]), samples[0], samples[1], rounds, verdict,
+    return Comparison((labels[0], labels[1]), samples[0], samples[1], len(samples[0]), verdict,
                       environment(None, settings))

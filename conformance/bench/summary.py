@@ -1,21 +1,33 @@
-"""The benchmark summary: statistics, validity and why, LoadGen-style text, and the result record."""
+"""The benchmark summary: LoadGen's verdict and figures read from its logs, our checks on top
+(agreement or accuracy, SUT errors, a latency bound LoadGen does not hold), the text and the
+result record."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..results import CaseResult
-from . import stats
-from .settings import RunLog, TestSettings
+from .logs import LoadGenLog
+from .settings import BenchSettings
+from .stats import describe
+
+# scenario -> (metric name, detail-log key, unit); latencies are logged in ns and shown in ms
+METRICS = {
+    "SingleStream": ("90th percentile latency", "result_90.00_percentile_latency_ns", "ms"),
+    "MultiStream": ("99th percentile query latency", "result_99.00_percentile_per_query_latency_ns", "ms"),
+    "Offline": ("samples per second", "result_samples_per_second", "samples/s"),
+    "Server": ("completed samples per second", "result_completed_samples_per_sec", "samples/s"),
+}
+# the early-stopping estimate a --latency-bound is held against, where LoadGen holds none
+EARLY_STOPPING_KEYS = {"SingleStream": "early_stopping_latency_ss", "MultiStream": "early_stopping_latency_ms"}
+QPS_KEYS = ("result_qps_with_loadgen_overhead", "result_completed_samples_per_sec", "result_samples_per_second")
 
 
 @dataclass
 class BenchmarkSummary:
-    scenario: Any                       # scenarios.Scenario
-    settings: TestSettings
-    run: RunLog
-    latency: dict                       # stats.describe of the latency samples (ms)
-    checks: list[tuple[bool, str]]
+    settings: BenchSettings
+    log: LoadGenLog
+    service_ms: list[float]             # the SUT's time in Target.run per work item
+    sut_errors: list[str]
     accuracy: dict
     env: dict
     target_name: str
@@ -23,19 +35,42 @@ class BenchmarkSummary:
     input_shapes: dict = field(default_factory=dict)
     batchable: bool = False
 
-    @classmethod
-    def build(cls, scenario, settings, run: RunLog, *, accuracy: dict, env: dict, target, model_name: str,
-              input_shapes: dict | None = None, batchable: bool = False) -> "BenchmarkSummary":
-        latency = stats.describe(run.latencies_ms)
-        checks = scenario.validity(settings, run, latency)
-        if accuracy.get("status") == "failed":
-            checks.append((False, f"accuracy check failed: {accuracy['message']}"))
-        else:
-            checks.append((True, f"accuracy check {accuracy.get('status')}: {accuracy.get('message')}"))
-        return cls(scenario, settings, run, latency, checks, accuracy, env, getattr(target, "name", str(target)),
-                   model_name, input_shapes or {}, batchable)
+    @property
+    def scenario(self) -> str:
+        return self.settings.scenario
+
+    @property
+    def accuracy_mode(self) -> bool:
+        return self.settings.mode == "accuracy"
 
     # ------------------------------------------------------------------ verdict
+    @property
+    def checks(self) -> list[tuple[bool, str]]:
+        events = self.log.events
+        checks = []
+        if not self.accuracy_mode:
+            reason = events.get("result_invalid_reason", "").strip()
+            checks.append((self.log.valid, f"LoadGen: Result is : {events.get('result_validity')}"
+                                           + (f" ({reason})" if reason else "")
+                                           + (f"; early stopping: {events['early_stopping_result'].strip()}"
+                                              if events.get("early_stopping_result") else "")))
+            checks += self._bound_check()
+        if self.sut_errors:
+            checks.append((False, f"{len(self.sut_errors)} work item(s) raised: {self.sut_errors[0]}"))
+        status = self.accuracy.get("status")
+        checks.append((status != "failed", f"accuracy {status}: {self.accuracy.get('message')}"))
+        return checks
+
+    def _bound_check(self) -> list[tuple[bool, str]]:
+        key = EARLY_STOPPING_KEYS.get(self.scenario)
+        bound = self.settings.latency_bound_ms
+        estimate = self.log.ns_to_ms(key) if key else None
+        if bound is None or not estimate:
+            return []
+        ok = estimate <= bound
+        return [(ok, f"latency bound {'met' if ok else 'missed'}: early-stopping estimate {estimate:.4g} ms "
+                     f"{'<=' if ok else '>'} {bound:g} ms")]
+
     @property
     def valid(self) -> bool:
         return all(ok for ok, _ in self.checks)
@@ -46,112 +81,72 @@ class BenchmarkSummary:
 
     @property
     def qps(self) -> float | None:
-        """Queries (Offline: samples) per second over the run."""
-        if self.scenario.name == "Offline":
-            return self.run.extra.get("samples_per_second")
-        if self.scenario.name == "Server":
-            return self.run.extra.get("completed_qps")
-        return self.run.queries / self.run.duration_s if self.run.duration_s > 0 else None
+        return next((self.log.events[k] for k in QPS_KEYS if k in self.log.events), None)
+
+    def metric(self) -> dict:
+        name, key, unit = METRICS[self.scenario]
+        value = self.log.events.get(key)
+        if value is not None and unit == "ms":
+            value = value / 1e6
+        return {"name": name, "value": value, "unit": unit}
 
     # ------------------------------------------------------------------ outputs
     def to_dict(self) -> dict:
-        metric_name, metric_value, unit = self.scenario.metric(self)
+        events = self.log.events
         return {
-            "scenario": self.scenario.name,
-            "target": self.target_name,
-            "model": self.model_name,
-            "valid": self.valid,
-            "result": "VALID" if self.valid else "INVALID",
-            "invalid_reasons": self.invalid_reasons,
+            "scenario": self.scenario, "mode": self.settings.mode, "target": self.target_name,
+            "model": self.model_name, "valid": self.valid, "result": "VALID" if self.valid else "INVALID",
+            "loadgen_result": events.get("result_validity"), "invalid_reasons": self.invalid_reasons,
             "checks": [{"ok": ok, "reason": why} for ok, why in self.checks],
-            "metric": {"name": metric_name, "value": metric_value, "unit": unit},
-            "percentiles_ms": self.latency["percentiles"],
-            "mean_ms": self.latency["mean"], "min_ms": self.latency["min"], "max_ms": self.latency["max"],
-            "std_ms": self.latency["std"],
-            "qps": self.qps,
-            "queries": self.run.queries,
-            "samples_processed": self.run.samples,
-            "duration_s": self.run.duration_s,
-            "run": self.run.extra,
-            "samples": [round(x, 6) for x in self.run.latencies_ms],
-            "accuracy": self.accuracy,
+            "metric": None if self.accuracy_mode else self.metric(),
+            "percentiles_ms": self.log.latency_percentiles_ms(),
+            "mean_ms": self.log.ns_to_ms("result_mean_latency_ns"),
+            "min_ms": self.log.ns_to_ms("result_min_latency_ns"), "max_ms": self.log.ns_to_ms("result_max_latency_ns"),
+            "qps": self.qps, "queries": events.get("result_query_count"),
+            "early_stopping": events.get("early_stopping_result"),
+            "loadgen_version": events.get("loadgen_version"),
+            "loadgen_logs": self.log.files,
+            "samples": [round(x, 6) for x in self.service_ms],
+            "service_ms": describe(self.service_ms),
+            "accuracy": {k: v for k, v in self.accuracy.items() if k != "predicted"},
             "settings": self.settings.to_dict(),
-            "input_shapes": self.input_shapes,
-            "batchable": self.batchable,
-            "environment": self.env,
+            "loadgen_settings": {k[len("effective_"):]: v for k, v in events.items() if k.startswith("effective_")},
+            "input_shapes": self.input_shapes, "batchable": self.batchable, "environment": self.env,
         }
 
     def to_record(self, *, case_id: str | None = None, framework: str = "onnx", converter: str = "",
                   arch: str | None = None) -> CaseResult:
         data = self.to_dict()
+        suffix = "/accuracy" if self.accuracy_mode else ""
         return CaseResult(
-            case_id=case_id or f"benchmark/{self.model_name}/{self.scenario.name}/{self.target_name}",
+            case_id=case_id or f"benchmark/{self.model_name}/{self.scenario}/{self.target_name}{suffix}",
             kind="benchmark", framework=framework, converter=converter, target=self.target_name,
             status="passed" if self.valid else "failed", arch=arch,
-            seconds={"build": 0.0, "convert": 0.0, "run": self.run.duration_s},
-            message=("Result is VALID" if self.valid else "Result is INVALID: " + "; ".join(self.invalid_reasons)),
+            seconds={"build": 0.0, "convert": 0.0, "run": sum(self.service_ms) / 1e3},
+            message="Result is VALID" if self.valid else "Result is INVALID: " + "; ".join(self.invalid_reasons),
             versions={"onnx": self.env.get("packages", {}).get("onnx", ""),
-                      "target": str(self.env.get("target_version", ""))},
+                      "target": str(self.env.get("target_version", "")),
+                      "loadgen": self.env.get("packages", {}).get("mlcommons-loadgen", "")},
             extra=data)
 
     def text(self) -> str:
-        d = self.to_dict()
-        run = self.run.extra
-        lines = ["=" * 56, "Benchmark Results Summary (MLPerf LoadGen style)", "=" * 56,
-                 f"Scenario : {self.scenario.name}", f"Target   : {self.target_name} "
-                 f"({self.env.get('target_version', '')}, {self.env.get('target_precision', '')})",
-                 f"Model    : {self.model_name}  inputs {self.input_shapes}"]
-        name, value, unit = d["metric"]["name"], d["metric"]["value"], d["metric"]["unit"]
-        lines.append(f"{name} ({unit}) : {_fmt(value)}")
-        if self.scenario.name == "Server":
-            lines.append(f"Target QPS          : {_fmt(run.get('target_qps'))}"
-                         + ("  (calibrated by a peak-finding run)" if run.get("target_qps_derived") else "")
-                         + (f"; {run['target_qps_raised']}" if run.get("target_qps_raised") else ""))
-            lines.append(f"Scheduled QPS       : {_fmt(run.get('scheduled_qps'))}")
-            lines.append(f"Completed QPS       : {_fmt(run.get('completed_qps'))}")
-            bound_ok = not any(not ok and why.startswith("latency bound") for ok, why in self.checks)
-            lines.append(f"Latency bound (ms)  : {_fmt(run.get('latency_bound_ms'))}"
-                         + (f"  ({run['latency_bound_derived']})" if run.get("latency_bound_derived") else "")
-                         + f"  -> {'held' if bound_ok else 'NOT held'}")
-        if self.scenario.name == "Offline":
-            lines.append(f"Batch size          : {run.get('batch_size')}"
-                         + ("  (dynamic batch dim)" if self.batchable else "  (no dynamic batch dim: back to back)"))
-        if self.scenario.name == "MultiStream":
-            lines.append(f"Samples per query   : {run.get('samples_per_query')}")
-        lines.append(f"Result is : {'VALID' if self.valid else 'INVALID'}")
-        for ok, why in self.checks:
-            lines.append(f"  {'ok ' if ok else 'NO '} {why}")
-        what = "sample" if self.scenario.name == "Offline" else "query"
-        lines += ["", "-" * 20 + " Additional Stats " + "-" * 18,
-                  f"QPS ({'samples' if self.scenario.name == 'Offline' else 'queries'}/s)  : {_fmt(self.qps)}",
-                  f"Queries             : {self.run.queries}" + (" samples" if self.scenario.name == "Offline" else ""),
-                  f"Duration (s)        : {self.run.duration_s:.3f}",
-                  f"Min latency (ms)    : {_fmt(self.latency['min'])}",
-                  f"Max latency (ms)    : {_fmt(self.latency['max'])}",
-                  f"Mean latency (ms)   : {_fmt(self.latency['mean'])}"]
-        for key, val in self.latency["percentiles"].items():
-            label = f"{key[1:]} percentile {what} latency (ms)"
-            lines.append(f"{label:<36}: {_fmt(val)}")
-        if self.scenario.name == "Offline":
-            lines.append("  (Offline latencies: per-batch time / batch size)")
-        env = self.env
-        th = env.get("threads", {})
-        lines += ["", "-" * 20 + " Test Parameters Used " + "-" * 14,
-                  f"min_duration (s)    : {self.settings.min_duration_s:g}",
-                  f"max_duration (s)    : {self.settings.max_duration_s:g}",
-                  f"min_query_count     : {self.settings.min_query_count}",
-                  f"seed                : {self.settings.seed}",
-                  f"threads             : intra {th.get('intra_op_threads')}, inter {th.get('inter_op_threads')}, "
+        """LoadGen's own summary, then what we add: our verdict, checks, logs and environment."""
+        env, th = self.env, self.env.get("threads", {})
+        lines = [self.log.summary_text.rstrip(), "", "=" * 48, "conformance bench", "=" * 48,
+                 f"Model    : {self.model_name}  inputs {self.input_shapes}"
+                 + ("" if self.batchable else "  (no dynamic batch dim: samples run one by one)"),
+                 f"Target   : {self.target_name} ({env.get('target_version', '')}, {env.get('target_precision', '')})",
+                 f"Mode     : {self.settings.mode} on {self.settings.dataset} data",
+                 f"Result is : {'VALID' if self.valid else 'INVALID'}"]
+        lines += [f"  {'ok ' if ok else 'NO '} {why}" for ok, why in self.checks]
+        service = describe(self.service_ms)
+        if service["count"]:
+            lines.append(f"SUT time in Target.run: {service['count']} work items, median "
+                         f"{service['percentiles']['p50']:.4g} ms, p90 {service['percentiles']['p90']:.4g} ms")
+        lines += [f"LoadGen logs : {self.log.folder}",
+                  f"threads      : intra {th.get('intra_op_threads')}, inter {th.get('inter_op_threads')}, "
                   f"spinning {th.get('allow_spinning')} ({th.get('applied', '')})",
-                  f"cpu                 : {env.get('cpu_model')} x{env.get('cpu_count')}, load average "
+                  f"cpu          : {env.get('cpu_model')} x{env.get('cpu_count')}, load average "
                   f"{env.get('load_average_before')} -> {env.get('load_average')}",
-                  f"packages            : {env.get('packages')}"]
+                  f"packages     : {env.get('packages')}"]
         return "\n".join(lines)
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.1f}"
-    return str(value)

@@ -1,15 +1,21 @@
-"""The system under test: a registered target's session prepared under the run's thread
-settings, and the sample library (LoadGen's QSL) it is fed from.
+"""LoadGen's two callbacks on our side: the sample library (its QSL) and the system under test.
 
-* ``SampleLibrary``: seeded inputs for the model's signature (``conformance.inputs``), and
-  batching along a dynamic batch dimension where every input has one.
-* ``prepare_session``: ``Target.prepare`` with the settings' threads as ``TargetOptions``.
-* ``SystemUnderTest``: the target and its session; ``issue(indices)`` runs samples (one batched
-  call when the library batches, else back to back) and keeps a few outputs for the accuracy check.
+* ``SampleLibrary``: seeded random inputs for the model's signature (``conformance.inputs``),
+  batched along a dynamic batch dimension where every input has one; ``digits.DigitsLibrary``
+  is the labelled one. ``LIBRARIES`` maps ``--dataset`` to them.
+* ``prepare_session``: ``Target.prepare`` with the settings' threads as ``TargetOptions``: the
+  only way a target is reached.
+* ``LoadGenSUT``: queries from LoadGen go into a queue in work items (one query; Offline: a
+  batch of its samples); worker threads run them on the target and report each sample done
+  with ``QuerySamplesComplete``: in accuracy mode with the sample's first output, which LoadGen
+  writes to ``mlperf_log_accuracy.json``.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import queue
+import threading
+import time
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import onnx
@@ -18,7 +24,7 @@ from ..errors import ConformanceError
 from ..inputs import input_specs, random_inputs
 from ..targets import get_target
 from ..targets.base import TargetOptions, model_bytes, prepare_target
-from .settings import TestSettings
+from .settings import BenchSettings
 
 
 def load_model(model) -> onnx.ModelProto:
@@ -27,7 +33,11 @@ def load_model(model) -> onnx.ModelProto:
         return model
     if isinstance(model, (bytes, bytearray)):
         return onnx.load_from_string(bytes(model))
-    return onnx.load(str(model))
+    try:
+        return onnx.load(str(model))
+    except Exception as exc:      # protobuf's DecodeError and friends: not an ONNX file
+        raise ConformanceError(f"{model} is not a readable ONNX model: {type(exc).__name__}",
+                               fix="pass an .onnx file") from exc
 
 
 def resolve_target(target):
@@ -36,12 +46,13 @@ def resolve_target(target):
 
 
 class SampleLibrary:
-    """Seeded inputs for one model (LoadGen's QuerySampleLibrary).
+    """Seeded random inputs for one model (LoadGen's QuerySampleLibrary).
 
     One *sample* is the model's inputs at batch 1 (or at the fixed shape when no dim is
     dynamic). Dynamic dims take ``shapes`` overrides, else 1. When every input has a dynamic
-    first dim the library batches samples along it (``batchable``). Samples are drawn one after
-    another from one generator seeded with ``seed`` (``inputs.random_inputs``)."""
+    first dim the library batches samples along it (``batchable``)."""
+
+    labels = None          # random inputs have no labels: no accuracy script
 
     def __init__(self, model, count: int = 16, seed: int = 0, shapes: dict | None = None):
         self.inputs = input_specs(model)
@@ -68,12 +79,32 @@ class SampleLibrary:
                 for name in self.samples[0]}
 
 
-def target_options(settings: TestSettings) -> TargetOptions:
+def random_library(model, settings: BenchSettings) -> SampleLibrary:
+    return SampleLibrary(model, settings.performance_sample_count, settings.seed, settings.shapes)
+
+
+def digits_library(model, settings: BenchSettings):
+    from .digits import DigitsLibrary       # scikit-learn's data file is read only when asked for
+    return DigitsLibrary(model)
+
+
+LIBRARIES: dict[str, Callable] = {"random": random_library, "digits": digits_library}
+
+
+def make_library(model, settings: BenchSettings):
+    try:
+        return LIBRARIES[settings.dataset](model, settings)
+    except KeyError:
+        raise ConformanceError(f"unknown dataset {settings.dataset!r}",
+                               fix=f"choose one of: {', '.join(LIBRARIES)}") from None
+
+
+def target_options(settings: BenchSettings) -> TargetOptions:
     return TargetOptions(intra_op_threads=settings.intra_op_threads, inter_op_threads=settings.inter_op_threads,
                          allow_spinning=settings.allow_spinning)
 
 
-def prepare_session(target, model, settings: TestSettings) -> tuple[Any, dict]:
+def prepare_session(target, model, settings: BenchSettings) -> tuple[Any, dict]:
     """Prepare a session under the settings' thread settings; returns it and the thread
     settings with what the target applied of them (``Target.applied_options``)."""
     data = model.SerializeToString() if hasattr(model, "graph") else model_bytes(model)
@@ -81,36 +112,91 @@ def prepare_session(target, model, settings: TestSettings) -> tuple[Any, dict]:
     return session, dict(settings.threads(), **applied)
 
 
-class SystemUnderTest:
-    """A target's session plus the sample library: the thing queries are issued to."""
+class LoadGenSUT:
+    """A target's session behind LoadGen's ``IssueQuery``: a queue and ``workers`` threads.
 
-    def __init__(self, target, session, library: SampleLibrary, output_names: list[str] | None = None):
-        self.target = target
-        self.session = session
-        self.library = library
-        self.output_names = output_names or []
-        self.captured: dict[int, list[np.ndarray]] = {}   # sample index -> outputs (for accuracy)
-        self.capture_limit = 0
+    ``item_size`` samples of a query make one work item (Offline: its batch; others: the whole
+    query); an item runs as one call along the dynamic batch dim when the library batches,
+    else sample by sample. ``service_ms`` collects each item's time in ``Target.run``: LoadGen
+    logs percentiles, not per-query latencies, and the A/B gate needs samples."""
 
-    def run_feeds(self, feeds: dict) -> list[np.ndarray]:
-        return self.target.run(self.session, feeds)
+    def __init__(self, target, session, library, *, workers: int = 1, item_size: int | None = None,
+                 respond_with_outputs: bool = False, capture_limit: int = 0):
+        self.target, self.session, self.library = target, session, library
+        self.workers, self.item_size = max(1, workers), item_size
+        self.respond_with_outputs = respond_with_outputs
+        self.capture_limit = capture_limit
+        self.captured: dict[int, list[np.ndarray]] = {}     # sample index -> outputs (agreement check)
+        self.service_ms: list[float] = []
+        self.errors: list[str] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._threads: list[threading.Thread] = []
 
-    def issue(self, indices: Sequence[int], batch: int | None = None) -> None:
-        """Run the samples: in batches of ``batch`` along the dynamic batch dim when the
-        library is batchable, else one after another."""
-        indices = list(indices)
-        step = (batch or len(indices)) if self.library.batchable else 1
-        for start in range(0, len(indices), step):
-            chunk = indices[start:start + step]
-            outputs = self.run_feeds(self.library.feeds(chunk))
-            if len(self.captured) < self.capture_limit:
-                self._capture(chunk, outputs)
+    # ------------------------------------------------------------------ direct runs (warm-up)
+    def run_indices(self, indices: Sequence[int]) -> list[list[np.ndarray]]:
+        """Outputs per call: one batched call when the library batches, else one per sample."""
+        groups = [list(indices)] if self.library.batchable else [[i] for i in indices]
+        return [self.target.run(self.session, self.library.feeds(group)) for group in groups]
 
-    def _capture(self, chunk: list[int], outputs: list[np.ndarray]) -> None:
-        for pos, index in enumerate(chunk):
-            if index in self.captured or len(self.captured) >= self.capture_limit:
-                continue
-            if len(chunk) == 1:
-                self.captured[index] = [np.array(o, copy=True) for o in outputs]
-            elif all(np.ndim(o) and np.shape(o)[0] == len(chunk) for o in outputs):
-                self.captured[index] = [np.array(o[pos:pos + 1], copy=True) for o in outputs]
+    def time_indices(self, indices: Sequence[int]) -> float:
+        t0 = time.perf_counter()
+        self.run_indices(indices)
+        return (time.perf_counter() - t0) * 1e3
+
+    # ------------------------------------------------------------------ LoadGen callbacks
+    def start(self) -> None:
+        self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def issue_query(self, query_samples) -> None:
+        size = self.item_size or len(query_samples)
+        for start in range(0, len(query_samples), size):
+            self._queue.put(list(query_samples[start:start + size]))
+
+    def flush_queries(self) -> None:
+        pass
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not None:
+            indices = [q.index for q in item]
+            t0 = time.perf_counter()
+            try:
+                outputs = self.run_indices(indices)
+            except Exception as exc:      # a failing query must still complete, or LoadGen waits forever
+                self.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                outputs = None
+            self.service_ms.append((time.perf_counter() - t0) * 1e3)
+            self._complete(item, self._per_sample(indices, outputs))
+
+    def _per_sample(self, indices: list[int], outputs) -> list[list[np.ndarray] | None]:
+        """Each sample's outputs, split from a batched call along the batch dim."""
+        if outputs is None:
+            return [None] * len(indices)
+        if not (self.library.batchable and len(indices) > 1):
+            return outputs
+        batched = [np.asarray(o) for o in outputs[0]]
+        if not all(o.ndim and o.shape[0] == len(indices) for o in batched):
+            return [None] * len(indices)      # an output without the batch dim first cannot be split
+        return [[o[pos:pos + 1] for o in batched] for pos in range(len(indices))]
+
+    def _complete(self, item, per_sample) -> None:
+        import mlperf_loadgen as lg
+        keep = []      # the response buffers must live until QuerySamplesComplete has copied them
+        responses = []
+        for sample, outputs in zip(item, per_sample):
+            if outputs is not None and len(self.captured) < self.capture_limit and sample.index not in self.captured:
+                self.captured[sample.index] = [np.array(o, copy=True) for o in outputs]
+            if self.respond_with_outputs and outputs is not None:
+                data = np.ascontiguousarray(np.asarray(outputs[0], dtype=np.float32).reshape(-1))
+                keep.append(data)
+                responses.append(lg.QuerySampleResponse(sample.id, data.ctypes.data, data.nbytes))
+            else:
+                responses.append(lg.QuerySampleResponse(sample.id, 0, 0))
+        lg.QuerySamplesComplete(responses)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance.bench.loadgen import TestSettings, environment, prepare_session
+from conformance.bench.loadgen import BenchSettings, environment, prepare_session
 from conformance.bench.stats import describe
 
 from .conftest import bench_models, bench_rounds, models_dir
@@ -112,7 +112,7 @@ def test_model_latency(benchmark, request, zoo_arch, variant, bench_target):
         expected_shapes = [data[name].shape for name in data.files]
 
     target = get_target(bench_target)
-    settings = TestSettings().resolved()
+    settings = BenchSettings().resolved()
     session, threads = prepare_session(target, model, settings)
     outputs = target.run(session, feeds)
     assert [np.shape(o) for o in outputs] == expected_shapes, "outputs differ in shape from the source model's"

@@ -33,13 +33,16 @@ def test_parse_time_units():
         parse_time("fast", "s")
 
 
-def test_bench_json_valid_and_results_record(tiny_path, tmp_path, capsys):
+def test_bench_json_valid_record_and_loadgen_logs_beside_results(tiny_path, tmp_path, capsys):
     results = tmp_path / "r.jsonl"
     code = main(["bench", tiny_path, "--target", "onnxruntime", "--scenario", "SingleStream", "--json",
                  "--results", str(results), "--shape", "x=1,16", *FAST])
     out = json.loads(capsys.readouterr().out)
-    assert code == 0 and out["result"] == "VALID" and out["scenario"] == "SingleStream"
+    assert code == 0 and out["result"] == "VALID" and out["loadgen_result"] == "VALID"
     assert out["input_shapes"] == {"x": [1, 16]} and "samples" not in out
+    logs = tmp_path / "r.loadgen" / "tiny-SingleStream-onnxruntime-performance"
+    assert out["loadgen_logs"]["mlperf_log_summary.txt"] == str(logs / "mlperf_log_summary.txt")
+    assert "Result is : VALID" in (logs / "mlperf_log_summary.txt").read_text()
     record = read(results)[0]
     assert record.kind == "benchmark" and record.status == "passed" and len(record.extra["samples"]) >= 64
 
@@ -51,31 +54,47 @@ def test_bench_one_microsecond_bound_is_invalid_exit_1(tiny_path, capsys):
     assert "Result is : INVALID" in out and "latency bound missed" in out
 
 
-def test_bench_unreachable_min_queries_is_invalid(tiny_path, capsys):
-    code = main(["bench", tiny_path, "--scenario", "Offline", "--min-queries", "100000000",
-                 "--max-duration", "0.3", *FAST])
-    out = capsys.readouterr().out
-    assert code == 1 and "min query count NOT met" in out and "before max duration" in out
+def test_user_conf_reaches_loadgen(tiny_path, tmp_path, capsys):
+    conf = tmp_path / "user.conf"
+    conf.write_text("tiny.MultiStream.samples_per_query = 2\n*.MultiStream.min_query_count = 700\n")
+    code = main(["bench", tiny_path, "--scenario", "MultiStream", "--user-conf", str(conf), "--json", *FAST])
+    out = json.loads(capsys.readouterr().out)
+    assert out["loadgen_settings"]["samples_per_query"] == 2 and out["loadgen_settings"]["min_query_count"] == 700
+    assert out["queries"] >= 700 and code == (0 if out["valid"] else 1)
 
 
-def test_bench_multistream_and_server_from_cli(tiny_path, capsys):
-    assert main(["bench", tiny_path, "--scenario", "MultiStream", "--samples-per-query", "2", *FAST]) == 0
-    assert "Samples per query   : 2" in capsys.readouterr().out
+def test_bench_server_from_cli(tiny_path, capsys):
     code = main(["bench", tiny_path, "--scenario", "Server", "--target-qps", "300", "--latency-bound", "200ms",
                  "--min-queries", "500", "--min-duration", "0.2", "--no-accuracy", "--json"])
     out = json.loads(capsys.readouterr().out)
-    assert out["run"]["target_qps"] == 300 and out["queries"] >= 500
-    assert out["run"]["latency_bound_ms"] == pytest.approx(200)
+    assert out["loadgen_settings"]["target_qps"] == 300 and out["queries"] >= 500
+    assert out["loadgen_settings"]["target_latency_ns"] == 200_000_000
     assert code == (0 if out["valid"] else 1)
 
 
-def test_bench_errors_are_one_line_exit_2(tmp_path, capsys):
-    assert main(["bench", str(tmp_path / "missing.onnx")]) == 2
-    assert "does not exist" in capsys.readouterr().err
-    path = tmp_path / "t.onnx"
-    onnx.save(tiny_model(), str(path))
-    assert main(["bench", str(path), "--scenario", "Batch"]) == 2
-    assert "unknown scenario" in capsys.readouterr().err
+def _one_line_error(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1, err
+
+
+def test_bench_bad_input_is_one_line_exit_2(tmp_path, tiny_path, capsys):
+    _one_line_error(capsys, ["bench", str(tmp_path / "missing.onnx")], "does not exist")
+    _one_line_error(capsys, ["bench", tiny_path, "--scenario", "Batch"], "unknown scenario 'Batch'")
+    _one_line_error(capsys, ["bench", tiny_path, "--mode", "accuracy"], "accuracy mode needs a labelled data set")
+    _one_line_error(capsys, ["bench", tiny_path, "--user-conf", str(tmp_path / "none.conf")], "cannot be read")
+    bad = tmp_path / "bad.conf"
+    bad.write_text("*.SingleStream.min_duration = soon\n")
+    _one_line_error(capsys, ["bench", tiny_path, "--user-conf", str(bad)], "not in LoadGen's format")
+    # a model onnxruntime cannot run: an operator of a domain it does not know
+    from onnx import TensorProto, helper
+    graph = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["y"], domain="example.unknown")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("example.unknown", 1)])
+    path = tmp_path / "unknown_op.onnx"
+    onnx.save(model, str(path))
+    _one_line_error(capsys, ["bench", str(path)], "cannot prepare the model")
 
 
 def test_compare_two_models_and_results_files(tmp_path, capsys):

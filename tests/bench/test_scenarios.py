@@ -1,4 +1,5 @@
-"""Scenarios on tiny models, short durations: query patterns, batching, validity, records."""
+"""LoadGen runs on tiny models, short durations: settings mapping, query patterns, batching,
+LoadGen's verdict read from its logs, our checks on top, records, the A/B comparison."""
 from __future__ import annotations
 
 import time
@@ -6,12 +7,16 @@ import time
 import numpy as np
 import pytest
 
-from conformance.bench import loadgen, scenarios
-from conformance.bench.loadgen import TestSettings, run_benchmark, run_comparison
+from conformance.bench import loadgen
+from conformance.bench.loadgen import BenchSettings, run_benchmark, run_comparison
+from conformance.bench.settings import Measured, default_max_duration, loadgen_settings, scenario_names
+from conformance.bench.sut import SampleLibrary
+from conformance.errors import ConformanceError
 from conformance.results import CaseResult, append, read
 from conformance.targets.base import Target
 
 pytest.importorskip("onnxruntime")
+pytest.importorskip("mlperf_loadgen")
 
 
 # ------------------------------------------------------------------ helpers (imported by test_cli)
@@ -94,194 +99,182 @@ class SlowedTarget(Target):
 
 
 class WrongTarget(RecordingTarget):
-    """Fast but wrong: adds 1 to every output."""
+    """Fast but wrong: negates every output (the top-1 class becomes the least likely one)."""
     name = "wrong"
 
     def run(self, session, feeds):
-        return [o + 1.0 for o in super().run(session, feeds)]
+        return [-o for o in super().run(session, feeds)]
 
 
-def quick(**kw) -> TestSettings:
-    base = dict(min_duration_s=0.2, max_duration_s=10.0, warmup_queries=2, performance_sample_count=4)
+class FailingTarget(RecordingTarget):
+    """Prepares, then cannot run: as a target with a missing kernel would."""
+    name = "failing"
+
+    def run(self, session, feeds):
+        raise RuntimeError("no kernel for MatMul(float)\nsecond line")
+
+
+def quick(**kw) -> BenchSettings:
+    base = dict(min_duration_s=0.2, max_duration_s=10.0, warmup_queries=3, performance_sample_count=4)
     base.update(kw)
-    return TestSettings(**base)
+    return BenchSettings(**base)
 
 
-# ------------------------------------------------------------------ settings
+def effective(summary) -> dict:
+    return summary.to_dict()["loadgen_settings"]
+
+
+# ------------------------------------------------------------------ settings -> LoadGen
 def test_settings_resolve_scenario_defaults():
-    s = TestSettings(scenario="multi-stream").resolved()
+    s = BenchSettings(scenario="multi-stream").resolved()
     assert s.scenario == "MultiStream" and s.min_query_count == 662 and s.min_duration_s > 0
-    assert TestSettings(scenario="SingleStream").resolved().min_query_count == 64
-    assert TestSettings(scenario="SingleStream", min_query_count=5).resolved().min_query_count == 5
+    assert BenchSettings(scenario="SingleStream").resolved().min_query_count == 64
+    assert BenchSettings(scenario="SingleStream", min_query_count=5).resolved().min_query_count == 5
     assert s.intra_op_threads >= 1
-    mlperf = TestSettings(scenario="SingleStream", min_duration_s=600).resolved()
-    assert mlperf.max_duration_s >= 1200                        # raising min duration raises the cap
-    assert TestSettings(min_duration_s=600, max_duration_s=700).resolved().max_duration_s == 700
-    with pytest.raises(Exception, match="unknown scenario"):
-        TestSettings(scenario="Batch").resolved()
-    assert set(scenarios.scenario_names()) == {"SingleStream", "MultiStream", "Offline", "Server"}
+    assert default_max_duration(BenchSettings(min_duration_s=600).resolved(), Measured(1.0, 1)) == 2400
+    # a slow Server gets the time its min query count needs: 459 queries at 3 QPS, twice over
+    slow = BenchSettings(scenario="Server", target_qps=3.0).resolved()
+    assert default_max_duration(slow, Measured(100.0, 1)) == pytest.approx(2 * 459 / 3.0)
+    with pytest.raises(ConformanceError, match="unknown scenario 'Batch'"):
+        BenchSettings(scenario="Batch").resolved()
+    assert set(scenario_names()) == {"SingleStream", "MultiStream", "Offline", "Server"}
+
+
+def test_loadgen_settings_carry_our_options_in_loadgen_units():
+    import mlperf_loadgen as lg
+    ours = quick(scenario="Server", target_qps=123.0, latency_bound_ms=45.0, seed=7, samples_per_query=3).resolved()
+    ts = loadgen_settings(ours, Measured(query_ms=2.0, samples_per_query=1), "tiny")
+    assert ts.scenario == lg.TestScenario.Server and ts.mode == lg.TestMode.PerformanceOnly
+    assert ts.min_duration_ms == 200 and ts.max_duration_ms == 10_000 and ts.min_query_count == 459
+    assert ts.server_target_qps == 123.0 and ts.server_target_latency_ns == 45_000_000
+    assert ts.schedule_rng_seed == ts.qsl_rng_seed == 7 and ts.multi_stream_samples_per_query == 3
+    # no rate or bound given: 50% of the warm-up capacity (with the SUT overhead), 20 x latency
+    derived = loadgen_settings(quick(scenario="Server").resolved(), Measured(19.8, 1), "tiny")
+    assert derived.server_target_qps == pytest.approx(0.5 * 1e3 / 20.0)
+    assert derived.server_target_latency_ns == 396_000_000 and derived.single_stream_expected_latency_ns == 9_900_000
+
+
+def test_user_conf_is_read_by_loadgen_over_our_settings(tmp_path):
+    conf = tmp_path / "user.conf"
+    conf.write_text("# ours\n*.SingleStream.min_query_count = 77\ntiny.SingleStream.min_duration = 1234\n"
+                    "other.SingleStream.min_duration = 9\n")
+    ts = loadgen_settings(quick(user_conf=str(conf)).resolved(), Measured(1.0, 1), "tiny")
+    assert ts.min_query_count == 77 and ts.min_duration_ms == 1234
+    bad = tmp_path / "bad.conf"
+    bad.write_text("*.SingleStream.min_duration = soon\n")
+    for path, why in ((bad, "not in LoadGen's format"), (tmp_path / "missing.conf", "cannot be read")):
+        with pytest.raises(ConformanceError, match=why):
+            loadgen_settings(quick(user_conf=str(path)).resolved(), Measured(1.0, 1), "tiny")
 
 
 def test_sample_library_shapes_and_batching():
-    lib = loadgen.SampleLibrary(tiny_model(), count=3, seed=1)
+    lib = SampleLibrary(tiny_model(), count=3, seed=1)
     assert lib.batchable and lib.shapes == {"x": (1, 16)}
     assert lib.feeds([0, 1, 2])["x"].shape == (3, 16)
-    again = loadgen.SampleLibrary(tiny_model(), count=3, seed=1)
-    assert np.array_equal(lib.samples[2]["x"], again.samples[2]["x"])      # seeded
-    assert not loadgen.SampleLibrary(tiny_model(batch=1), count=1).batchable
-    assert loadgen.SampleLibrary(tiny_model(), count=1, shapes={"x": [4, 16]}).shapes["x"] == (4, 16)
-    with pytest.raises(Exception, match="unknown input"):
-        loadgen.SampleLibrary(tiny_model(), shapes={"nope": [1]})
+    assert np.array_equal(lib.samples[2]["x"], SampleLibrary(tiny_model(), count=3, seed=1).samples[2]["x"])
+    assert not SampleLibrary(tiny_model(batch=1), count=1).batchable
+    assert SampleLibrary(tiny_model(), count=1, shapes={"x": [4, 16]}).shapes["x"] == (4, 16)
+    with pytest.raises(ConformanceError, match="unknown input"):
+        SampleLibrary(tiny_model(), shapes={"nope": [1]})
 
 
-# ------------------------------------------------------------------ scenarios
-def test_single_stream_valid_with_loadgen_summary():
-    s = run_benchmark(tiny_model(), ort(), quick(scenario="SingleStream"), model_name="tiny")
+# ------------------------------------------------------------------ scenarios through LoadGen
+def test_single_stream_valid_from_loadgen_logs(tmp_path):
+    s = run_benchmark(tiny_model(), ort(), quick(log_dir=str(tmp_path)), model_name="tiny")
     assert s.valid, s.invalid_reasons
-    assert s.run.queries >= 64 and len(s.run.latencies_ms) == s.run.queries
-    assert s.run.issue_span_s >= 0.2
+    assert s.log.events["result_validity"] == "VALID" and s.log.events["result_query_count"] >= 64
+    assert {p.name for p in tmp_path.iterdir()} >= {"mlperf_log_summary.txt", "mlperf_log_detail.txt"}
+    d = s.to_dict()
+    assert d["metric"]["name"] == "90th percentile latency" and d["metric"]["value"] > 0
+    assert d["metric"]["value"] == pytest.approx(d["percentiles_ms"]["p90"])
+    assert d["loadgen_version"].startswith("6.0.17")
+    assert len(d["samples"]) == s.log.events["result_query_count"]       # one SUT timing per query
     text = s.text()
-    for needle in ("Scenario : SingleStream", "Result is : VALID", "90th percentile latency",
-                   "99.9 percentile", "QPS", "load average"):
+    for needle in ("MLPerf Results Summary", "Scenario : SingleStream", "Result is : VALID",
+                   "Early Stopping Result", f"LoadGen logs : {tmp_path}", "load average"):
         assert needle in text
-    assert s.accuracy["status"] in ("passed", "unchecked")
+    assert s.accuracy["status"] == "passed"
 
 
 def test_latency_bound_of_one_microsecond_is_invalid():
-    s = run_benchmark(tiny_model(), ort(), quick(scenario="SingleStream", latency_bound_ms=0.001))
-    assert not s.valid
-    assert any(r.startswith("latency bound missed") for r in s.invalid_reasons), s.invalid_reasons
+    s = run_benchmark(tiny_model(), ort(), quick(latency_bound_ms=0.001))
+    assert s.log.valid and not s.valid                   # LoadGen holds no bound in SingleStream: we do
+    assert any(r.startswith("latency bound missed: early-stopping estimate") for r in s.invalid_reasons)
     assert "Result is : INVALID" in s.text()
 
 
-def test_min_query_count_the_duration_cannot_reach_is_invalid():
-    s = run_benchmark(tiny_model(), RecordingTarget(sleep_s=0.01),
-                      quick(scenario="SingleStream", min_query_count=10_000, max_duration_s=0.3, min_duration_s=0.1))
-    assert not s.valid and s.run.stopped_by_max_duration
-    reason = next(r for r in s.invalid_reasons if r.startswith("min query count"))
-    assert "NOT met" in reason and "of 10000" in reason and "max duration 0.3 s" in reason
-
-
-def test_too_few_queries_for_p90_is_invalid_with_early_stopping_reason():
-    s = run_benchmark(tiny_model(), ort(), quick(scenario="SingleStream", min_query_count=10, min_duration_s=0.0,
-                                                 max_duration_s=10))
-    assert s.run.queries == 10 and not s.valid
-    assert any("needs at least 64" in r for r in s.invalid_reasons)
-
-
-def test_too_short_is_invalid():
-    s = run_benchmark(tiny_model(), RecordingTarget(sleep_s=0.02),
-                      quick(scenario="SingleStream", min_duration_s=5.0, max_duration_s=0.2, min_query_count=1))
-    assert any("run too short" in r for r in s.invalid_reasons)
+def test_too_few_queries_for_p90_is_invalid_by_loadgen_early_stopping():
+    s = run_benchmark(tiny_model(), ort(), quick(min_query_count=10, min_duration_s=0.0))
+    assert s.log.events["result_query_count"] == 10 and not s.valid
+    assert any("LoadGen: Result is : INVALID" in r and "64" in r for r in s.invalid_reasons), s.invalid_reasons
 
 
 def test_multistream_batches_samples_per_query_along_the_batch_dim():
     target = RecordingTarget()
-    s = run_benchmark(tiny_model(), target, quick(scenario="MultiStream", samples_per_query=4, min_query_count=662,
-                                                  min_duration_s=0.1))
+    s = run_benchmark(tiny_model(), target, quick(scenario="MultiStream", samples_per_query=4, min_duration_s=0.1))
     assert s.valid, s.invalid_reasons
-    assert s.run.samples == 4 * s.run.queries and s.run.queries >= 662
-    timed = target.calls[2:]                          # after 2 warm-up calls of batch 1
-    assert timed and all(shape == ((4, 16),) for shape in timed)
-    assert "99th percentile query latency" in s.text()
+    assert effective(s)["samples_per_query"] == 4 and s.log.events["result_query_count"] >= 662
+    timed = target.calls[3:]                          # after 3 warm-up calls
+    assert timed and set(timed) == {((4, 16),)}
+    assert s.to_dict()["metric"]["name"] == "99th percentile query latency"
 
 
-def test_multistream_without_dynamic_batch_runs_back_to_back():
+def test_multistream_without_dynamic_batch_runs_sample_by_sample():
     target = RecordingTarget()
     s = run_benchmark(tiny_model(batch=1), target, quick(scenario="MultiStream", samples_per_query=3,
                                                          min_query_count=20, min_duration_s=0.0))
-    assert s.run.queries == 20 and len(target.calls) == 2 + 3 * 20
-    assert not s.valid and any("needs at least 662" in r for r in s.invalid_reasons)
+    queries = s.log.events["result_query_count"]
+    assert queries >= 20 and len(target.calls) == 3 * 3 + 3 * queries     # 3 warm-up queries of 3 too
+    assert not s.valid and "662" in s.log.events["early_stopping_result"]
 
 
-def test_offline_throughput_with_batching():
+def test_offline_runs_one_query_in_batches():
     target = RecordingTarget()
-    s = run_benchmark(tiny_model(), target, quick(scenario="Offline", offline_batch_size=8, min_query_count=64))
+    s = run_benchmark(tiny_model(), target, quick(scenario="Offline", offline_batch_size=8))
     assert s.valid, s.invalid_reasons
-    assert s.run.extra["batch_size"] == 8 and s.run.samples % 8 == 0
-    assert set(target.calls[2:]) == {((8, 16),)}
-    sps = s.to_dict()["metric"]
-    assert sps["unit"] == "samples/s" and sps["value"] == pytest.approx(s.run.samples / s.run.duration_s)
+    samples = s.log.events["result_query_count"] * effective(s)["samples_per_query"]
+    assert s.log.events["result_query_count"] == 1 and samples >= 64
+    assert set(target.calls[3:]) <= {((8, 16),), ((samples % 8, 16),)}
+    assert s.to_dict()["metric"]["unit"] == "samples/s" and s.qps == s.log.events["result_samples_per_second"]
 
 
-def test_offline_without_dynamic_batch_runs_one_by_one():
-    target = RecordingTarget()
-    s = run_benchmark(tiny_model(batch=1), target, quick(scenario="Offline", min_query_count=16))
-    assert s.run.extra["batch_size"] == 1 and set(target.calls) == {((1, 16),)}
-
-
-def test_server_poisson_schedule_is_seeded_and_queueing_delay_counts():
-    # 10 ms service at 200 QPS offered: the queue grows, so latency >> service time
-    target = RecordingTarget(sleep_s=0.010)
-    s = run_benchmark(tiny_model(), target, quick(scenario="Server", target_qps=200, latency_bound_ms=30,
-                                                  min_query_count=40, min_duration_s=0.0, check_accuracy=False))
-    assert s.run.queries == 40
-    assert s.latency["percentiles"]["p99"] > 50          # far above the 10 ms service time
-    assert not s.valid and any(r.startswith("latency bound missed") for r in s.invalid_reasons)
-    assert "NOT held" in s.text()
-    sched = s.run.extra["scheduled_qps"]
-    assert 100 < sched < 400                               # Poisson around 200
-
-
-def test_server_within_capacity_holds_the_bound():
-    target = RecordingTarget(sleep_s=0.002)
-    s = run_benchmark(tiny_model(), target, quick(scenario="Server", target_qps=50, latency_bound_ms=100,
-                                                  min_query_count=60, min_duration_s=0.5))
-    assert s.latency["percentiles"]["p99"] < 100
-    assert any(ok and why.startswith("latency bound met") for ok, why in s.checks)
-    # 60 queries are too few to show a p99 with confidence: LoadGen's Server early stopping
-    assert any("needs >= 459" in r for r in s.invalid_reasons)
-
-
-def test_server_same_seed_same_schedule():
-    lib = loadgen.SampleLibrary(tiny_model(), count=2)
-    sut = loadgen.SystemUnderTest(ort(), ort().prepare(tiny_model()), lib)
-    settings = quick(scenario="Server").resolved()
-    server = scenarios.get_scenario("Server")
-    a = server.run_at(sut, settings, 2000, 20, 0.0, 5.0, seed=3)
-    b = server.run_at(sut, settings, 2000, 20, 0.0, 5.0, seed=3)
-    assert a.issue_span_s == b.issue_span_s and a.queries == b.queries == 20
-
-
-def test_server_calibrates_qps_and_bound_when_not_given(monkeypatch):
-    monkeypatch.setattr(scenarios.Server, "calibration_seconds", 0.2)
-    monkeypatch.setattr(scenarios.Server, "calibration_queries", 20)
-    monkeypatch.setattr(scenarios.Server, "probe_seconds", 0.2)
-    target = RecordingTarget(sleep_s=0.004)
-    s = run_benchmark(tiny_model(), target, quick(scenario="Server", min_query_count=30, min_duration_s=0.0,
-                                                  check_accuracy=False))
-    extra = s.run.extra
-    assert extra["target_qps_derived"] and len(extra["calibration"]) == 4
-    assert extra["latency_bound_ms"] == pytest.approx(10 * extra["single_stream_p90_ms"])   # derived
-    assert extra["single_stream_median_ms"] >= 4.0                # the 4 ms sleep
-    assert 0 < extra["target_qps"] < 250                            # below saturation (1 / 4 ms)
-    assert "calibrated by a peak-finding run" in s.text()
+def test_server_overloaded_is_invalid_by_loadgen():
+    # 10 ms service at 200 QPS offered: the queue grows, and LoadGen's p99 bound is missed
+    s = run_benchmark(tiny_model(), RecordingTarget(sleep_s=0.010),
+                      quick(scenario="Server", target_qps=200, latency_bound_ms=30, min_query_count=60,
+                            min_duration_s=0.2, check_accuracy=False))
+    assert effective(s)["target_qps"] == 200 and effective(s)["target_latency_ns"] == 30_000_000
+    assert not s.valid and s.log.events["result_overlatency_query_count"] > 0
+    assert s.log.ns_to_ms("result_99.00_percentile_latency_ns") > 30
+    assert any("Reduce target QPS" in r for r in s.invalid_reasons), s.invalid_reasons
 
 
 def test_fast_but_wrong_is_invalid():
-    pytest.importorskip("conformance.reference")
-    s = run_benchmark(tiny_model(), WrongTarget(), quick(scenario="SingleStream"))
-    if s.accuracy["status"] == "unchecked":
-        pytest.skip(s.accuracy["message"])
-    assert s.accuracy["status"] == "failed" and not s.valid
-    assert any("accuracy check failed" in r for r in s.invalid_reasons)
+    s = run_benchmark(tiny_model(), WrongTarget(), quick())
+    assert s.log.valid and s.accuracy["status"] == "failed" and not s.valid
+    assert any(r.startswith("accuracy failed") for r in s.invalid_reasons)
+
+
+def test_a_target_that_cannot_run_the_model_is_one_line():
+    with pytest.raises(ConformanceError, match="cannot run the model: RuntimeError: no kernel for MatMul") as err:
+        run_benchmark(tiny_model(), FailingTarget(), quick())
+    assert "\n" not in err.value.one_line()
 
 
 # ------------------------------------------------------------------ records
-def test_record_carries_statistics_and_round_trips(tmp_path):
-    s = run_benchmark(tiny_model(), ort(), quick(scenario="SingleStream"), model_name="tiny")
+def test_record_carries_loadgen_figures_and_round_trips(tmp_path):
+    s = run_benchmark(tiny_model(), ort(), quick(log_dir=str(tmp_path / "logs")), model_name="tiny")
     record = s.to_record()
     assert isinstance(record, CaseResult) and record.kind == "benchmark" and record.status == "passed"
     assert record.case_id == "benchmark/tiny/SingleStream/onnxruntime"
     extra = record.extra
-    assert len(extra["samples"]) == s.run.queries
-    assert {"percentiles_ms", "qps", "valid", "settings", "environment", "accuracy"} <= set(extra)
+    assert extra["loadgen_result"] == "VALID" and extra["loadgen_logs"]["mlperf_log_detail.txt"].startswith(str(tmp_path))
+    assert {"percentiles_ms", "qps", "valid", "settings", "loadgen_settings", "environment", "accuracy"} <= set(extra)
     env = extra["environment"]
-    assert env["packages"]["onnxruntime"] and "load_average" in env and env["cpu_count"]
+    assert env["packages"]["mlcommons-loadgen"] == "6.0.17" and "load_average" in env and env["cpu_count"]
     assert env["threads"]["applied"] == "onnxruntime SessionOptions"
     append(tmp_path / "r.jsonl", [record])
-    back = read(tmp_path / "r.jsonl")[0]
-    assert back.extra["samples"] == extra["samples"]
+    assert read(tmp_path / "r.jsonl")[0].extra["samples"] == extra["samples"]
 
 
 def test_thread_settings_reach_onnxruntime_session_options():
