@@ -19,6 +19,9 @@ SUBCOMMAND_MODULES = (
     "conformance.bench.reference",     # bench-reference
     "converters.optimizer.cli",        # optimize
     "conformance.environments",        # env (list, build, show, remove)
+    "conformance.debug_cli",           # debug precision, debug attribution
+    "conformance.accuracy_cli",        # accuracy, compare
+    "conformance.fuzz_cli",            # fuzz
 )
 
 

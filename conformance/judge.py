@@ -3,7 +3,8 @@ expected values, where a case has them) -> a ``Verdict``: passed or failed, the 
 the tolerance, and a message with the statistics of every mismatch."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +22,12 @@ class Verdict:
     mismatch: float | None = None
     rtol: float | None = None
     atol: float | None = None
+    extra: dict = field(default_factory=dict)     # a kind's own figures (accuracy: accuracy, agreement, ...)
+
+
+#: the judge of a record kind that is not judged element-wise (``accuracy``: top-1 on a labelled
+#: data set), registered by the module that defines the kind: ``KIND_JUDGES["accuracy"] = fn``
+KIND_JUDGES: dict[str, Callable[..., Verdict]] = {}
 
 
 def _tolerances(arrays, spec: CaseSpec, precision: str):
@@ -53,6 +60,8 @@ def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") ->
     """Compare every input set's outputs with the golden ones (tolerances widened for the
     target's ``precision``), the shapes with the expected shapes, and the sample's outputs with
     the hand-computed expected values."""
+    if spec.kind in KIND_JUDGES:
+        return KIND_JUDGES[spec.kind](spec, conv, outputs, precision)
     empty = _nothing_to_compare(conv, outputs)
     if empty is not None:
         return empty

@@ -7,7 +7,7 @@ key                     meaning
 ======================  ==================================================================
 schema                  record schema version (int, currently 2)
 case_id                 full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
-kind                    op | padding | semantics | arch | model | benchmark
+kind                    op | padding | semantics | arch | model | benchmark | node | accuracy
 op                      operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
 onnx_ops                sorted ONNX op types in the converted model (list of str)
 arch                    architecture name for arch cases (``resnet50``)
@@ -36,7 +36,9 @@ repro                   record stage: the repro bundle's folder (failed/error ca
 repro_error             record stage: why the repro bundle could not be written
 extra                   free-form details of other producers: a benchmark record's statistics
                         (``samples`` in ms, ``percentiles_ms``, ``environment``, ...; written
-                        by ``conformance.bench``); the runner writes nothing here
+                        by ``conformance.bench``); an accuracy record's ``accuracy``,
+                        ``source_accuracy``, ``agreement``, ``samples``, ``lossy``, ``rule``
+                        (``conformance.accuracy``)
 ======================  ==================================================================
 
 Older files kept the stage fields inside ``extra`` (``extra["attribution"]``,
@@ -61,7 +63,7 @@ READABLE_SCHEMAS = (1, 2)      # 1: the stage fields lived in ``extra``; read in
 STATUSES = (
     "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
 )
-KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark", "node")
+KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark", "node", "accuracy", "fuzz")
 
 
 @dataclass

@@ -30,19 +30,31 @@ def split_chain(name: str) -> tuple[str, list[str]]:
     return base, steps
 
 
+def split_step(step: str) -> tuple[str, str | None]:
+    """``prune:0.5`` -> ("prune", "0.5"): a chain step's name and its argument (None: none given)."""
+    name, sep, argument = step.partition(":")
+    return name, (argument if sep else None)
+
+
 def get_converter(name: str) -> Converter:
     base, steps = split_chain(name)
     if base not in CONVERTERS:
         raise UnknownConverter(f"unknown converter {base!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
     for step in steps:
-        if step not in CHAIN_STEPS:
+        if split_step(step)[0] not in CHAIN_STEPS:
             raise UnknownConverter(f"unknown chain step {step!r} in {name!r}",
                                    fix=f"chain one of: {', '.join(CHAIN_STEPS.names())}")
+    try:
+        get_chain_steps(name)
+    except ValueError as exc:           # a step's argument it cannot take
+        raise UnknownConverter(f"{exc} in {name!r}", fix="e.g. +prune:0.5") from None
     return CONVERTERS.get(base)
 
 
 def get_chain_steps(name: str) -> list[ChainStep]:
-    return [CHAIN_STEPS.get(step) for step in split_chain(name)[1]]
+    """The chain's steps, each configured with its ``:ARGUMENT`` where it has one."""
+    return [CHAIN_STEPS.get(step).configured(argument)
+            for step, argument in map(split_step, split_chain(name)[1])]
 
 
 def converter_status(name: str) -> tuple[bool, str]:
@@ -68,4 +80,4 @@ def converters_for(framework: str) -> list[str]:
 
 
 __all__ = ["Converter", "ChainStep", "CONVERTERS", "CHAIN_STEPS", "register_converter", "register_chain_step",
-           "get_converter", "get_chain_steps", "converter_status", "converters_for", "split_chain"]
+           "get_converter", "get_chain_steps", "converter_status", "converters_for", "split_chain", "split_step"]

@@ -130,5 +130,12 @@ class ChainStep:
     def version(self) -> str:
         return _code_hash(type(self))
 
+    def configured(self, argument: str | None) -> "ChainStep":
+        """This step with the argument of ``+name:ARGUMENT`` applied (a configured copy); a step
+        without a parameter refuses one."""
+        if argument is not None:
+            raise ValueError(f"chain step {self.name!r} takes no parameter (got {argument!r})")
+        return self
+
     def apply(self, model):
         raise NotImplementedError

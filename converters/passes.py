@@ -6,11 +6,18 @@ Not to be confused with the optimizer's *rewrite passes* (``converters/optimizer
 ``optimize`` chain step runs the whole pipeline of those."""
 from __future__ import annotations
 
+import copy
 import importlib.util
 from importlib import metadata
 
+import numpy as np
+
+from conformance.accuracy import LOSSY_METADATA_KEY
+
 from . import ChainStep, register_chain_step
 from .optimizer import optimize
+from .optimizer.graph import Graph
+from .optimizer.passes.prune import prune_channels, sparsify
 from .optimizer.pipeline import DEFAULT_PIPELINE
 from .optimizer.precision import convert_float16, quantize_int8
 
@@ -69,3 +76,67 @@ class Int8Step(ChainStep):
 
     def apply(self, model):
         return quantize_int8(model)
+
+
+def _ratio(argument: str | None, default: float, what: str) -> float:
+    try:
+        value = default if argument is None else float(argument)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise ValueError(f"{what} must be a number in [0, 1), got {argument!r}")
+    return value
+
+
+def _parameters(model) -> tuple[int, int]:
+    """(float weight elements, of which nonzero) of a model's initializers."""
+    from onnx import numpy_helper
+    arrays = [numpy_helper.to_array(t) for t in model.graph.initializer]
+    floats = [a for a in arrays if a.dtype.kind == "f"]
+    return sum(a.size for a in floats), sum(int(np.count_nonzero(a)) for a in floats)
+
+
+class _LossyStep(ChainStep):
+    """A chain step that changes what the model computes by a ``ratio`` (``+name:RATIO``) and
+    says so in the model's metadata (``conformance.accuracy`` judges such a model by accuracy)."""
+
+    ratio = 0.5
+    rewrite = None                              # (graph, ratio) -> number of layers changed
+
+    def configured(self, argument):
+        step = copy.copy(self)
+        step.ratio = _ratio(argument, type(self).ratio, f"+{self.name}'s ratio")
+        return step
+
+    def version(self) -> str:
+        return f"{_repo_version()}:{self.ratio}"
+
+    def apply(self, model):
+        before = _parameters(model)
+        graph = Graph(model)
+        layers = type(self).rewrite(graph, self.ratio)
+        out = graph.to_model(keep_value_info=False)
+        after = _parameters(out)
+        self.last_report = {"layers": layers, "parameters": [before[0], after[0]], "nonzero": [before[1], after[1]],
+                            "nodes": [len(model.graph.node), len(out.graph.node)]}
+        out.metadata_props.add(key=LOSSY_METADATA_KEY,
+                               value=f"{self.name}:{self.ratio:g} ({layers} layers; parameters {before[0]} -> "
+                                     f"{after[0]}, nonzero {before[1]} -> {after[1]})")
+        return out
+
+
+@register_chain_step("prune")
+class PruneStep(_LossyStep):
+    """Structured L1 channel pruning: ``+prune:0.5`` removes half the channels of every layer
+    that feeds one next layer (converters/optimizer/passes/prune.py)."""
+
+    name = "prune"
+    rewrite = staticmethod(prune_channels)
+
+
+@register_chain_step("sparsify")
+class SparsifyStep(_LossyStep):
+    """Unstructured magnitude pruning: ``+sparsify:0.5`` zeroes half of every layer's weights."""
+
+    name = "sparsify"
+    rewrite = staticmethod(sparsify)

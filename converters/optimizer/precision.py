@@ -31,6 +31,14 @@ FP32_OPS = frozenset({
     "SplitToSequence", "ConcatFromSequence", "Optional", "OptionalGetElement", "STFT", "DFT",
     "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
 })
+#: the part of FP32_OPS kept for precision, not validity: ``debug precision`` lets these run in
+#: float16 unless its search finds they must not (the rest has no float16 form or reads float32)
+PRECISION_SENSITIVE_OPS = frozenset({
+    "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+    "ReduceSum", "ReduceMean", "ReduceProd", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ReduceL1",
+    "ReduceL2", "Exp", "Log", "Pow", "Erf", "CumSum", "Einsum", "Det", "TopK", "LSTM", "GRU", "RNN",
+})
+STRUCTURAL_FP32_OPS = FP32_OPS - PRECISION_SENSITIVE_OPS
 FP16_MAX = 65504.0
 F32, F16 = TensorProto.FLOAT, TensorProto.FLOAT16
 
@@ -55,8 +63,10 @@ def _is_f32(g: Graph, name: str) -> bool:
     return bool(name) and g.types.get(name) == F32
 
 
-def _convertible(g: Graph, node: onnx.NodeProto, fp32_ops) -> bool:
+def _convertible(g: Graph, node: onnx.NodeProto, fp32_ops, keep_nodes=frozenset()) -> bool:
     if node.domain not in DEFAULT_DOMAINS or node.op_type in fp32_ops or subgraph_attrs(node):
+        return False
+    if node.name and node.name in keep_nodes:
         return False
     names = [n for n in list(node.input) + list(node.output) if n]
     if any(n not in g.types for n in names):
@@ -68,9 +78,9 @@ def _convertible(g: Graph, node: onnx.NodeProto, fp32_ops) -> bool:
     return any(_is_f32(g, n) for n in names)
 
 
-def _half_nodes(g: Graph, fp32_ops) -> set[int]:
+def _half_nodes(g: Graph, fp32_ops, keep_nodes=frozenset()) -> set[int]:
     """ids of the nodes that run in float16."""
-    half = {id(n) for n in g.nodes if _convertible(g, n, fp32_ops)}
+    half = {id(n) for n in g.nodes if _convertible(g, n, fp32_ops, keep_nodes)}
     # a tensor read by a subgraph keeps its type: its producer stays float32
     for name in g.protected - set(g.output_names):
         prod = g.producer.get(name)
@@ -83,9 +93,9 @@ class _Float16Rewrite:
     """One float32 -> float16 rewrite of a graph: which nodes run in float16, the Casts to insert
     at the boundaries (placed by ``ordered_nodes``) and the float16 copies of initializers."""
 
-    def __init__(self, g: Graph, fp32_ops):
+    def __init__(self, g: Graph, fp32_ops, keep_nodes=frozenset()):
         self.g = g
-        self.half = _half_nodes(g, fp32_ops)
+        self.half = _half_nodes(g, fp32_ops, keep_nodes)
         self.casts: list[tuple[str, onnx.NodeProto]] = []      # (name the Cast reads, Cast)
         self._cast_cache: dict[tuple[str, int], str] = {}
         self._init_f16: dict[str, str] = {}
@@ -181,14 +191,14 @@ class _Float16Rewrite:
 
 
 def convert_float16(model: onnx.ModelProto, keep_io_types: bool = True,
-                    fp32_ops=FP32_OPS) -> onnx.ModelProto:
-    """float32 tensors become float16 except around ``fp32_ops`` (and other domains, subgraphs);
-    Casts are inserted at every boundary. With ``keep_io_types`` the graph's inputs and outputs
-    stay float32 and keep their names."""
+                    fp32_ops=FP32_OPS, keep_nodes=()) -> onnx.ModelProto:
+    """float32 tensors become float16 except around ``fp32_ops`` and the nodes named in
+    ``keep_nodes`` (and other domains, subgraphs); Casts are inserted at every boundary. With
+    ``keep_io_types`` the graph's inputs and outputs stay float32 and keep their names."""
     g = Graph(model)
     _constants_to_initializers(g)
     g.infer()
-    rewrite = _Float16Rewrite(g, fp32_ops)
+    rewrite = _Float16Rewrite(g, fp32_ops, frozenset(keep_nodes))
     with g.batch():
         rewrite.rewrite_nodes()
         if keep_io_types:
@@ -253,9 +263,10 @@ def seeded_feeds(model: onnx.ModelProto, count: int, seed: int, batch: int = 1) 
 
 
 def quantize_int8(model: onnx.ModelProto, calibration: list[dict] | None = None, seed: int = 1234,
-                  samples: int = 8, per_channel: bool = True) -> onnx.ModelProto:
+                  samples: int = 8, per_channel: bool = True, exclude_nodes=()) -> onnx.ModelProto:
     """Static post-training quantization in QDQ form (QuantizeLinear/DequantizeLinear, default
-    domain), calibrated (MinMax) on ``calibration`` or on ``samples`` seeded inputs."""
+    domain), calibrated (MinMax) on ``calibration`` or on ``samples`` seeded inputs; the nodes
+    named in ``exclude_nodes`` stay in float."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
 
@@ -279,6 +290,6 @@ def quantize_int8(model: onnx.ModelProto, calibration: list[dict] | None = None,
         quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         per_channel=per_channel, calibrate_method=CalibrationMethod.MinMax,
-                        op_types_to_quantize=op_types,
+                        op_types_to_quantize=op_types, nodes_to_exclude=sorted(exclude_nodes),
                         extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
         return onnx.load(dst)
