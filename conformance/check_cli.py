@@ -25,7 +25,9 @@ import argparse
 
 from .check import check_model
 from .check_report import CheckReport, render
-from .inputs import DEFAULT_SEED, InvalidInputs, load_npz
+from .divergent_node import load_model
+from .inputs import DEFAULT_SEED, InvalidInputs, load_npz, parse_shapes, random_inputs
+from .precision_attribution import attribute_error, attribution_json
 from .source_check import OPSET_HELP, check_source
 from .sources import is_framework_source
 from .tolerance import NOISE_MULTIPLE
@@ -55,6 +57,9 @@ def register(subparsers) -> None:
                    help="arithmetic of the reference executor when it is the oracle (default float64)")
     p.add_argument("--no-localize", action="store_true", help="skip the divergent-node search")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--float-model", metavar="FLOAT.onnx",
+                   help="MODEL is a quantized (QDQ) version of this float model: add each intermediate's SQNR and "
+                        "cosine against it, worst first (on the first target)")
     p.add_argument("--out", metavar="DIR", help="write inputs, expected outputs and one-node repros here")
     framework = p.add_argument_group(
         "framework model files (.pt, .pt2, .keras, .h5, SavedModel folder, Paddle .json/.pdmodel)",
@@ -89,6 +94,12 @@ def _check_onnx(args: argparse.Namespace, targets: list[str] | None) -> CheckRep
         value = getattr(args, key)
         if value is not None and not value >= 0:
             raise InvalidInputs(f"--{key} must be >= 0, got {value}")
-    return check_model(args.model, targets, inputs=inputs, expected=expected, rtol=args.rtol, atol=args.atol,
-                       shapes=args.shape, seed=args.seed, out_dir=args.out, localize=not args.no_localize,
-                       oracle_precision=args.oracle_precision, noise_multiple=args.noise_multiple)
+    report = check_model(args.model, targets, inputs=inputs, expected=expected, rtol=args.rtol, atol=args.atol,
+                         shapes=args.shape, seed=args.seed, out_dir=args.out, localize=not args.no_localize,
+                         oracle_precision=args.oracle_precision, noise_multiple=args.noise_multiple)
+    if args.float_model:
+        # the check's own feeds: the given inputs, or the same seeded draw
+        feeds = inputs if inputs is not None else random_inputs(load_model(args.model), parse_shapes(args.shape), args.seed)
+        rows = attribute_error(args.float_model, args.model, feeds, target=(targets or ["onnxruntime"])[0])
+        report.attribution = attribution_json(rows)
+    return report

@@ -76,6 +76,9 @@ class CheckReport:
     opsets: dict[str, int] = field(default_factory=dict)
     out_dir: Path | None = None
     tolerance: str = ""                # how the tolerances were set (the noise floor), "" when by dtype
+    # with --float-model: per-tensor SQNR/cosine of this (quantized) model against the float one,
+    # worst first (``precision_attribution.TensorError.to_dict()`` rows)
+    attribution: list[dict] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -89,7 +92,7 @@ class CheckReport:
         return {"model": self.model, "oracle": self.oracle, "passed": self.passed, "exit_code": self.exit_code,
                 "nodes": self.nodes, "opsets": self.opsets, "inputs": self.inputs,
                 "tolerance": self.tolerance, "targets": [t.to_dict() for t in self.targets],
-                "out_dir": str(self.out_dir) if self.out_dir else None}
+                "out_dir": str(self.out_dir) if self.out_dir else None, "attribution": self.attribution}
 
     def text(self) -> str:
         opsets = ", ".join(f"{d or 'ai.onnx'} {v}" for d, v in self.opsets.items())
@@ -102,6 +105,10 @@ class CheckReport:
         for t in self.targets:
             if not t.passed:
                 lines += _failure_lines(t)
+        if self.attribution:
+            lines.append("quantization error per tensor against the float model, worst first:")
+            lines += [f"  {r['name']}  node {r['node']} ({r['op_type']})  SQNR {r['sqnr_db']} dB  "
+                      f"cosine {r['cosine']}" for r in self.attribution[:10]]
         n_ok = sum(t.passed for t in self.targets)
         lines.append(f"result: {'PASS' if self.passed else 'FAIL'} ({n_ok} of {len(self.targets)} targets pass)")
         return "\n".join(lines)

@@ -217,3 +217,24 @@ def test_cli_attribution_json(tmp_path, capsys):
                  "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["tensors"]
     assert [r["name"] for r in rows] == ["y", "r"] and rows[0]["node"] == "fc2"
+
+
+def test_check_report_carries_the_int8_attribution(tmp_path, capsys):
+    """`conformance check QUANT.onnx --float-model FLOAT.onnx`: the report ranks the quantized
+    model's tensors against the float model, in the JSON and in the text."""
+    from converters.optimizer.precision import quantize_int8
+    model, feeds = _outlier_model()
+    paths = {k: str(tmp_path / f"{k}.onnx") for k in ("float", "int8")}
+    onnx.save(model, paths["float"])
+    onnx.save(quantize_int8(model, calibration=[feeds], per_channel=False), paths["int8"])
+    np.savez(tmp_path / "in.npz", **feeds)
+    args = ["check", paths["int8"], "--target", "onnxruntime", "--inputs", str(tmp_path / "in.npz"),
+            "--float-model", paths["float"]]
+    main(args + ["--json"])
+    rows = json.loads(capsys.readouterr().out)["attribution"]
+    assert [r["name"] for r in rows] == ["y", "r"] and rows[0]["node"] == "fc2"
+    main(args)
+    text = capsys.readouterr().out
+    assert "quantization error per tensor" in text and "node fc2 (Gemm)" in text
+    main(["check", paths["int8"], "--target", "onnxruntime", "--json"])      # without it: no attribution
+    assert json.loads(capsys.readouterr().out)["attribution"] == []
