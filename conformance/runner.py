@@ -108,13 +108,15 @@ class Runner:
         return self.conversions.get(spec, converter_name, opset)
 
     def target(self, name: str) -> Target:
-        """The target called ``name``; ``NAME@ENV`` is served by a worker in environment ENV.
+        """The target called ``name``; ``NAME@ENV`` is served by a worker in environment ENV, and
+        an ``isolated`` target (a runtime that can crash its process) by a worker of its own.
         Raises UnknownTarget or EnvironmentFailure."""
         bare, env = split_env(name)
-        if env is None:
+        if env is None and not get_target(name).isolated:
             return get_target(name)
         if name not in self._targets:
             get_target(bare)                           # UnknownTarget before building anything
+            # an isolated target without an environment runs in a worker of this session's interpreter
             interpreter = self.placements.placement(env).interpreter
             worker = self.pool.get("target", f"target-{bare}", interpreter)
             info = worker.request("target_info", bare, timeout=self.options.timeout)

@@ -72,12 +72,14 @@ class EnvTarget(Target):
         self.name, self.bare, self.env = name, bare, env
         self.worker, self.info, self.timeout = worker, info, timeout
         self.precision = info.get("precision", "fp32")
-        self.description = f"{info.get('description', bare)} (in environment {env!r})"
+        where = f"in environment {env!r}" if env else "in a worker process of its own"
+        self.description = f"{info.get('description', bare)} ({where})"
 
     def available(self) -> tuple[bool, str]:
         if self.info.get("available"):
             return True, ""
-        return False, f"in environment {self.env!r}: {self.info.get('reason', 'unavailable')}"
+        reason = self.info.get("reason", "unavailable")
+        return False, f"in environment {self.env!r}: {reason}" if self.env else reason
 
     def version(self) -> str:
         return self.info.get("version", "")

@@ -47,6 +47,9 @@ class Target:
     install: str = ""
     #: the distribution whose version is the target's version
     distribution: str = ""
+    #: a runtime known to crash its process on some models (a segfault in a compiler): the
+    #: session serves it from a worker process of its own, so a crash costs one case
+    isolated: bool = False
 
     def available(self) -> tuple[bool, str]:
         if self.requires and importlib.util.find_spec(self.requires) is None:
