@@ -511,6 +511,9 @@ op("flatten", ("Flatten", "Reshape"), [T(2, 3, 4, 5)], [
           "paddle": fn("paddle.flatten", rename={"start": "start_axis", "end": "stop_axis"})})
 op("roll", ("Slice", "Concat"), [T(3, 4, 5)], [
     V("shift2-axis1", {"shift": 2, "axis": 1}), V("multi-axes", {"shift": [1, -2], "axis": [0, 2]}),
+    # corner: shifts beyond the axis length wrap (modulo the length) in all three frameworks
+    V("shift-beyond-size", {"shift": 6, "axis": 1}, converters=WITH_DYNAMO),
+    V("negative-shift-beyond-size", {"shift": [-7, 11], "axis": [0, 2]}),
 ], calls={"torch": fn("torch.roll", rename={"shift": "shifts", "axis": "dims"}), "tensorflow": fn("tf.roll"),
           "paddle": fn("paddle.roll", rename={"shift": "shifts"})})
 op("pixel_shuffle", "DepthToSpace", [X(1, 8, 3, 4)], [V("factor2", {"factor": 2})],
