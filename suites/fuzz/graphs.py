@@ -1,0 +1,103 @@
+"""A Hypothesis strategy of random graphs, valid by construction: the node count is drawn
+first, then per node an op and its ``Drawn`` (which reuses a graph value or takes a fresh
+input); nothing is filtered, so every shrunk draw is a valid graph too.
+
+A graph is plain JSON-able data::
+
+    {"inputs": [{"shape", "dtype", "domain", ...}],     # samples-style input specs
+     "nodes": [{"op", "args": [value ids], "attrs"}],
+     "outputs": [value ids]}
+
+Values are numbered inputs first, then node outputs, each in creation order.
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from . import ops, ops_nn  # noqa: F401 - register the abstract ops (simple ones first)
+from .abstract import REGISTRY, Fresh, TensorType
+
+
+def available(framework: str, only: list[str] | None = None) -> list[str]:
+    names = [n for n, a in REGISTRY.items() if framework in a.frameworks]
+    if only:
+        unknown = sorted(set(only) - set(REGISTRY))
+        if unknown:
+            raise KeyError(f"unknown fuzz op(s): {', '.join(unknown)}")
+        names = [n for n in names if n in only]
+    return names
+
+
+def _input_spec(f: Fresh) -> dict:
+    spec = {"shape": list(f.type.shape), "dtype": f.type.dtype, "domain": "normal"}
+    spec.update(f.domain)
+    return spec
+
+
+def assemble(steps: list) -> dict:
+    """``[(op, Drawn)]`` whose args index the growing list of values (Fresh arguments are
+    appended as they come) -> the graph dict, inputs renumbered first."""
+    inputs, kinds = [], []              # kinds[v] = ("in", k) | ("node", j)
+    nodes = []
+    for op, d in steps:
+        args = []
+        for a in d.args:
+            if isinstance(a, Fresh):
+                kinds.append(("in", len(inputs)))
+                inputs.append(_input_spec(a))
+                a = len(kinds) - 1
+            args.append(a)
+        nodes.append((op, args, d.attrs))
+        kinds.append(("node", len(nodes) - 1))
+    n_in = len(inputs)
+    ids = [k if kind == "in" else n_in + k for kind, k in kinds]
+    read = {ids[a] for _, args, _ in nodes for a in args}
+    out_nodes = [{"op": op, "args": [ids[a] for a in args], "attrs": attrs} for op, args, attrs in nodes]
+    outputs = [n_in + j for j in range(len(nodes)) if n_in + j not in read]
+    return {"inputs": inputs, "nodes": out_nodes, "outputs": outputs}
+
+
+def types(graph: dict, declared: list[TensorType]) -> list[TensorType]:
+    """The value types of a graph: its inputs' then the ``declared`` node outputs'."""
+    return [TensorType(tuple(s["shape"]), s["dtype"]) for s in graph["inputs"]] + list(declared)
+
+
+@st.composite
+def graphs_with_types(draw, framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None):
+    """(graph, declared output type per node)."""
+    names = available(framework, only)
+    count = draw(st.integers(1, max_nodes))
+    values: list[TensorType] = []
+    steps = []
+    for _ in range(count):
+        op = draw(st.sampled_from(names))
+        d = REGISTRY[op].draw(draw, values)
+        for a in d.args:
+            if isinstance(a, Fresh):
+                values.append(a.type)
+        values.append(d.output)
+        steps.append((op, d))
+    # Fresh args were appended to ``values`` in the same order ``assemble`` numbers them
+    return assemble(steps), [d.output for _, d in steps]
+
+
+def graphs(framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None):
+    return graphs_with_types(framework, max_nodes, only).map(lambda pair: pair[0])
+
+
+def without_node(graph: dict, j: int) -> dict | None:
+    """The graph with node ``j`` removed, or None when another node reads its output; inputs
+    no node reads any more are removed too, and values renumbered (still valid by construction)."""
+    n_in = len(graph["inputs"])
+    if any(n_in + j in node["args"] for node in graph["nodes"]):
+        return None
+    nodes = [n for k, n in enumerate(graph["nodes"]) if k != j]
+    used = sorted({a for n in nodes for a in n["args"] if a < n_in})
+    new_id = {old: new for new, old in enumerate(used)}
+    for k in range(len(graph["nodes"])):
+        if k != j:
+            new_id[n_in + k] = len(used) + k - (k > j)
+    nodes = [{**n, "args": [new_id[a] for a in n["args"]]} for n in nodes]
+    read = {a for n in nodes for a in n["args"]}
+    outputs = [len(used) + k for k in range(len(nodes)) if len(used) + k not in read]
+    return {"inputs": [graph["inputs"][i] for i in used], "nodes": nodes, "outputs": outputs}
