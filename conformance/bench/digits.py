@@ -1,8 +1,7 @@
 """scikit-learn's handwritten digits as a labelled sample library, and the accuracy script.
 
-The data is the file ``sklearn.datasets.load_digits`` reads (``digits.csv.gz``: 1797 rows of
-64 pixels 0..16 and a label), read here with numpy alone so that a framework worker without
-scikit-learn (the ``paddle`` environment) trains on the same rows when handed its path. The
+The data is read by ``conformance.datasets`` (numpy alone, so that a framework worker without
+scikit-learn, the ``paddle`` environment, trains on the same rows when handed its path). The
 split is fixed: a permutation seeded with 0, the last quarter held out; the benchmark's QSL is
 the held-out quarter, scaled to [0, 1].
 
@@ -13,14 +12,13 @@ a closed-division result is at least 99% of the FP32 model's accuracy.
 """
 from __future__ import annotations
 
-import gzip
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..datasets import digits_file, read_digits
 from ..errors import ConformanceError
 from ..inputs import input_specs
 
@@ -31,11 +29,11 @@ FP32_RULE = 0.99          # MLPerf: >= 99% of the FP32 reference accuracy
 
 def digits_csv() -> str:
     """Where scikit-learn keeps the digits file."""
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.origin:
+    path = digits_file()
+    if path is None:
         raise ConformanceError("the digits data set needs scikit-learn",
                                fix="pip install -e '.[bench]' (or pip install scikit-learn)")
-    return str(Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz")
+    return path
 
 
 @dataclass
@@ -47,10 +45,7 @@ class DigitsSplit:
 
 
 def load_digits_split(csv: str | None = None) -> DigitsSplit:
-    with gzip.open(csv or digits_csv(), "rt") as fh:
-        data = np.loadtxt(fh, delimiter=",")
-    x = (data[:, :-1] / 16.0).astype(np.float32)
-    y = data[:, -1].astype(np.int64)
+    x, y = read_digits(csv or digits_csv())
     order = np.random.default_rng(SPLIT_SEED).permutation(len(y))
     cut = int(round(len(y) * (1 - TEST_FRACTION)))
     train, test = order[:cut], order[cut:]

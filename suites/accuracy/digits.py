@@ -6,12 +6,12 @@ Numpy only: the framework workers read the file scikit-learn ships (``digits.csv
 environment without scikit-learn (paddle's)."""
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
+
+from conformance.datasets import digits_file, read_digits  # noqa: F401 - digits_file re-exported for the specs
 
 SPLIT_SEED = 0            # the split is the data set's, not a case's: every case sees the same
 TEST_FRACTION = 0.2
@@ -26,21 +26,11 @@ class Split:
     y_test: np.ndarray
 
 
-def digits_file() -> str | None:
-    """Where the installed scikit-learn keeps the digits (found without importing it), or None."""
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.origin:
-        return None
-    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
-    return str(path) if path.is_file() else None
-
-
 @lru_cache(maxsize=2)
 def digits_split(path: str) -> Split:
     """A stratified split: the same TEST_FRACTION of each class held out, by a seeded shuffle."""
-    table = np.loadtxt(path, delimiter=",")             # 64 pixel values (0..16), then the label
-    images = (table[:, :-1] / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    labels = table[:, -1].astype(np.int64)
+    pixels, labels = read_digits(path)
+    images = pixels.reshape(-1, 1, 8, 8)
     rng = np.random.default_rng(SPLIT_SEED)
     test = np.zeros(len(labels), bool)
     for c in range(CLASSES):
