@@ -4,7 +4,8 @@ One of three diagnoses of a failed case (this module: whose fault; ``conformance
 the first divergent ONNX node; ``conformance.source_layers``: the first divergent source layer).
 
 The second opinion is another executor of the same ONNX model: the reference executor, or
-onnxruntime when the case's target is the reference. If it agrees with the source framework,
+onnxruntime when the case's target is the reference (for another format: another installed
+runtime of it, where there is one; else the attribution is unknown and the record says why). If it agrees with the source framework,
 the converted model is right and the target is wrong; if it disagrees too (or cannot run the
 model either), the converter is.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from .cases import Conversion, CaseSpec
 from .execution import Sessions
 from .judge import agrees_with_source
-from .targets import get_target, target_status
+from .targets import TARGETS, get_target, target_status
 
 UNKNOWN = "unknown (no second opinion available)"
 
@@ -34,7 +35,10 @@ class Blame:
 
 
 def second_opinion(target: str, sessions: Sessions, key: str, conv: Conversion) -> SecondOpinion:
-    """The other oracle's view of the model: the reference, or onnxruntime for the reference."""
+    """The other oracle's view of the model: the reference, or onnxruntime for the reference;
+    for an artifact of another format, another runtime of that format where one is installed."""
+    if conv.format != "onnx":
+        return _other_runtime(target, sessions, key, conv)
     if target != "reference":
         return SecondOpinion("reference", True, sessions.reference(key, conv))
     if not target_status("onnxruntime")[0]:
@@ -43,6 +47,17 @@ def second_opinion(target: str, sessions: Sessions, key: str, conv: Conversion) 
         return SecondOpinion("onnxruntime", True, sessions.run(get_target("onnxruntime"), key, conv))
     except Exception:
         return SecondOpinion("onnxruntime", True, None)
+
+
+def _other_runtime(target: str, sessions: Sessions, key: str, conv: Conversion) -> SecondOpinion:
+    others = [name for name in TARGETS.names() if name != target and name in TARGETS
+              and conv.format in get_target(name).formats and target_status(name)[0]]
+    if not others:
+        return SecondOpinion(f"no other runtime of {conv.format} models here", False, None)
+    try:
+        return SecondOpinion(others[0], True, sessions.run(get_target(others[0]), key, conv))
+    except Exception:
+        return SecondOpinion(others[0], True, None)
 
 
 def blame_wrong_outputs(target: str, converter: str, spec: CaseSpec, conv: Conversion,

@@ -1,7 +1,8 @@
 """On-disk conversion cache, content-addressed.
 
 Key: the case spec's fingerprint (builder, params, seed), the converter name and version, the
-framework version and the opset. An entry holds the ONNX model, the input sets and the source
+framework version and the opset. An entry holds the converted model (``model.onnx``, or the
+package of another format, conformance.formats), the input sets and the source
 framework's outputs, so a warm run needs no framework process at all. Each file's sha256 is
 stored in the entry's meta.json and verified on read: a corrupt entry is deleted and rebuilt,
 never used.
@@ -113,6 +114,11 @@ def _unpack_arrays(data: bytes, meta: dict):
     return inputs, golden, expected
 
 
+def _artifact_file(fmt: str) -> str:
+    """An entry's model file: ``model.onnx``, or the package of another format."""
+    return "model.onnx" if fmt == "onnx" else f"model.{fmt}.zip"
+
+
 class ConversionCache:
     def __init__(self, root: str | os.PathLike | None = None, enabled: bool = True):
         self.root = Path(root) if root else default_cache_dir()
@@ -136,7 +142,8 @@ class ConversionCache:
             meta = json.loads(meta_path.read_text())
             if meta.get("format") != FORMAT:
                 raise ValueError("old format")
-            model = (entry / "model.onnx").read_bytes() if meta["status"] == "ok" else None
+            fmt = meta.get("artifact_format", "onnx")
+            model = (entry / _artifact_file(fmt)).read_bytes() if meta["status"] == "ok" else None
             data = (entry / "arrays.npz").read_bytes() if meta["status"] == "ok" else b""
             if meta["status"] == "ok" and (_sha(model) != meta["model_sha256"] or _sha(data) != meta["arrays_sha256"]):
                 raise ValueError("checksum mismatch")
@@ -148,12 +155,13 @@ class ConversionCache:
             return None
         self.hits += 1
         return Conversion(
-            status=meta["status"], message=meta.get("message", ""), onnx_bytes=model,
+            status=meta["status"], message=meta.get("message", ""), artifact=model,
             input_names=meta.get("input_names", []), output_names=meta.get("output_names", []),
             input_sets=inputs, golden_sets=golden, expected=expected,
             expected_shapes=[[tuple(s) for s in shapes] for shapes in meta["expected_shapes"]]
             if meta.get("expected_shapes") is not None else None,
-            seconds=meta.get("seconds", {}), versions=meta.get("versions", {}), cached=True)
+            seconds=meta.get("seconds", {}), versions=meta.get("versions", {}), cached=True,
+            format=fmt, precision=meta.get("precision", "fp32"))
 
     def put(self, key: str, conv: Conversion) -> None:
         """Only deterministic outcomes are stored: a model, or an unsupported op."""
@@ -165,6 +173,7 @@ class ConversionCache:
         meta = {"format": FORMAT, "status": conv.status, "message": conv.message,
                 "input_names": conv.input_names, "output_names": conv.output_names,
                 "seconds": conv.seconds, "versions": conv.versions,
+                "artifact_format": conv.format, "precision": conv.precision,
                 "input_counts": [len(s) for s in conv.input_sets],
                 "output_counts": [len(s) for s in conv.golden_sets],
                 "expected_count": len(conv.expected) if conv.expected is not None else None,
@@ -172,9 +181,9 @@ class ConversionCache:
                 if conv.expected_shapes is not None else None}
         if conv.status == "ok":
             data = _pack_arrays(conv)
-            (tmp / "model.onnx").write_bytes(conv.onnx_bytes)
+            (tmp / _artifact_file(conv.format)).write_bytes(conv.artifact)
             (tmp / "arrays.npz").write_bytes(data)
-            meta["model_sha256"] = _sha(conv.onnx_bytes)
+            meta["model_sha256"] = _sha(conv.artifact)
             meta["arrays_sha256"] = _sha(data)
         (tmp / "meta.json").write_text(json.dumps(meta))   # written last: its presence marks a whole entry
         try:

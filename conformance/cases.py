@@ -105,7 +105,8 @@ class Conversion:
 
     status: str                                  # ok | unsupported | error
     message: str = ""
-    onnx_bytes: bytes | None = None
+    # the converted model: ONNX bytes, or a conformance.formats.Package's bytes for other formats
+    artifact: bytes | None = None
     input_names: list[str] = field(default_factory=list)
     output_names: list[str] = field(default_factory=list)
     input_sets: list[list[np.ndarray]] = field(default_factory=list)    # [0] is the main sample
@@ -116,3 +117,12 @@ class Conversion:
     versions: dict = field(default_factory=dict)
     cached: bool = False
     error_type: str = ""                         # class name of the exception behind an error status
+    format: str = "onnx"                         # the artifact's format (conformance.formats)
+    # the arithmetic the converter stored the model in: "fp32", or what it quantized to
+    # ("fp16-weights", "int8"); a quantized model is judged at metric level (conformance.judge)
+    precision: str = "fp32"
+
+    @property
+    def onnx_bytes(self) -> bytes | None:
+        """The ONNX model's bytes; None when the artifact is in another format."""
+        return self.artifact if self.format == "onnx" else None

@@ -8,7 +8,7 @@ from converters import CHAIN_STEPS, CONVERTERS, converter_status
 
 from .environments import environment_state, get_environment, load_environments
 from .errors import ConformanceError
-from .placement import Placements
+from .placement import Placements, base_converter
 from .runner import Runner, RunnerOptions
 from .selection import select_runs, split_values, suite_specs
 from .session import ConformanceSession, SessionOptions, conclude, format_counts
@@ -41,11 +41,13 @@ def _status(runner: Runner, kind: str, name: str, framework: str | None) -> tupl
         return False, f"environment {env!r} is not built (conformance env build {env})", env
     if kind == "converter":
         ok, why = runner.converter_status(name, framework)
-        return ok, why or f"framework {framework}", env or "main"
+        base = CONVERTERS.get(base_converter(name)) if base_converter(name) in CONVERTERS else None
+        writes = f"{base.format}{'' if base.precision == 'fp32' else ' (' + base.precision + ')'}" if base else "?"
+        return ok, why or f"framework {framework} -> {writes}", env or "main"
     try:
         target = runner.target(name)
         ok, why = target.available()
-        return ok, why or f"{target.precision}; {target.description}", env or "main"
+        return ok, why or f"runs {', '.join(target.formats)}; {target.precision}; {target.description}", env or "main"
     except Exception as exc:
         return False, f"{type(exc).__name__}: {exc}", env or "main"
 

@@ -113,7 +113,7 @@ def apply_passes(conv: Conversion, passes) -> Conversion:
                           versions=conv.versions, seconds=dict(conv.seconds))
     seconds = dict(conv.seconds)
     seconds["convert"] = seconds.get("convert", 0.0) + time.perf_counter() - t0
-    return Conversion(status="ok", onnx_bytes=data, input_names=conv.input_names,
+    return Conversion(status="ok", artifact=data, input_names=conv.input_names,
                       output_names=[o.name for o in model.graph.output], input_sets=conv.input_sets,
                       golden_sets=conv.golden_sets, expected=conv.expected,
                       expected_shapes=conv.expected_shapes, seconds=seconds, versions=conv.versions)

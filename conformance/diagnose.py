@@ -7,15 +7,17 @@ while diagnosing is recorded as ``diagnosis.attribution_error``, with what was f
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
 
-from .blame import Blame, blame_run_failure, blame_wrong_outputs, second_opinion
+from .blame import Blame, SecondOpinion, blame_run_failure, blame_wrong_outputs, second_opinion
 from .cases import CaseSpec, Conversion
 from .divergent_node import FLOAT64_ORACLE, first_divergent_node
 from .execution import Sessions
+from .formats import FORMATS, ONNX
 from .results import Diagnosis
 from .source_layers import first_divergent_source_layer
 from .tolerance import resolve_tolerance
@@ -68,15 +70,39 @@ class Diagnoser:
     def _diagnose(self, failure: Failure, blame_for, localize: bool) -> Diagnosed:
         found = Diagnosed()
         try:
-            blame: Blame = blame_for(second_opinion(failure.target, self.sessions, failure.key, failure.conv))
+            opinion = self._second_opinion(failure)
+            blame: Blame = blame_for(opinion)
             found.diagnosis.attribution = blame.attribution
             if blame.note:
                 found.note(blame.note)
+            if failure.conv.onnx_bytes is None:
+                # localisation walks ONNX nodes: a model of another format is judged whole
+                found.note(f"not localised: the artifact is a {failure.conv.format} model"
+                           + ("" if opinion.available else f" ({opinion.name}: whose fault is unknown)"))
+                return found
             if localize and blame.attribution in ("target", "converter"):
                 self._localize(failure, blame.attribution, found)
         except Exception as exc:
             found.diagnosis.attribution_error = f"{type(exc).__name__}: {exc}"
         return found
+
+    def _second_opinion(self, failure: Failure) -> SecondOpinion:
+        """Another executor's outputs of the model; for a format no other runtime here runs,
+        the reference's on the artifact translated to ONNX where the format says how."""
+        opinion = second_opinion(failure.target, self.sessions, failure.key, failure.conv)
+        fmt = FORMATS.get(failure.conv.format)
+        if opinion.available or fmt is None or fmt.as_onnx is None:
+            return opinion
+        name = f"reference target (the {fmt.name} model translated to ONNX by {fmt.as_onnx.rpartition(':')[2]})"
+        try:
+            translated = self.pool.get(failure.spec.framework, None, failure.interpreter).request(
+                "call", failure.spec.to_dict(), fmt.as_onnx, {"artifact": failure.conv.artifact}, timeout=self.timeout)
+        except Exception as exc:
+            return SecondOpinion(f"{opinion.name}; translating it to ONNX failed: {type(exc).__name__}: {exc}"[:300],
+                                 False, None)
+        conv = dataclasses.replace(failure.conv, artifact=translated["onnx"], format=ONNX,
+                                   input_names=translated["inputs"], output_names=translated["outputs"])
+        return SecondOpinion(name, True, self.sessions.reference(failure.key + "|as-onnx", conv))
 
     def _localize(self, failure: Failure, whose: str, found: Diagnosed) -> None:
         model = onnx.load_from_string(failure.conv.onnx_bytes)

@@ -13,7 +13,7 @@ from .cases import Conversion
 from .conversion import LRU
 from .errors import classify_failure
 from .targets import get_target, target_status
-from .targets.base import raised_by_adapter
+from .targets.base import prepare_converted, raised_by_adapter
 
 
 def onnx_op_types(onnx_bytes: bytes) -> list[str]:
@@ -55,7 +55,7 @@ class Sessions:
         """The target's outputs for every input set of the conversion ``key``."""
         skey = (key, target.name)
         if skey not in self.prepared:
-            self.prepared.put(skey, target.prepare(conv.onnx_bytes))
+            self.prepared.put(skey, prepare_converted(target, conv.artifact, conv.format))
         session = self.prepared[skey]
         return [target.run(session, dict(zip(conv.input_names, inputs))) for inputs in conv.input_sets]
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from .cases import CaseSpec, Conversion
 from .comparator import compare_outputs
-from .tolerance import resolve_tolerance, widen_for_precision
+from .tolerance import CONVERSION_PRECISIONS, resolve_tolerance, widen_for_precision
+from .precision_attribution import cosine
 
 
 @dataclass
@@ -65,6 +66,11 @@ def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") ->
     empty = _nothing_to_compare(conv, outputs)
     if empty is not None:
         return empty
+    held_to = CONVERSION_PRECISIONS.get(conv.precision)
+    if isinstance(held_to, dict):
+        return judge_metrics(spec, conv, outputs, held_to)
+    if held_to is not None:            # a model stored in a reduced precision: that precision's tolerance
+        precision = held_to
     messages, worst, tol = [], {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}, None
     for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
         tols = _tolerances(golden, spec, precision)
@@ -86,3 +92,36 @@ def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") ->
             messages.append(f"[sample] vs hand-computed expected values:\n{cmp.message}")
     return Verdict("failed" if messages else "passed", "\n".join(messages), worst["max_abs"], worst["max_rel"],
                    worst["mismatch"], tol.rtol if tol is not None else None, tol.atol if tol is not None else None)
+
+
+def judge_metrics(spec: CaseSpec, conv: Conversion, outputs, metrics: dict) -> Verdict:
+    """A quantized model (``conv.precision``) against the source at metric level: every float
+    output's cosine similarity, and for classifier outputs of whole models (rank 2, several
+    classes) the share of rows whose arg-max agrees. The figures go into the record's ``extra``."""
+    worst_cos, agree, rows, problems, worst_abs = 1.0, 0, 0, [], 0.0
+    for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
+        for name, a, e in zip(conv.output_names, got, golden):
+            a, e = np.asarray(a), np.asarray(e)
+            if a.shape != e.shape:
+                problems.append(f"[set {i}] {name}: shape {a.shape} != {e.shape}")
+                continue
+            if e.dtype.kind != "f":
+                if not np.array_equal(a, e):
+                    problems.append(f"[set {i}] {name}: {e.dtype} values differ")
+                continue
+            worst_abs = max(worst_abs, float(np.max(np.abs(a.astype(np.float64) - e))) if e.size else 0.0)
+            worst_cos = min(worst_cos, cosine(a, e))
+            if spec.kind in ("arch", "model") and e.ndim == 2 and e.shape[1] > 1:
+                agree += int(np.sum(np.argmax(a, 1) == np.argmax(e, 1)))
+                rows += e.shape[0]
+    top1 = agree / rows if rows else None
+    failed = problems + ([f"cosine {worst_cos:.5f} < {metrics['cosine_min']}"]
+                         if not worst_cos >= metrics["cosine_min"] else [])
+    if top1 is not None and top1 < metrics["top1_agreement_min"]:
+        failed.append(f"top-1 agreement {top1:.3f} < {metrics['top1_agreement_min']}")
+    rule = f"{conv.precision} model judged at metric level: cosine >= {metrics['cosine_min']}" + (
+        f", top-1 agreement >= {metrics['top1_agreement_min']}" if top1 is not None else "")
+    extra = {"rule": rule, "cosine": worst_cos, "top1_agreement": top1, "rows": rows}
+    message = rule + ("; " + "; ".join(failed) if failed else f"; cosine {worst_cos:.5f}"
+                      + (f", top-1 agreement {top1:.3f}" if top1 is not None else ""))
+    return Verdict("failed" if failed else "passed", message, max_abs=worst_abs, extra=extra)

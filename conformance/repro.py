@@ -9,6 +9,7 @@ import numpy as np
 from onnx import numpy_helper
 
 from .cases import Conversion
+from .formats import Package
 from .results import CaseResult
 
 
@@ -36,10 +37,16 @@ def write_repro(root: Path, record: CaseResult, conv: Conversion) -> Path:
     folder = root / safe_name(record.case_id)
     write_backend_test_layout(folder, conv.onnx_bytes, conv.input_sets[0], conv.input_names,
                               conv.golden_sets[0], conv.output_names)
+    model = folder / "model.onnx"
+    if conv.onnx_bytes is None and conv.artifact is not None:      # another format: its own files
+        package = Package.from_bytes(conv.artifact)
+        for name, data in package.files.items():
+            (folder / name).write_bytes(data)
+        model = folder / sorted(package.files)[0]
     np.savez(folder / "inputs.npz", **dict(zip(conv.input_names, conv.input_sets[0])))
     np.savez(folder / "expected.npz", **dict(zip(conv.output_names, conv.golden_sets[0])))
     tol = f" --rtol {record.rtol:g} --atol {record.atol:g}" if record.rtol is not None else ""
-    command = (f"conformance check {folder / 'model.onnx'} --inputs {folder / 'inputs.npz'} "
+    command = (f"conformance check {model} --inputs {folder / 'inputs.npz'} "
                f"--expected {folder / 'expected.npz'} --target {record.target}{tol}")
     (folder / "README.txt").write_text(
         f"case: {record.case_id}\nstatus: {record.status}\n\nreproduce:\n  {command}\n\n{record.message}\n")

@@ -8,12 +8,18 @@ key                     meaning
 schema                  record schema version (int, currently 2)
 case_id                 full id, e.g. ``op/conv2d/torch/torch-script/opset17/onnxruntime/stride2``
 kind                    op | padding | semantics | arch | model | benchmark | node | accuracy
+                        | fuzz | generation
 op                      operator spec name (``conv2d``, ``gelu_tanh``) for op/padding/semantics cases
 onnx_ops                sorted ONNX op types in the converted model (list of str)
 arch                    architecture name for arch cases (``resnet50``)
 framework               torch | tensorflow | paddle | onnx
 converter               converter name (``torch-script``, ``tf2onnx+optimize``)
 opset                   ONNX opset the converter was asked for (int)
+format                  the converted artifact's format (``onnx``, ``tflite``, ``openvino``, ...;
+                        conformance.formats); ``None`` where nothing was converted
+precision               the arithmetic the converter stored the model in (``fp32``, or
+                        ``fp16-weights`` / ``int8`` for a quantized conversion, judged at metric
+                        level: ``extra`` then holds the metrics); ``None`` where not converted
 target                  target name (``onnxruntime``)
 status                  one of STATUSES
 max_abs                 worst absolute error against the source framework's output
@@ -38,7 +44,11 @@ extra                   free-form details of other producers: a benchmark record
                         (``samples`` in ms, ``percentiles_ms``, ``environment``, ...; written
                         by ``conformance.bench``); an accuracy record's ``accuracy``,
                         ``source_accuracy``, ``agreement``, ``samples``, ``lossy``, ``rule``
-                        (``conformance.accuracy``)
+                        (``conformance.accuracy``); a generation record's ``tokens_total``,
+                        ``tokens_agree``, ``first_divergent_step``,
+                        ``first_divergent_position`` ({row, position, source_token,
+                        target_token}), ``source_margin``, ``min_source_margin``,
+                        ``logits_max_abs`` (``conformance.generation``)
 ======================  ==================================================================
 
 Older files kept the stage fields inside ``extra`` (``extra["attribution"]``,
@@ -63,7 +73,7 @@ READABLE_SCHEMAS = (1, 2)      # 1: the stage fields lived in ``extra``; read in
 STATUSES = (
     "passed", "failed", "error", "skipped", "unavailable", "unsupported", "xfailed", "xpassed",
 )
-KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark", "node", "accuracy", "fuzz")
+KINDS = ("op", "padding", "semantics", "arch", "model", "benchmark", "node", "accuracy", "fuzz", "generation")
 
 
 @dataclass
@@ -108,6 +118,8 @@ class CaseResult:
     target_env: str | None = None          # the named environment the target ran in (None: main)
     op: str | None = None
     onnx_ops: list[str] = field(default_factory=list)
+    format: str | None = None
+    precision: str | None = None
     arch: str | None = None
     max_abs: float | None = None
     max_rel: float | None = None

@@ -196,7 +196,8 @@ class Runner:
                 diagnosis=Diagnosis(attribution="converter"),      # no model came out of the conversion
                 traceback=conv.versions.get("traceback"))
         else:
-            record.onnx_ops = onnx_op_types(conv.onnx_bytes)
+            record.format, record.precision = conv.format, conv.precision
+            record.onnx_ops = onnx_op_types(conv.onnx_bytes) if conv.onnx_bytes else []
             execution = execute(self.sessions, target, key, conv)
             record.seconds["run"] = execution.seconds
             record = self._judged(record, case, key, conv, execution, target.precision)

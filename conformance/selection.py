@@ -10,9 +10,9 @@ from converters import CONVERTERS, converters_for
 
 from .cases import CaseSpec
 from .errors import ConformanceError, UnknownConverter
-from .placement import base_converter
+from .placement import base_converter, split_env
 from .runner import CaseRun
-from .targets import DEFAULT_TARGETS
+from .targets import DEFAULT_TARGETS, TARGETS
 
 SUITE_MODULES = {
     "operators": "suites.operators.test_operators",
@@ -48,7 +48,7 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
             chosen = allowed
         for converter in chosen:
             for opset in opsets_of(spec, converter, opsets):
-                for target in targets:
+                for target in runs_format(targets, CONVERTERS.get(base_converter(converter)).format):
                     run = CaseRun(spec, converter, int(opset), target)
                     cid = run.case_id
                     if include and not any(fnmatch.fnmatchcase(cid, p) for p in include):
@@ -57,6 +57,12 @@ def expand(specs: Iterable[CaseSpec], *, targets, frameworks=(), converters=(), 
                         continue
                     runs.append(run)
     return runs
+
+
+def runs_format(targets, fmt: str) -> list[str]:
+    """The targets that run artifacts of format ``fmt`` (an unknown target name is kept: its
+    record says it is unknown)."""
+    return [t for t in targets if split_env(t)[0] not in TARGETS or fmt in TARGETS.get(split_env(t)[0]).formats]
 
 
 def opsets_of(spec: CaseSpec, converter: str, opsets) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .targets.base import Target, TargetOptions, model_bytes
+from .targets.base import Target, TargetOptions, model_bytes, prepare_converted
 
 TARGET_REQUESTS = ("target_info", "target_prepare", "target_run", "target_release")
 _SESSIONS_KEPT = 16      # more than the session's own LRU of prepared sessions (8)
@@ -36,16 +36,15 @@ class TargetHost:
             return {"available": False, "reason": why}
         target = get_target(name)
         return {"available": True, "reason": "", "version": target.version(), "precision": target.precision,
-                "description": target.description}
+                "description": target.description, "formats": list(target.formats)}
 
-    def prepare(self, name: str, data: bytes, options: dict | None) -> str:
+    def prepare(self, name: str, data: bytes, options: dict | None, fmt: str = "onnx") -> str:
         from .targets import get_target
-        from .targets.base import prepare_target
 
         target = get_target(name)
         handle = f"{name}:{hashlib.sha256(data).hexdigest()[:16]}:{sorted((options or {}).items())}"
         if handle not in self.sessions:
-            session, _ = prepare_target(target, data, TargetOptions(**options) if options else None)
+            session = prepare_converted(target, data, fmt, TargetOptions(**options) if options else None)
             self.sessions[handle] = (target, session)
             while len(self.sessions) > _SESSIONS_KEPT:
                 self.sessions.popitem(last=False)
@@ -72,6 +71,7 @@ class EnvTarget(Target):
         self.name, self.bare, self.env = name, bare, env
         self.worker, self.info, self.timeout = worker, info, timeout
         self.precision = info.get("precision", "fp32")
+        self.formats = tuple(info.get("formats", ("onnx",)))
         where = f"in environment {env!r}" if env else "in a worker process of its own"
         self.description = f"{info.get('description', bare)} ({where})"
 
@@ -85,8 +85,11 @@ class EnvTarget(Target):
         return self.info.get("version", "")
 
     def prepare(self, model, options: TargetOptions | None = None) -> str:
+        return self.prepare_artifact(model_bytes(model), "onnx", options)
+
+    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None) -> str:
         opts = {k: v for k, v in vars(options).items() if v is not None} if options is not None else None
-        return self.worker.request("target_prepare", self.bare, model_bytes(model), opts, timeout=self.timeout)
+        return self.worker.request("target_prepare", self.bare, artifact, opts, fmt, timeout=self.timeout)
 
     def run(self, session: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self.worker.request("target_run", session, dict(feeds), timeout=self.timeout)

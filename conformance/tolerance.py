@@ -221,3 +221,16 @@ def noise_tolerance(dtype, floor: float | None, multiple: float = NOISE_MULTIPLE
         return base
     return dataclasses.replace(base, atol=max(base.atol, multiple * floor), noise_floor=float(floor),
                                noise_multiple=float(multiple))
+
+
+# ---------------------------------------------------------------- quantized conversions: metrics
+
+#: metric-level acceptance of a reduced-precision model (an optimizer pass's output, or a
+#: converter that quantizes: ``tflite-int8``): every float output's cosine similarity with the
+#: source's, and for classifier outputs (batch, classes) the share of rows whose arg-max agrees.
+#: Element-wise tolerances mean nothing for an INT8 model: its error is the quantization step.
+FP16_TOLERANCE = {"cosine_min": 0.999, "top1_agreement_min": 0.95}
+INT8_TOLERANCE = {"cosine_min": 0.97, "top1_agreement_min": 0.80}
+#: what each conversion precision is held to: a tolerance widened to a dtype's default
+#: (element-wise), or metrics
+CONVERSION_PRECISIONS = {"fp32": None, "fp16-weights": "fp16", "int8": INT8_TOLERANCE}

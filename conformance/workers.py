@@ -27,6 +27,7 @@ from converters.frameworks import framework_version, run_source, seed_framework
 
 from .cases import Built, CaseSpec, Conversion
 from .errors import ConversionError, UnsupportedOperator, WorkerCrashed, WorkerTimeout
+from .formats import ONNX, Package
 from .registry import import_plugins
 from .targets.base import dist_version
 from .target_host import TARGET_REQUESTS, TargetHost
@@ -56,6 +57,17 @@ def feed_order(onnx_inputs: list[str], source_names: list[str]) -> list[int]:
     if len(onnx_inputs) == len(source_names):
         return list(range(len(onnx_inputs)))
     raise ConversionError(f"the converted model's inputs {onnx_inputs} cannot be matched to the source's {source_names}")
+
+
+def artifact_io(converted) -> tuple[bytes, str, list[str], list[str]]:
+    """(bytes, format, declared input names, declared output names) of what a converter
+    returned: an ``onnx.ModelProto`` (inputs: the graph's, initializers excluded) or a
+    ``conformance.formats.Package``."""
+    if isinstance(converted, Package):
+        return converted.to_bytes(), converted.format, list(converted.inputs), list(converted.outputs)
+    initializers = {t.name for t in converted.graph.initializer}
+    inputs = [i.name for i in converted.graph.input if i.name not in initializers]
+    return converted.SerializeToString(), ONNX, inputs, [o.name for o in converted.graph.output]
 
 
 class _WorkerState:
@@ -90,14 +102,11 @@ class _WorkerState:
                 return Conversion(status="unsupported", message=exc.message, versions=versions,
                                   seconds={"build": t1 - t0, "convert": time.perf_counter() - t1})
         t2 = time.perf_counter()
-        onnx_bytes = proto.SerializeToString()
-        initializers = {t.name for t in proto.graph.initializer}
-        onnx_inputs = [i.name for i in proto.graph.input if i.name not in initializers]
-        order = feed_order(onnx_inputs, built.names())
+        artifact, fmt, inputs, outputs = artifact_io(proto)
+        order = feed_order(inputs, built.names())
         return Conversion(
-            status="ok", onnx_bytes=onnx_bytes, input_names=onnx_inputs,
-            output_names=[o.name for o in proto.graph.output],
-            input_sets=[[np.asarray(s[i]) for i in order] for s in input_sets],
+            status="ok", artifact=artifact, format=fmt, precision=converter.precision, input_names=inputs,
+            output_names=outputs, input_sets=[[np.asarray(s[i]) for i in order] for s in input_sets],
             golden_sets=golden_sets,
             expected=[np.asarray(a) for a in built.expected] if built.expected is not None else None,
             expected_shapes=built.expected_shapes,

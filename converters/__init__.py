@@ -18,6 +18,7 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.tf2onnx_converter",
         "converters.paddle2onnx_converter",
         "converters.onnx_identity",
+        "converters.tflite_converter",
     ),
 )
 CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))
@@ -40,6 +41,9 @@ def get_converter(name: str) -> Converter:
     base, steps = split_chain(name)
     if base not in CONVERTERS:
         raise UnknownConverter(f"unknown converter {base!r}", fix=f"choose one of: {', '.join(CONVERTERS.names())}")
+    if steps and CONVERTERS.get(base).format != "onnx":
+        raise UnknownConverter(f"chain steps rewrite ONNX models; {base!r} writes {CONVERTERS.get(base).format}",
+                               fix=f"drop the steps after {base!r}")
     for step in steps:
         if split_step(step)[0] not in CHAIN_STEPS:
             raise UnknownConverter(f"unknown chain step {step!r} in {name!r}",

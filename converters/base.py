@@ -31,11 +31,19 @@ class Converter:
     #: the opset cases and users' files are converted at when none is asked for: one the
     #: exporter writes natively (not through onnx's version converter)
     default_opset: int = 17
+    #: the artifact format it writes (conformance.formats): ``convert`` returns an
+    #: ``onnx.ModelProto`` for "onnx", a ``conformance.formats.Package`` for any other
+    format: str = "onnx"
+    #: the arithmetic it stores the model in: "fp32", or what it quantizes to ("fp16-weights",
+    #: "int8"); a quantized model is judged at metric level, and says so in its record
+    precision: str = "fp32"
+    #: the pyproject extra that installs what it requires (default: its framework's)
+    extra: str = ""
 
     def available(self) -> tuple[bool, str]:
         for module in self.requires:
             if importlib.util.find_spec(module) is None:
-                return False, f"python module {module!r} is not installed (pip install -c constraints.txt -e '.[{self.framework}]')"
+                return False, f"python module {module!r} is not installed (pip install -c constraints.txt -e '.[{self.extra or self.framework}]')"
         return True, ""
 
     def warm_up(self) -> None:
@@ -57,7 +65,8 @@ class Converter:
         return f"{self.version() if version is None else version}+{_code_hash(type(self))}"
 
     def convert(self, built: Built, opset: int, workdir: Path):
-        """Return an ``onnx.ModelProto`` for ``built.model``; raise UnsupportedOperator for ops it lacks."""
+        """Return an ``onnx.ModelProto`` for ``built.model`` (a ``Package`` for a non-ONNX
+        ``format``); raise UnsupportedOperator for ops it lacks."""
         raise NotImplementedError
 
     # -- naming hooks: how this exporter's ONNX graph names the source model's layers ---------

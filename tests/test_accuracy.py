@@ -34,7 +34,7 @@ def _case(marks=()) -> CaseSpec:
 
 
 def _conv(model, golden, labels) -> Conversion:
-    return Conversion(status="ok", onnx_bytes=model.SerializeToString(), golden_sets=[[golden]],
+    return Conversion(status="ok", artifact=model.SerializeToString(), golden_sets=[[golden]],
                       expected=[labels])
 
 

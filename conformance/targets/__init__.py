@@ -12,6 +12,7 @@ TARGETS: Registry[Target] = Registry(
         "conformance.targets.onnxruntime",
         "conformance.targets.openvino",
         "conformance.targets.tensorrt",
+        "conformance.targets.litert",
     ),
 )
 register_target = TARGETS.register

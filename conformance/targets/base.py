@@ -32,10 +32,11 @@ class TargetOptions:
 
 
 class Target:
-    """A backend that executes ONNX models.
+    """A backend that executes converted models: ONNX, or the other formats in ``formats``.
 
     ``prepare`` is called once per model and may be slow (engine build); ``run`` many times.
-    Targets know nothing of converters: they receive ONNX bytes or a ModelProto.
+    Targets know nothing of converters: they receive ONNX bytes or a ModelProto, or (through
+    ``prepare_artifact``) the package of another format (conformance.formats.Package).
     """
 
     name: str = ""
@@ -50,6 +51,9 @@ class Target:
     #: a runtime known to crash its process on some models (a segfault in a compiler): the
     #: session serves it from a worker process of its own, so a crash costs one case
     isolated: bool = False
+    #: the artifact formats it runs (conformance.formats); a case runs on a converter x target
+    #: pair only when the target takes the converter's format
+    formats: tuple[str, ...] = ("onnx",)
 
     def available(self) -> tuple[bool, str]:
         if self.requires and importlib.util.find_spec(self.requires) is None:
@@ -61,6 +65,14 @@ class Target:
 
     def prepare(self, model, options: TargetOptions | None = None) -> Any:
         raise NotImplementedError
+
+    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None) -> Any:
+        """Prepare a converted model of format ``fmt``: ONNX goes to ``prepare``; a target that
+        runs another format overrides this for it (the bytes are a formats.Package's)."""
+        if fmt not in self.formats:
+            raise ConformanceError(f"target {self.name!r} does not run {fmt} models",
+                                   fix=f"it runs: {', '.join(self.formats)}")
+        return prepare_target(self, artifact, options)[0]
 
     def run(self, session, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError
@@ -105,6 +117,16 @@ def prepare_target(target, model, options: TargetOptions | None = None) -> tuple
     session = target.prepare(model, options)
     report = getattr(target, "applied_options", None)
     return session, (report(session, options) if callable(report) else {"applied": not_applied(target)})
+
+
+def prepare_converted(target, artifact: bytes, fmt: str, options: TargetOptions | None = None) -> Any:
+    """Prepare a converted model of format ``fmt`` on ``target``: its ``prepare_artifact``, or
+    for a plugin target written before formats existed (no such method), ``prepare`` on ONNX."""
+    if hasattr(target, "prepare_artifact"):
+        return target.prepare_artifact(artifact, fmt, options)
+    if fmt != "onnx":
+        raise ConformanceError(f"target {getattr(target, 'name', target)!r} runs ONNX models only, not {fmt}")
+    return prepare_target(target, artifact, options)[0]
 
 
 def model_bytes(model) -> bytes:
