@@ -20,6 +20,7 @@ import pytest
 from .environments import load_environments
 from .errors import ConformanceError
 from .results import CaseResult
+from .results import append as append_records
 from .runner import CaseRun
 from .selection import select_runs
 from .session import ConformanceSession, SessionOptions, first_line, parse_shard, select_shard
@@ -38,6 +39,7 @@ MARKERS = {
     "onnx": "source framework: ONNX itself (the backend corner suite's models, judged by the reference executor)",
     "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
     "opinfo_extended": "OpInfo case beyond each op's first float32 sample (other dtypes, more samples)",
+    "generation": "greedy generation through a converted decoder's prefill and decode models (conformance.generation)",
 }
 
 
@@ -96,8 +98,16 @@ class PytestConformanceSession(ConformanceSession):
         self.strict = strict
         self._unreported: dict[str, CaseResult] = {}
 
-    def check(self, case: CaseRun) -> CaseResult:
-        record = self.run(case)
+    def check(self, case: CaseRun, run=None) -> CaseResult:
+        """``run(runner, case) -> CaseResult``: a kind run by a loop of its own instead of
+        ``Runner.run`` (``conformance.generation.run_generation``); recorded the same way."""
+        if run is None:
+            record = self.run(case)
+        else:
+            record = run(self.runner, case)
+            self.counts[record.status] += 1
+            if self.part is not None:
+                append_records(self.part, [record])
         self._unreported[record.case_id] = record
         _outcome(record, self.strict)
         return record

@@ -195,6 +195,11 @@ def test_unique_unsorted_keeps_first_occurrence_order():
 def test_cumsum_exclusive_reverse_and_reverse_sequence():
     np.testing.assert_array_equal(run_op("CumSum", [np.float32([1, 2, 3]), np.array(0)],
                                          {"exclusive": 1, "reverse": 1}), [5, 3, 0])
+    # an exclusive scan over an empty axis is empty (tf2onnx's CombinedNonMaxSuppression when nothing is selected)
+    empty = run_op("CumSum", [np.zeros((0, 2), np.int64), np.array(0)], {"exclusive": 1})
+    assert empty.shape == (0, 2) and empty.dtype == np.int64
+    picked = run_op("GatherND", [np.zeros((0, 3), np.float32), np.zeros((0, 2, 1), np.int64)], {"batch_dims": 1})
+    assert picked.shape == (0, 2)
     x = np.arange(8, dtype=np.float32).reshape(4, 2)  # time-major, batch 2
     got = run_op("ReverseSequence", [x, np.array([3, 1])], {"batch_axis": 1, "time_axis": 0})
     assert got[:, 0].tolist() == [4, 2, 0, 6] and got[:, 1].tolist() == [1, 3, 5, 7]

@@ -36,7 +36,8 @@ def gather_nd(ctx, x, indices):
     batch_shape = x.shape[:batch]
     nbatch = int(np.prod(batch_shape, dtype=np.int64))
     xb = x.reshape((nbatch,) + x.shape[batch:])
-    ib = indices.reshape((nbatch, -1, depth))
+    # the count per batch spelled out, not -1: an empty batch or empty indices cannot infer it
+    ib = indices.reshape((nbatch, int(np.prod(indices.shape[batch:-1], dtype=np.int64)), depth))
     dims = np.array(x.shape[batch:batch + depth])
     ib = np.where(ib < 0, ib + dims, ib)
     batch_index = np.arange(nbatch)[:, None]
@@ -174,7 +175,7 @@ def _cumulative(ctx, x, axis, accumulate, identity):
     axis = axis + x.ndim if axis < 0 else axis
     data = np.flip(x, axis) if ctx.attr("reverse", 0) else x
     out = accumulate(data, axis=axis, dtype=x.dtype)
-    if ctx.attr("exclusive", 0):
+    if ctx.attr("exclusive", 0) and x.shape[axis] > 0:         # an empty axis has no slot 0 to clear
         out = np.roll(out, 1, axis=axis)
         index = [slice(None)] * x.ndim
         index[axis] = 0

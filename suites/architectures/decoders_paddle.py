@@ -1,0 +1,166 @@
+"""The GPT-2-style decoder of ``decoders_torch`` in Paddle (run in the paddle worker): prefill
+and decode models with the input / output names of ``conformance.generation``'s contract, and
+a greedy generation on the source side. Imports paddle only. Weights are seeded from the
+decoder's name and configuration (``paddle.seed``), the same for prefill, decode and generation.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import paddle
+from paddle import nn
+
+from conformance.cases import Built, seed_for
+from suites.architectures.specs_generation import CONFIGS, cache_names
+
+CONFIG = CONFIGS["gpt2"]
+
+
+class GPT2Block(nn.Layer):
+    def __init__(self, c: dict):
+        super().__init__()
+        self.heads, self.head_dim, self.d = c["heads"], c["d_model"] // c["heads"], c["d_model"]
+        self.ln_1 = nn.LayerNorm(c["d_model"], epsilon=c["eps"])
+        self.c_attn = nn.Linear(c["d_model"], 3 * c["d_model"])
+        self.c_proj = nn.Linear(c["d_model"], c["d_model"])
+        self.ln_2 = nn.LayerNorm(c["d_model"], epsilon=c["eps"])
+        self.fc = nn.Linear(c["d_model"], c["ffn"])
+        self.proj = nn.Linear(c["ffn"], c["d_model"])
+
+    # dynamic sizes through paddle.shape() and reshape's 0 (keep that dimension): under
+    # paddle.jit.to_static, Tensor.shape holds -1 for a dynamic axis
+    def forward(self, x, past_key=None, past_value=None):
+        s = paddle.shape(x)[1]
+        q, k, v = paddle.split(self.c_attn(self.ln_1(x)), 3, axis=-1)
+        q, k, v = (t.reshape([0, 0, self.heads, self.head_dim]).transpose([0, 2, 1, 3]) for t in (q, k, v))
+        if past_key is not None:
+            k = paddle.concat([past_key, k], axis=2)
+            v = paddle.concat([past_value, v], axis=2)
+        total = paddle.shape(k)[2]
+        scores = paddle.matmul(q, k, transpose_y=True) / math.sqrt(self.head_dim)
+        query_pos = paddle.arange(s).unsqueeze(1) + (total - s)
+        hidden = paddle.arange(total).unsqueeze(0) > query_pos
+        scores = paddle.where(hidden, paddle.full_like(scores, -3.4028234663852886e38), scores)
+        out = paddle.matmul(nn.functional.softmax(scores, axis=-1), v)
+        x = x + self.c_proj(out.transpose([0, 2, 1, 3]).reshape([0, 0, self.d]))
+        return x + self.proj(nn.functional.gelu(self.fc(self.ln_2(x)), approximate=True)), k, v
+
+
+class GPT2Paddle(nn.Layer):
+    def __init__(self, c: dict):
+        super().__init__()
+        normal = paddle.ParamAttr(initializer=nn.initializer.Normal(0.0, 1.0))
+        self.wte = nn.Embedding(c["vocab"], c["d_model"], weight_attr=normal)
+        self.wpe = nn.Embedding(c["max_positions"], c["d_model"], weight_attr=normal)
+        self.blocks = nn.LayerList([GPT2Block(c) for _ in range(c["layers"])])
+        self.ln_f = nn.LayerNorm(c["d_model"], epsilon=c["eps"])
+        self.lm_head = nn.Linear(c["d_model"], c["vocab"], bias_attr=False)
+
+    def forward(self, tokens, positions, past_key_0=None, past_value_0=None, past_key_1=None, past_value_1=None):
+        x = self.wte(tokens) + self.wpe(positions)
+        past = [(past_key_0, past_value_0), (past_key_1, past_value_1)]
+        present = []
+        for i, block in enumerate(self.blocks):
+            x, k, v = block(x, past[i][0], past[i][1])
+            present += [k, v]
+        return [self.lm_head(self.ln_f(x)), *present]
+
+
+class Prefill(nn.Layer):
+    def __init__(self, core):
+        super().__init__()
+        self.core = core
+
+    def forward(self, tokens):
+        positions = paddle.zeros_like(tokens) + paddle.arange(paddle.shape(tokens)[1], dtype=tokens.dtype).unsqueeze(0)
+        return self.core(tokens, positions)
+
+
+class DecodeStep(nn.Layer):
+    def __init__(self, core):
+        super().__init__()
+        self.core = core
+
+    def forward(self, token, position, past_key_0, past_value_0, past_key_1, past_value_1):
+        return self.core(token, position, past_key_0, past_value_0, past_key_1, past_value_1)
+
+
+def decoder(params: dict) -> GPT2Paddle:
+    c = {**CONFIG, **params.get("config", {})}
+    paddle.seed(seed_for(f"decoder/paddle-gpt2/{sorted(c.items())}"))
+    core = GPT2Paddle(c)
+    rng = np.random.default_rng(seed_for("paddle-gpt2-norms"))
+    for layer in core.sublayers():
+        if isinstance(layer, nn.LayerNorm):
+            n = layer.weight.shape[0]
+            layer.weight.set_value(rng.uniform(0.5, 1.5, n).astype(np.float32))
+            layer.bias.set_value((rng.standard_normal(n) * 0.2).astype(np.float32))
+    core.eval()
+    return core
+
+
+def _kv(c, b, t):
+    return (b, c["heads"], t, c["d_model"] // c["heads"])
+
+
+def build_prefill(params: dict, seed: int) -> Built:
+    c = {**CONFIG, **params.get("config", {})}
+    model = Prefill(decoder(params))
+    model.eval()
+    rng = np.random.default_rng(seed)
+    sets = [tuple(s) for s in params.get("sets", [[2, 7], [1, 7], [4, 11]])]
+    inputs = [[rng.integers(0, c["vocab"], size=(b, t)).astype(np.int64)] for b, t in sets]
+    present = cache_names("present", c["layers"])
+    return Built(model=model, inputs=inputs[0], input_names=["tokens"], output_names=["logits", *present],
+                 dynamic_axes={"tokens": {0: "batch", 1: "seq"}}, extra_inputs=inputs[1:],
+                 expected_shapes=[[(b, t, c["vocab"])] + [_kv(c, b, t)] * len(present) for b, t in sets])
+
+
+def build_decode(params: dict, seed: int) -> Built:
+    c = {**CONFIG, **params.get("config", {})}
+    model = DecodeStep(decoder(params))
+    model.eval()
+    rng = np.random.default_rng(seed)
+    sets = [tuple(s) for s in params.get("sets", [[2, 6], [1, 9], [4, 13]])]
+    past = cache_names("past", c["layers"])
+    input_sets = []
+    for b, t in sets:
+        token = rng.integers(0, c["vocab"], size=(b, 1)).astype(np.int64)
+        input_sets.append([token, np.full((b, 1), t, np.int64)]
+                          + [rng.standard_normal(_kv(c, b, t)).astype(np.float32) for _ in past])
+    return Built(model=model, inputs=input_sets[0], input_names=["token", "position", *past],
+                 output_names=["logits", *cache_names("present", c["layers"])],
+                 dynamic_axes={"token": {0: "batch"}, "position": {0: "batch"},
+                               **{n: {0: "batch", 2: "past"} for n in past}},
+                 extra_inputs=input_sets[1:],
+                 expected_shapes=[[(b, 1, c["vocab"])] + [_kv(c, b, t + 1)] * len(past) for b, t in sets])
+
+
+@paddle.no_grad()
+def greedy(core: GPT2Paddle, prompt: np.ndarray, new_tokens: int):
+    """Same loop as ``conformance.generation.greedy``, in Paddle."""
+    tokens_in = paddle.to_tensor(prompt)
+    positions = paddle.arange(prompt.shape[1]).unsqueeze(0).expand_as(tokens_in)
+    out = core(tokens_in, positions)
+    logits, cache = out[0][:, -1].numpy(), out[1:]
+    tokens, picked = [], []
+    for i in range(new_tokens):
+        token = np.argmax(logits, -1).astype(np.int64)[:, None]
+        tokens.append(token)
+        picked.append(logits)
+        if i + 1 == new_tokens:
+            break
+        out = core(paddle.to_tensor(token), paddle.to_tensor(np.full_like(token, prompt.shape[1] + i)), *cache)
+        logits, cache = out[0][:, -1].numpy(), out[1:]
+    return np.concatenate(tokens, 1), np.stack(picked, 1).astype(np.float32)
+
+
+def build_generation(params: dict, seed: int) -> Built:
+    c = {**CONFIG, **params.get("config", {})}
+    core = decoder(params)
+    rng = np.random.default_rng(seed)
+    prompt = rng.integers(0, c["vocab"], size=(params.get("batch", 2), params.get("prompt", 7))).astype(np.int64)
+    new_tokens = params.get("new_tokens", 32)
+    return Built(model=core, inputs=[prompt], input_names=["prompt"], output_names=["tokens", "logits"],
+                 run=lambda model, inputs: list(greedy(model, inputs[0], new_tokens)))
