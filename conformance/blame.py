@@ -74,7 +74,11 @@ def blame_wrong_outputs(target: str, converter: str, spec: CaseSpec, conv: Conve
 
 def blame_run_failure(spec: CaseSpec, conv: Conversion, opinion: SecondOpinion) -> Blame:
     """The target could not run the model: its own failure if the second opinion runs it and
-    agrees with the source; the converter's if the model runs nowhere (invalid)."""
+    agrees with the source; the converter's if the model runs nowhere, or is not a valid ONNX
+    model at all (a lenient second opinion that runs it anyway does not clear the converter)."""
+    invalid = onnx_checker_error(conv)
+    if invalid:
+        return Blame("converter", f"attributed to the CONVERTER: the model is not valid ONNX (onnx.checker: {invalid}).")
     if not opinion.available:
         return Blame(UNKNOWN)
     if opinion.outputs is None:
@@ -84,3 +88,17 @@ def blame_run_failure(spec: CaseSpec, conv: Conversion, opinion: SecondOpinion) 
     else:
         whose, why = "converter", f"the {opinion.name} target runs it but disagrees with the source framework"
     return Blame(whose, f"attributed to the {whose.upper()}: {why}.")
+
+
+def onnx_checker_error(conv: Conversion) -> str:
+    """onnx.checker's first line on an ONNX artifact ("" when valid, or not ONNX)."""
+    if conv.onnx_bytes is None:
+        return ""
+    import onnx
+    try:
+        onnx.checker.check_model(onnx.load_from_string(conv.onnx_bytes))
+    except Exception as exc:       # checker errors, and models over 2 GB it cannot check in memory
+        if isinstance(exc, ValueError) and "2GB" in str(exc):
+            return ""
+        return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return ""
