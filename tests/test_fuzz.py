@@ -10,11 +10,14 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from conformance import triage
 from conformance.fuzz_cli import parse_budget
+from suites.fuzz import program
 from suites.fuzz.abstract import REGISTRY
 from suites.fuzz.campaign import Budget, Campaign, write_outputs
+from suites.fuzz.check_types import mismatches
 from suites.fuzz.evaluate import Evaluation, Failure
-from suites.fuzz.graphs import graphs, graphs_with_types, without_node
+from suites.fuzz.graphs import available, graphs, graphs_with_types, without_node
 from suites.fuzz.torch_program import build
+from suites.operators import samples
 from suites.operators.specs import spec_by_name
 
 
@@ -39,6 +42,99 @@ def test_declared_types_match_torch(pair):
     graph, declared = pair
     for node, want, got in zip(graph["nodes"], declared, _run_nodes(graph)):
         assert (tuple(got.shape), str(got.dtype).removeprefix("torch.")) == (want.shape, want.dtype), node
+    assert mismatches("torch", graph) == []              # and at the second batch size
+
+
+def _draw(framework: str, count: int, seed_: int, **kw) -> list[dict]:
+    drawn = []
+
+    @seed(seed_)
+    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(graphs(framework, **kw))
+    def collect(graph):
+        drawn.append(graph)
+    collect()
+    return drawn
+
+
+def test_declared_types_match_tensorflow():
+    pytest.importorskip("tensorflow")
+    problems = [(i, p) for i, g in enumerate(_draw("tensorflow", 15, 21)) for p in mismatches("tensorflow", g)]
+    assert problems == []
+
+
+def test_declared_types_match_paddle(tmp_path):
+    """Paddle runs in its own environment (as its worker does): the check runs there."""
+    import os
+    import subprocess
+    import sys
+    from conformance.placement import Placements
+    try:
+        interpreter = Placements().framework_interpreter("paddle")
+    except Exception as exc:                  # no paddle environment on this machine
+        pytest.skip(f"paddle environment unavailable: {exc}")
+    path = tmp_path / "graphs.json"
+    path.write_text(json.dumps(_draw("paddle", 30, 22)))
+    env = dict(interpreter.env) if interpreter.env else dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.getcwd()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    done = subprocess.run([interpreter.python or sys.executable, "-m", "suites.fuzz.check_types", "paddle", str(path)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip().splitlines()[-1:] == ["0 bad"], done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow", "paddle"])
+def test_only_ops_the_table_calls_in_that_framework_are_drawn(framework):
+    table = spec_by_name()
+    names = available(framework)
+    assert names and all(table[n].call(framework) is not None for n in names)
+    if framework == "tensorflow":
+        assert "conv2d" not in names and "linear" in names        # NCHW layers are torch / paddle only
+    drawn = {n["op"] for g in _draw(framework, 30, 5) for n in g["nodes"]}
+    assert drawn and drawn <= set(names)
+
+
+def test_second_shape_differs_exactly_in_the_free_axes():
+    seen = 0
+    for graph in _draw("torch", 40, 8):
+        built = build({"graph": graph}, 3)
+        b1, b2 = graph["batch"]
+        assert b1 >= 2 and b2 != b1
+        if not any(s["free"] for s in graph["inputs"]):
+            assert built.extra_inputs == [] and built.dynamic_axes is None
+            continue
+        seen += 1
+        (second,) = built.extra_inputs
+        for name, spec, x, y in zip(built.names(), graph["inputs"], built.inputs, second):
+            assert x.shape == tuple(spec["shape"])
+            assert y.shape == tuple(b2 if i in spec["free"] else d for i, d in enumerate(spec["shape"]))
+            assert built.dynamic_axes.get(name, {}) == {a: "batch" for a in spec["free"]}
+        assert built.expected_shapes[1] == program.output_shapes(graph, b2)
+    assert seen >= 20                     # batch is free unless an op fixes it
+
+
+def test_corner_share_is_a_campaign_option():
+    def share(graphs_):
+        inputs = [s for g in graphs_ for s in g["inputs"] if s["corners"]]
+        return sum(s["corner"] for s in inputs) / len(inputs)
+    assert share(_draw("torch", 30, 3, corner_share=0)) == 0
+    assert share(_draw("torch", 30, 3, corner_share=1)) == 1
+    assert 0.1 < share(_draw("torch", 60, 3)) < 0.6           # default one in three
+
+
+def test_corner_values_come_from_the_kinds_asked():
+    rng = np.random.default_rng(0)
+    x = samples.corner_values(rng, {"shape": [400], "dtype": "float32"}, ["nonfinite", "ties"])
+    assert np.isnan(x).any() and np.isinf(x).any() and (x == 0.5).any()
+    i = samples.corner_values(rng, {"shape": [400], "dtype": "int32"}, ["extreme", "sign"])
+    assert i.dtype == np.int32 and i.min() == np.iinfo(np.int32).min and i.max() == np.iinfo(np.int32).max
+    idx = samples.corner_values(rng, {"shape": [50], "dtype": "int64", "domain": "index", "high": 4}, ["bounds"])
+    assert set(np.unique(idx)) <= {0, 1, 2, 3} and {0, 3} <= set(np.unique(idx))
+    assert np.isfinite(samples.corner_values(rng, {"shape": [50], "dtype": "float32"}, ["zero", "sign"])).all()
+
+
+def test_same_seed_same_graphs():
+    assert _draw("tensorflow", 25, 77) == _draw("tensorflow", 25, 77)
+    assert _draw("paddle", 25, 77) != _draw("paddle", 25, 78)
 
 
 NN = ["conv2d", "max_pool2d", "avg_pool2d", "linear", "layer_norm", "relu", "add", "reshape", "transpose"]
@@ -84,9 +180,33 @@ def test_without_node_renumbers_and_keeps_the_rest_valid():
 def _planted(graph: dict) -> Evaluation:
     """A bug planted in cumsum: any graph that uses it fails (the graph itself runs in torch)."""
     outs = _run_nodes(graph)
-    valid = all(torch.isfinite(o).all() for o in outs if o.is_floating_point())
+    valid = all(torch.isfinite(o).all() for o in outs if o.is_floating_point()) or any(
+        s["corner"] for s in graph["inputs"])                   # corner values may be inf / nan on purpose
     bad = [Failure("planted-cumsum", "c", "t", "converter:c 1", "wrong values", "max abs 0.5", ["CumSum"])]
     return Evaluation(valid=bool(valid), failures=bad if any(n["op"] == "cumsum" for n in graph["nodes"]) else [])
+
+
+@pytest.mark.parametrize("framework", ["tensorflow", "paddle"])
+def test_planted_bug_is_found_and_shrunk_for_every_framework(framework):
+    """A bug planted in roll (a graph-level check, no framework run): the graphs drawn for
+    TensorFlow and Paddle shrink to the one node too."""
+    def check(graph):
+        bad = any(n["op"] == "roll" for n in graph["nodes"])
+        return Evaluation(valid=True, failures=[Failure("planted-roll", "c", "t", "converter:c 1", "wrong values",
+                                                        "x", ["Slice"])] if bad else [])
+    findings = Campaign(check, framework=framework, budget=Budget(models=400), max_nodes=6).run(seed=3)
+    assert [[n["op"] for n in f.graph["nodes"]] for f in findings] == [["roll"]]
+
+
+def test_a_converter_failure_is_valid_a_builder_failure_is_not():
+    from conformance.cases import Conversion
+    from suites.fuzz.evaluate import _valid
+    graph = {"inputs": [{"shape": [2], "dtype": "float32", "corner": False}]}
+    assert _valid(Conversion(status="error", error_type="ConversionError"), graph)
+    assert _valid(Conversion(status="error"), graph)                        # a crash or hang
+    assert not _valid(Conversion(status="error", error_type="ValueError"), graph)
+    inf = Conversion(status="ok", golden_sets=[[np.array([np.inf], np.float32)]])
+    assert not _valid(inf, graph) and _valid(inf, {"inputs": [{"corner": True}]})
 
 
 def test_planted_bug_is_found_once_and_shrunk_to_one_node(tmp_path):
@@ -144,6 +264,15 @@ def test_cli_unknown_op_is_a_one_line_error(capsys, tmp_path):
     assert main(["fuzz", "--ops", "add,frobnicate", "--budget", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "frobnicate" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [["--framework", "paddle", "--exclude-ops", "frobnicate"],
+                                  ["--framework", "tensorflow", "--corner-share", "2"],
+                                  ["--framework", "tensorflow", "--ops", "conv2d"]])     # NCHW: not for TF
+def test_cli_bad_framework_options_are_one_line_errors(argv, capsys, tmp_path):
+    from conformance.cli import main
+    assert main(["fuzz", *argv, "--budget", "1", "--out", str(tmp_path)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
 def test_real_campaign_on_torch_script(tmp_path):

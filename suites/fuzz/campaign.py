@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from .evaluate import Evaluation, Failure, graph_id
-from .graphs import graphs, without_node
+from .graphs import CORNER_SHARE, graphs, without_node
 
 
 class NewFailure(Exception):
@@ -51,7 +51,7 @@ class Finding:
     graph: dict
     failure: Failure
     framework: str
-    known: bool = False
+    known: str | None = None       # the matching known-failures entry (its first pattern)
 
 
 @dataclass
@@ -72,10 +72,12 @@ class Stats:
 class Campaign:
     def __init__(self, check: Callable[[dict], Evaluation], framework: str = "torch", max_nodes: int = 8,
                  only: list[str] | None = None, budget: Budget | None = None, known: Callable | None = None,
-                 progress: Callable[[str], None] | None = None, round_examples: int = 200):
+                 progress: Callable[[str], None] | None = None, round_examples: int = 200,
+                 corner_share=CORNER_SHARE, exclude: list[str] | None = None):
         self.check, self.framework, self.max_nodes, self.only = check, framework, max_nodes, only
+        self.corner_share, self.exclude = corner_share, exclude
         self.budget = budget or Budget(models=100)
-        self.known = known or (lambda failure: False)
+        self.known = known or (lambda failure, graph: None)       # known(failure, reduced graph) -> entry or None
         self.progress = progress or (lambda line: None)
         self.round_examples = round_examples
         self.stats = Stats()
@@ -107,7 +109,7 @@ class Campaign:
         @hypothesis_seed(seed)
         @settings(max_examples=self.round_examples, deadline=None, database=None, report_multiple_bugs=False,
                   suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
-        @given(graphs(self.framework, self.max_nodes, self.only))
+        @given(graphs(self.framework, self.max_nodes, self.only, self.corner_share, self.exclude))
         def prop(graph):
             if self.spent(bool(last)):
                 raise BudgetSpent()
@@ -157,9 +159,13 @@ class Campaign:
             self.progress(f"{failure.signature[:8]} again (pruned to {len(graph['nodes'])} nodes): not a new finding")
             return
         self.seen.add(failure.signature)
-        self.findings.append(Finding(graph, failure, self.framework, bool(self.known(failure))))
+        self.findings.append(Finding(graph, failure, self.framework, self._known(failure, graph)))
         self.progress(f"finding {failure.signature[:8]}: {failure.symptom} in {failure.component} "
                       f"({len(graph['nodes'])} nodes)")
+
+    def _known(self, failure: Failure, graph: dict):
+        """The known-failures entry (a pattern) the finding matches, or None."""
+        return self.known(failure, graph) or None
 
     def progress_line(self) -> str:
         s = self.stats.summary()

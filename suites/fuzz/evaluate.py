@@ -17,7 +17,9 @@ from conformance.cases import CaseSpec
 from conformance.runner import CaseRun
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
-BUILDERS = {"torch": "suites.fuzz.torch_program:build"}   # tensorflow / paddle programs: not written yet
+BUILDERS = {"torch": "suites.fuzz.torch_program:build", "tensorflow": "suites.fuzz.tf_program:build",
+            "paddle": "suites.fuzz.paddle_program:build"}
+CONVERTERS = {"torch": "torch-script", "tensorflow": "tf2onnx", "paddle": "paddle2onnx"}   # the default per framework
 
 
 @dataclass
@@ -57,6 +59,14 @@ def _finite(conv) -> bool:
     return bool(outs) and all(not np.issubdtype(a.dtype, np.floating) or np.isfinite(a).all() for a in outs)
 
 
+def _valid(conv, graph: dict) -> bool:
+    """The source built the model and, unless corner values (inf, nan, extremes) were fed on
+    purpose, its outputs are finite (an overflow of plain values is the generator's doing)."""
+    if conv.status != "ok":       # the converter's failure is a finding; the builder's is not
+        return conv.status == "unsupported" or conv.error_type in ("", "ConversionError", "UnsupportedOperator")
+    return _finite(conv) or any(s.get("corner") for s in graph["inputs"])
+
+
 def source_ops(record, graph: dict) -> list[str]:
     """The graph op of the first divergent source module (``ops.K`` is node K of ``Program``):
     without it every wrong-values bug of a converter would share one normalised message."""
@@ -87,7 +97,7 @@ class RunnerCheck:
         for converter in self.converters:
             conversion = self.runner.conversion(spec, converter, self.opset)
             conv = conversion[0]
-            if not _finite(conv):          # the source could not build it or overflowed: not a finding
+            if not _valid(conv, graph):    # the source could not build it or overflowed: not a finding
                 result.valid = False
                 continue
             for target in self.targets:

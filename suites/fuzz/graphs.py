@@ -1,40 +1,58 @@
-"""A Hypothesis strategy of random graphs, valid by construction: the node count is drawn
-first, then per node an op and its ``Drawn`` (which reuses a graph value or takes a fresh
-input); nothing is filtered, so every shrunk draw is a valid graph too.
+"""A Hypothesis strategy of random graphs, valid by construction: the batch sizes and the node
+count are drawn first, then per node an op and its ``Drawn`` (which reuses a graph value or
+takes a fresh input); nothing is filtered, so every shrunk draw is a valid graph too.
 
 A graph is plain JSON-able data::
 
-    {"inputs": [{"shape", "dtype", "domain", ...}],     # samples-style input specs
-     "nodes": [{"op", "args": [value ids], "attrs"}],
-     "outputs": [value ids]}
+    {"inputs": [{"shape", "dtype", "domain", "free": [axes], "corner": bool, "corners": [...], ...}],
+     "nodes": [{"op", "args": [value ids], "attrs", "out": {"shape", "dtype", "free"}}],
+     "outputs": [value ids],
+     "batch": [B, B2]}                    # the free axes' size at export and at the second run
 
 Values are numbered inputs first, then node outputs, each in creation order.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from hypothesis import strategies as st
 
 from . import ops, ops_nn  # noqa: F401 - register the abstract ops (simple ones first)
-from .abstract import REGISTRY, Fresh, TensorType
+from .abstract import REGISTRY, Context, Fresh, TensorType
+
+CORNER_SHARE = Fraction(1, 3)
 
 
-def available(framework: str, only: list[str] | None = None) -> list[str]:
-    names = [n for n, a in REGISTRY.items() if framework in a.frameworks]
-    if only:
-        unknown = sorted(set(only) - set(REGISTRY))
+def available(framework: str, only: list[str] | None = None, exclude: list[str] | None = None) -> list[str]:
+    """The abstract ops drawn for ``framework``: those whose table entry has a call for it."""
+    for names in (only or [], exclude or []):
+        unknown = sorted(set(names) - set(REGISTRY))
         if unknown:
             raise KeyError(f"unknown fuzz op(s): {', '.join(unknown)}")
+    names = [n for n, a in REGISTRY.items() if framework in a.frameworks()]
+    if only:
         names = [n for n in names if n in only]
-    return names
+    return [n for n in names if n not in (exclude or [])]
+
+
+def corner_choices(share) -> tuple:
+    """A tuple whose share of True is ``share`` (False first: shrinking prefers plain values)."""
+    share = Fraction(share).limit_denominator(100)
+    return (False,) * (share.denominator - share.numerator) + (True,) * share.numerator
+
+
+def _type_dict(t: TensorType) -> dict:
+    return {"shape": list(t.shape), "dtype": t.dtype, "free": list(t.free)}
 
 
 def _input_spec(f: Fresh) -> dict:
-    spec = {"shape": list(f.type.shape), "dtype": f.type.dtype, "domain": "normal"}
+    spec = {"shape": list(f.type.shape), "dtype": f.type.dtype, "domain": "normal", "free": list(f.type.free)}
     spec.update(f.domain)
+    spec["corner"] = bool(f.corner)
     return spec
 
 
-def assemble(steps: list) -> dict:
+def assemble(steps: list, batch: tuple | None = None) -> dict:
     """``[(op, Drawn)]`` whose args index the growing list of values (Fresh arguments are
     appended as they come) -> the graph dict, inputs renumbered first."""
     inputs, kinds = [], []              # kinds[v] = ("in", k) | ("node", j)
@@ -47,42 +65,56 @@ def assemble(steps: list) -> dict:
                 inputs.append(_input_spec(a))
                 a = len(kinds) - 1
             args.append(a)
-        nodes.append((op, args, d.attrs))
+        nodes.append((op, args, d.attrs, d.output))
         kinds.append(("node", len(nodes) - 1))
     n_in = len(inputs)
     ids = [k if kind == "in" else n_in + k for kind, k in kinds]
-    read = {ids[a] for _, args, _ in nodes for a in args}
-    out_nodes = [{"op": op, "args": [ids[a] for a in args], "attrs": attrs} for op, args, attrs in nodes]
+    read = {ids[a] for _, args, _, _ in nodes for a in args}
+    out_nodes = [{"op": op, "args": [ids[a] for a in args], "attrs": attrs, "out": _type_dict(out)}
+                 for op, args, attrs, out in nodes]
     outputs = [n_in + j for j in range(len(nodes)) if n_in + j not in read]
-    return {"inputs": inputs, "nodes": out_nodes, "outputs": outputs}
+    graph = {"inputs": inputs, "nodes": out_nodes, "outputs": outputs}
+    if batch is not None:
+        graph["batch"] = list(batch)
+    return graph
 
 
 def types(graph: dict, declared: list[TensorType]) -> list[TensorType]:
     """The value types of a graph: its inputs' then the ``declared`` node outputs'."""
-    return [TensorType(tuple(s["shape"]), s["dtype"]) for s in graph["inputs"]] + list(declared)
+    return [TensorType(tuple(s["shape"]), s["dtype"], tuple(s.get("free", ()))) for s in graph["inputs"]] + list(declared)
 
 
 @st.composite
-def graphs_with_types(draw, framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None):
+def contexts(draw, framework: str = "torch", corner_share=CORNER_SHARE):
+    batch = draw(st.integers(2, 4))
+    batch2 = draw(st.sampled_from([batch + 1, 1, batch + 3, batch - 1]))
+    return Context(framework, batch, batch2, corner_choices(corner_share))
+
+
+@st.composite
+def graphs_with_types(draw, framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None,
+                      corner_share=CORNER_SHARE, exclude: list[str] | None = None):
     """(graph, declared output type per node)."""
-    names = available(framework, only)
+    names = available(framework, only, exclude)
+    ctx = draw(contexts(framework, corner_share))
     count = draw(st.integers(1, max_nodes))
     values: list[TensorType] = []
     steps = []
     for _ in range(count):
         op = draw(st.sampled_from(names))
-        d = REGISTRY[op].draw(draw, values)
+        d = REGISTRY[op].draw(draw, values, ctx)
         for a in d.args:
             if isinstance(a, Fresh):
                 values.append(a.type)
         values.append(d.output)
         steps.append((op, d))
     # Fresh args were appended to ``values`` in the same order ``assemble`` numbers them
-    return assemble(steps), [d.output for _, d in steps]
+    return assemble(steps, (ctx.batch, ctx.batch2)), [d.output for _, d in steps]
 
 
-def graphs(framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None):
-    return graphs_with_types(framework, max_nodes, only).map(lambda pair: pair[0])
+def graphs(framework: str = "torch", max_nodes: int = 8, only: list[str] | None = None, corner_share=CORNER_SHARE,
+           exclude: list[str] | None = None):
+    return graphs_with_types(framework, max_nodes, only, corner_share, exclude).map(lambda pair: pair[0])
 
 
 def without_node(graph: dict, j: int) -> dict | None:
@@ -100,4 +132,4 @@ def without_node(graph: dict, j: int) -> dict | None:
     nodes = [{**n, "args": [new_id[a] for a in n["args"]]} for n in nodes]
     read = {a for n in nodes for a in n["args"]}
     outputs = [len(used) + k for k in range(len(nodes)) if len(used) + k not in read]
-    return {"inputs": [graph["inputs"][i] for i in used], "nodes": nodes, "outputs": outputs}
+    return {**graph, "inputs": [graph["inputs"][i] for i in used], "nodes": nodes, "outputs": outputs}

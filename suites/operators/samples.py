@@ -107,3 +107,42 @@ def weights(seed: int, shape, kind: str = "normal", scale: float = 1.0) -> np.nd
     if kind == "positive":                     # variances
         return rng.uniform(0.5, 1.5, size=tuple(shape)).astype("float32")
     return (rng.standard_normal(tuple(shape)) * scale).astype("float32")
+
+
+CORNER_KINDS = ("zero", "sign", "ties", "nonfinite", "extreme", "bounds")
+
+
+def corner_values(rng: np.random.Generator, spec: dict, kinds, share: float = 0.5) -> np.ndarray:
+    """``draw(rng, spec)`` with about ``share`` of its elements replaced by corner values of
+    ``kinds`` (``CORNER_KINDS``): ``zero`` (0, and -0.0 for floats), ``sign`` (small integers of
+    both signs), ``ties`` (k + .5), ``nonfinite`` (+-inf, nan), ``extreme`` (the dtype's largest
+    value and, for floats, its smallest normal magnitudes and epsilon; for integers its minimum),
+    ``bounds`` (an index domain's first and last valid index, duplicated). Kinds that make no
+    sense for the dtype or domain are ignored; bool, permutation and unique-index inputs are
+    drawn as usual (their corners are their structure)."""
+    values = np.asarray(draw(rng, spec))
+    dtype, domain = values.dtype, spec.get("domain", "normal")
+    if dtype == np.bool_ or domain in ("bool", "permutation", "unique_index"):
+        return values
+    is_float = np.issubdtype(dtype, np.floating)
+    pool: list = []
+    if domain == "index":
+        if "bounds" in kinds:
+            pool += [spec.get("low") or 0, spec["high"] - 1]
+    else:
+        if "zero" in kinds:
+            pool += [0.0, -0.0] if is_float else [0]
+        if "sign" in kinds:
+            pool += [-3, -2, -1, 1, 2, 3]
+        if "ties" in kinds and is_float:
+            pool += [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]
+        if "nonfinite" in kinds and is_float:
+            pool += [np.inf, -np.inf, np.nan]
+        if "extreme" in kinds:
+            info = np.finfo(dtype) if is_float else np.iinfo(dtype)
+            pool += [info.max, info.tiny, -info.tiny, info.eps] if is_float else [info.max, info.min]
+    if not pool or values.size == 0:
+        return values
+    choices = np.array(pool, dtype=dtype)
+    picked = choices[rng.integers(0, len(choices), size=values.shape)]
+    return np.where(rng.random(values.shape) < share, picked, values).astype(dtype)

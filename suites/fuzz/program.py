@@ -1,0 +1,71 @@
+"""The framework-neutral half of a generated model (numpy only; imported by every framework's
+program builder inside its worker): the input sets at the export shape and at the second
+shape, the dynamic axes, the declared output shapes, and ``built()`` that puts them together."""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.cases import Built
+from suites.operators import samples
+
+
+def input_names(graph: dict) -> list[str]:
+    return [f"input_{i}" for i in range(len(graph["inputs"]))]
+
+
+def batches(graph: dict) -> tuple[int, int | None]:
+    b = graph.get("batch") or [None, None]
+    return b[0], b[1]
+
+
+def has_free(graph: dict) -> bool:
+    return any(s.get("free") for s in graph["inputs"]) and batches(graph)[1] is not None
+
+
+def at_batch(spec: dict, batch: int) -> dict:
+    """The input spec with its free axes set to ``batch``."""
+    shape = [batch if i in spec.get("free", ()) else s for i, s in enumerate(spec["shape"])]
+    return {**spec, "shape": shape}
+
+
+def arrays(specs: list[dict], seed: int) -> list[np.ndarray]:
+    """One array per spec from one generator seeded ``seed``: corner values (of the spec's
+    ``corners`` kinds) where the spec is marked ``corner``, its domain's values otherwise."""
+    rng = np.random.default_rng(seed)
+    return [np.asarray(samples.corner_values(rng, s, s.get("corners", ())) if s.get("corner") else samples.draw(rng, s))
+            for s in specs]
+
+
+def input_sets(graph: dict, seed: int) -> list[list[np.ndarray]]:
+    """The export-shape inputs, then (where the graph has free axes) the second-shape inputs."""
+    sets = [arrays(graph["inputs"], seed)]
+    if has_free(graph):
+        sets.append(arrays([at_batch(s, batches(graph)[1]) for s in graph["inputs"]], seed + 1))
+    return sets
+
+
+def dynamic_axes(graph: dict) -> dict | None:
+    axes = {name: {int(a): "batch" for a in s["free"]}
+            for name, s in zip(input_names(graph), graph["inputs"]) if s.get("free")}
+    return axes or None
+
+
+def output_shapes(graph: dict, batch: int) -> list[tuple] | None:
+    """The declared output shapes when B is ``batch`` (None where a node declares no type)."""
+    n_in, out = len(graph["inputs"]), []
+    for o in graph["outputs"]:
+        t = graph["nodes"][o - n_in].get("out")
+        if t is None:
+            return None
+        out.append(tuple(batch if i in t.get("free", ()) else s for i, s in enumerate(t["shape"])))
+    return out
+
+
+def built(graph: dict, model, sets: list[list[np.ndarray]]) -> Built:
+    """The ``Built`` of a generated model: free axes dynamic, the second shape run too, and the
+    declared output shapes asserted at both."""
+    b1, b2 = batches(graph)
+    shapes = [output_shapes(graph, b) for b in ([b1, b2] if len(sets) > 1 else [b1])]
+    return Built(model=model, inputs=sets[0], input_names=input_names(graph),
+                 dynamic_axes=dynamic_axes(graph) if len(sets) > 1 else None, extra_inputs=sets[1:],
+                 expected_shapes=None if b1 is None or any(s is None for s in shapes) else shapes)
