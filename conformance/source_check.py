@@ -22,6 +22,7 @@ from converters import get_converter
 from .placement import base_converter
 from .runner import Runner, RunnerOptions
 from .sources import SourceRefused, parse_shapes, source_spec
+from .tolerance import QUANTIZED_SOURCE_TOLERANCE
 
 OPSET_HELP = "opset to convert at (default: the converter's own, 17; torch-dynamo 18)"
 
@@ -67,6 +68,10 @@ def check_source(source, targets=None, *, converter=None, opset=None, inputs=Non
     else:
         names = conv.input_names
     feeds = dict(zip(names, conv.input_sets[0]))
+    if conv.precision in QUANTIZED_SOURCE_TOLERANCE and rtol is None and atol is None:
+        rtol, atol = QUANTIZED_SOURCE_TOLERANCE[conv.precision]
+        print(f"{source}: a {conv.precision} quantized model checked against its float translation at "
+              f"rtol={rtol:g} atol={atol:g} (conformance.tolerance.QUANTIZED_SOURCE_TOLERANCE)")
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         if not onnx_path:

@@ -26,7 +26,7 @@ class SourceRefused(ConformanceError):
 
 @dataclass(frozen=True)
 class SourceFormat:
-    name: str          # torchscript | torch-export | keras | keras-h5 | savedmodel | paddle | onnx
+    name: str          # torchscript | torch-export | keras | keras-h5 | savedmodel | tflite | paddle | onnx
     framework: str     # torch | tensorflow | paddle | onnx
     converter: str     # the default converter for it
     path: str          # the file, folder or (paddle) path prefix
@@ -34,6 +34,7 @@ class SourceFormat:
 
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+TFLITE_IDENTIFIER = b"TFL3"          # a .tflite flatbuffer's file identifier, bytes 4-8
 
 
 def _zip_names(path: Path) -> list[str] | None:
@@ -91,6 +92,8 @@ def detect(path: str | os.PathLike) -> SourceFormat:
         head = fh.read(16)
     if not head:
         raise SourceRefused(f"{p}: empty file")
+    if head[4:8] == TFLITE_IDENTIFIER:
+        return SourceFormat("tflite", "tensorflow", "tflite2onnx", str(p), "TensorFlow Lite / LiteRT flatbuffer")
     if head.startswith(HDF5_MAGIC):
         return SourceFormat("keras-h5", "tensorflow", "tf2onnx", str(p), "Keras legacy HDF5 model")
     prefix = _paddle_pair(p)
@@ -120,7 +123,7 @@ def detect(path: str | os.PathLike) -> SourceFormat:
     if _is_onnx(p):
         return SourceFormat("onnx", "onnx", "", str(p), "ONNX model")
     raise SourceRefused(f"{p}: not a model format this tool reads (TorchScript .pt, torch.export .pt2, .keras, .h5, "
-                        f"SavedModel folder, Paddle .json/.pdmodel + .pdiparams, or ONNX)")
+                        f"SavedModel folder, .tflite, Paddle .json/.pdmodel + .pdiparams, or ONNX)")
 
 
 def is_framework_source(path: str) -> bool:
@@ -129,7 +132,7 @@ def is_framework_source(path: str) -> bool:
         return detect(path).framework != "onnx"
     except ConformanceError:
         p = Path(path)
-        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".pdmodel", ".json")
+        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".tflite", ".pdmodel", ".json")
 
 
 def content_hash(fmt: SourceFormat) -> str:

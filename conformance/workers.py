@@ -105,7 +105,7 @@ class _WorkerState:
         artifact, fmt, inputs, outputs = artifact_io(proto)
         order = feed_order(inputs, built.names())
         return Conversion(
-            status="ok", artifact=artifact, format=fmt, precision=converter.precision, input_names=inputs,
+            status="ok", artifact=artifact, format=fmt, precision=built.options.get("precision", converter.precision), input_names=inputs,
             output_names=outputs, input_sets=[[np.asarray(s[i]) for i in order] for s in input_sets],
             golden_sets=golden_sets,
             expected=[np.asarray(a) for a in built.expected] if built.expected is not None else None,

@@ -131,6 +131,38 @@ def _load_savedmodel(params, seed) -> Built:
                  dynamic_axes=_dynamic(dynamic))
 
 
+def _load_tflite(params, seed) -> Built:
+    """A ``.tflite`` file: LiteRT runs it for the expected outputs (a quantized model's own
+    arithmetic included). Inputs are named after the tensors behind its serving signature,
+    which is what ``tf2onnx.convert.from_tflite`` names the ONNX inputs."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=params["path"])
+    signatures = interpreter._get_full_signature_list()
+    if not signatures:
+        raise SourceRefused(f"{params['path']}: the .tflite model has no serving signature",
+                            fix="convert it from a SavedModel or a Keras model, which write one")
+    key = "serving_default" if "serving_default" in signatures else next(iter(signatures))
+    details = {d["index"]: d for d in interpreter.get_input_details()}
+    sig_inputs = list(signatures[key]["inputs"].items())
+    signature = [(details[i]["name"], [int(d) for d in details[i]["shape_signature"]], details[i]["dtype"])
+                 for _, i in sig_inputs]
+    names, arrays, dynamic = _inputs(signature, params, seed)
+    runner = interpreter.get_signature_runner(key)
+    outputs = sorted(signatures[key]["outputs"])
+
+    def run(_, inputs):
+        result = runner(**{sig_name: np.require(x, requirements="C") for (sig_name, _), x in zip(sig_inputs, inputs)})
+        return [np.array(result[name]) for name in outputs]
+
+    # int8 weights with float inputs and outputs: dynamic-range quantization (LiteRT's hybrid kernels)
+    quantized = any(d["dtype"] == np.int8 for d in interpreter.get_tensor_details())
+    return Built(model=runner, inputs=arrays, input_names=names, run=run, dynamic_axes=_dynamic(dynamic),
+                 options={"precision": "int8-dynamic-range" if quantized else "fp32",
+                          "tflite_path": params["path"], "output_tensors": [
+                     interpreter._interpreter.TensorName(signatures[key]["outputs"][n], 0) for n in outputs]})
+
+
 # -- paddle ------------------------------------------------------------------------------------
 def _load_paddle(params, seed) -> Built:
     import paddle
@@ -145,7 +177,7 @@ def _load_paddle(params, seed) -> Built:
 
 
 LOADERS = {"torchscript": _load_torchscript, "torch-export": _load_torch_export, "keras": _load_keras,
-           "keras-h5": _load_keras, "savedmodel": _load_savedmodel, "paddle": _load_paddle}
+           "keras-h5": _load_keras, "savedmodel": _load_savedmodel, "tflite": _load_tflite, "paddle": _load_paddle}
 
 
 def load_source(params: dict, seed: int) -> Built:

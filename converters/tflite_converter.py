@@ -168,7 +168,7 @@ def tflite_as_onnx(built: Built, artifact: bytes) -> dict:
     tensor_names = {t["index"]: t["name"] for t in (interpreter.get_tensor_details() + interpreter.get_input_details()
                                                     + interpreter.get_output_details())}
     missing = [i for i in list(signature["inputs"].values()) + list(signature["outputs"].values()) if i not in tensor_names]
-    tensor_names.update({i: interpreter._interpreter.TensorName(i) for i in missing})
+    tensor_names.update({i: interpreter._interpreter.TensorName(i, 0) for i in missing})   # subgraph 0
     with tempfile.NamedTemporaryFile(suffix=".tflite") as fh:
         fh.write(data)
         fh.flush()
@@ -180,3 +180,29 @@ def tflite_as_onnx(built: Built, artifact: bytes) -> dict:
     proto.graph.output.extend(ordered)
     return {"onnx": proto.SerializeToString(),
             "inputs": [tensor_names[signature["inputs"][name]] for name in package.inputs], "outputs": outputs}
+
+
+@register_converter("tflite2onnx")
+class TfLiteToOnnx(Converter):
+    """A user's ``.tflite`` file (``conformance check model.tflite``) to ONNX with
+    ``tf2onnx.convert.from_tflite``; its outputs in the order the loader runs them."""
+
+    framework = "tensorflow"
+    requires = ("tensorflow", "tf2onnx", "ai_edge_litert")
+    distribution = "tf2onnx"
+    extra = "tflite"
+
+    def convert(self, built: Built, opset: int, workdir: Path):
+        import tf2onnx
+
+        if "tflite_path" not in built.options:
+            raise conversion_failure("tflite2onnx converts .tflite files (conformance check model.tflite) only")
+        try:
+            proto, _ = tf2onnx.convert.from_tflite(built.options["tflite_path"], opset=opset)
+        except Exception as exc:
+            raise conversion_failure(f"tf2onnx.from_tflite: {short(exc)}") from exc
+        by_name = {o.name: o for o in proto.graph.output}
+        ordered = [by_name[name] for name in built.options["output_tensors"]]
+        del proto.graph.output[:]
+        proto.graph.output.extend(ordered)
+        return proto

@@ -93,3 +93,21 @@ def test_keras_cnn_through_tflite_on_litert(tmp_path):
     assert int8.status == "passed", int8.message
     assert int8.precision == "int8" and int8.extra["cosine"] >= 0.97
     assert int8.max_abs > fp32.max_abs            # it was quantized: not the float32 model again
+
+
+@pytest.mark.skipif(not HAVE_TFLITE or not importlib.util.find_spec("tf2onnx"),
+                    reason="tensorflow, tf2onnx and ai-edge-litert are not installed")
+def test_conformance_check_of_a_tflite_file(tmp_path, capsys):
+    from conformance.cli import main
+    from tests.fixtures.framework_python import run_module
+
+    for kind in ("fp32", "dynrange"):
+        run_module("tensorflow", "tests.fixtures.save_tflite", kind, str(tmp_path / f"{kind}.tflite"))
+    assert main(["check", str(tmp_path / "fp32.tflite")]) == 0
+    assert main(["check", str(tmp_path / "dynrange.tflite")]) == 0
+    assert "int8-dynamic-range quantized model" in capsys.readouterr().out
+    # the quantized file held to float32's tolerance fails: the relaxed one is not a blanket pass
+    assert main(["check", str(tmp_path / "dynrange.tflite"), "--rtol", "1e-5", "--atol", "1e-5"]) == 1
+    truncated = tmp_path / "truncated.tflite"
+    truncated.write_bytes((tmp_path / "fp32.tflite").read_bytes()[:200])
+    assert main(["check", str(truncated)]) == 2
