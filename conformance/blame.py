@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .cases import Conversion, CaseSpec
 from .execution import Sessions
 from .judge import agrees_with_source
+from .placement import split_env
 from .targets import TARGETS, get_target, target_status
 
 UNKNOWN = "unknown (no second opinion available)"
@@ -50,8 +51,11 @@ def second_opinion(target: str, sessions: Sessions, key: str, conv: Conversion) 
 
 
 def _other_runtime(target: str, sessions: Sessions, key: str, conv: Conversion) -> SecondOpinion:
-    others = [name for name in TARGETS.names() if name != target and name in TARGETS
-              and conv.format in get_target(name).formats and target_status(name)[0]]
+    """Another installed runtime of the format: not the case's runtime at another setting (its
+    distribution), and not one that can crash its process (``isolated``: this one must not)."""
+    own = get_target(split_env(target)[0]).distribution if split_env(target)[0] in TARGETS else None
+    others = [name for name in TARGETS.names() if name in TARGETS and conv.format in get_target(name).formats
+              and get_target(name).distribution != own and not get_target(name).isolated and target_status(name)[0]]
     if not others:
         return SecondOpinion(f"no other runtime of {conv.format} models here", False, None)
     try:

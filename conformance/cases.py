@@ -32,7 +32,9 @@ class CaseSpec:
     variant: str = "default"     # the readable tail of the id: "stride2-pad1-groups2"
     op: str | None = None
     arch: str | None = None
-    converters: tuple[str, ...] | None = None    # restrict to these converters (None: all for framework)
+    # restrict to these ONNX exporters (None: all for the framework); converters to other formats
+    # run on it whenever --converter names them
+    converters: tuple[str, ...] | None = None
     min_opset: int | None = None
     # the one opset the case's model is written at (backend node cases): it runs at that opset
     # only, and --opset selects among such cases instead of re-targeting them

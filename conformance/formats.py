@@ -35,8 +35,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format(ONNX, "onnx", "ONNX model"),
     Format("tflite", "tflite", "TensorFlow Lite / LiteRT flatbuffer", "converters.tflite_converter:tflite_as_onnx"),
     Format("openvino", "xml", "OpenVINO IR (.xml graph + .bin weights)"),
-    Format("torchscript", "pt", "TorchScript module (torch.jit.save)"),
-    Format("torch-export", "pt2", "torch.export ExportedProgram (torch.export.save)"),
+    Format("torchscript", "pt", "TorchScript module (torch.jit.save)", "converters.torchscript_converter:torchscript_as_onnx"),
+    Format("torch-export", "pt2", "torch.export ExportedProgram (torch.export.save)",
+           "converters.torch_export_converter:torch_export_as_onnx"),
 )}
 
 

@@ -19,6 +19,9 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.paddle2onnx_converter",
         "converters.onnx_identity",
         "converters.tflite_converter",
+        "converters.torchscript_converter",
+        "converters.torch_export_converter",
+        "converters.openvino_frontend",
     ),
 )
 CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))
@@ -80,7 +83,8 @@ def converter_status(name: str) -> tuple[bool, str]:
 
 
 def converters_for(framework: str) -> list[str]:
-    return [n for n in CONVERTERS.names() if n in CONVERTERS and CONVERTERS.get(n).framework == framework]
+    return [n for n in CONVERTERS.names() if n in CONVERTERS and CONVERTERS.get(n).framework == framework
+            and not CONVERTERS.get(n).files_only]
 
 
 __all__ = ["Converter", "ChainStep", "CONVERTERS", "CHAIN_STEPS", "register_converter", "register_chain_step",

@@ -39,6 +39,9 @@ class Converter:
     precision: str = "fp32"
     #: the pyproject extra that installs what it requires (default: its framework's)
     extra: str = ""
+    #: converts users' files of one format only (``conformance check model.tflite``), never a
+    #: suite's case: not among a framework's converters by default
+    files_only: bool = False
 
     def available(self) -> tuple[bool, str]:
         for module in self.requires:

@@ -104,11 +104,13 @@ def as_keras_model(built: Built):
     return tf.keras.Model(inputs, built.model(*inputs) if len(inputs) > 1 else built.model(inputs[0]))
 
 
-def calibration_sets(built: Built, jitters: int = CALIBRATION_JITTERS) -> list[list[np.ndarray]]:
-    """The representative inputs: every input set of the case, then seeded jitters of the
-    sample (float inputs scaled by 0.5-1.5 and shifted by 10% of their spread; others as they are)."""
+def calibration_sets(built: Built, jitters: int = CALIBRATION_JITTERS) -> list[dict[str, np.ndarray]]:
+    """The representative inputs, by input name (the calibrator's input tensors come in no
+    promised order): the sample, then seeded jitters of it (float inputs scaled by 0.5-1.5 and
+    shifted by 10% of their spread; others as they are). At the sample's shapes only: the
+    calibrator runs the model as converted, whose other shapes need a resize it does not do."""
     rng = np.random.default_rng(0)
-    sets = [list(built.inputs)] + [list(s) for s in built.extra_inputs]
+    sets = [list(built.inputs)]
     for _ in range(jitters):
         jittered = []
         for x in built.inputs:
@@ -118,7 +120,7 @@ def calibration_sets(built: Built, jitters: int = CALIBRATION_JITTERS) -> list[l
                 x = (x * rng.uniform(0.5, 1.5) + rng.normal(0, 0.1 * spread + 1e-6, x.shape)).astype(x.dtype)
             jittered.append(x)
         sets.append(jittered)
-    return sets
+    return [dict(zip(built.names(), inputs)) for inputs in sets]
 
 
 def flat_outputs(function):
@@ -191,6 +193,7 @@ class TfLiteToOnnx(Converter):
     requires = ("tensorflow", "tf2onnx", "ai_edge_litert")
     distribution = "tf2onnx"
     extra = "tflite"
+    files_only = True
 
     def convert(self, built: Built, opset: int, workdir: Path):
         import tf2onnx

@@ -13,6 +13,8 @@ TARGETS: Registry[Target] = Registry(
         "conformance.targets.openvino",
         "conformance.targets.tensorrt",
         "conformance.targets.litert",
+        "conformance.targets.torchscript",
+        "conformance.targets.torch_export",
     ),
 )
 register_target = TARGETS.register

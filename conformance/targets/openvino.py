@@ -3,6 +3,10 @@
 The CPU plugin computes in bf16 by default on CPUs with AMX/AVX512-BF16 (relative error ~4e-3
 on a ResNet18 here); this target asks for f32 with INFERENCE_PRECISION_HINT (~4e-7) and states
 that precision. ``openvino-bf16`` keeps the plugin's default and states bf16.
+
+Both run ONNX models and OpenVINO IR (format ``openvino``: a formats.Package of ``model.xml`` +
+``model.bin`` written by OpenVINO's own frontends, converters.openvino_frontend), read from
+memory and compiled with the same config.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..formats import Package
 from . import register_target
 from .base import (DeclaredIO, Target, TargetOptions, declared_io, feeds_in_order, match_input_ports, match_ports,
                    model_bytes)
@@ -36,6 +41,7 @@ class OpenVinoTarget(Target):
     install = "pip install -e '.[openvino]'"
     # compile_model segfaults on some valid models (op/inner/tensorflow/*/1d, vdot, meshgrid ...)
     isolated = True
+    formats = ("onnx", "openvino")
 
     def compile_config(self, options: TargetOptions | None = None) -> dict:
         """The CPU plugin's config: this target's precision hint, or the one ``options`` asks
@@ -51,8 +57,19 @@ class OpenVinoTarget(Target):
         import openvino as ov
         core = ov.Core()
         data = model_bytes(model)
-        compiled = core.compile_model(core.read_model(model=data), "CPU", self.compile_config(options))
-        declared = declared_io(data)
+        return self.compiled_session(core, core.read_model(model=data), declared_io(data), options)
+
+    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
+        if fmt != "openvino":
+            return super().prepare_artifact(artifact, fmt, options)
+        import openvino as ov
+        package = Package.from_bytes(artifact)
+        core = ov.Core()
+        model = core.read_model(model=package.files["model.xml"], weights=package.files.get("model.bin", b""))
+        return self.compiled_session(core, model, DeclaredIO(tuple(package.inputs), tuple(package.outputs)), options)
+
+    def compiled_session(self, core, model, declared: DeclaredIO, options: TargetOptions | None) -> "OpenVinoSession":
+        compiled = core.compile_model(model, "CPU", self.compile_config(options))
         return OpenVinoSession(
             compiled, declared,
             match_input_ports(declared.inputs, [set(p.get_names()) for p in compiled.inputs]),

@@ -1,0 +1,164 @@
+"""OpenVINO's own frontends (``openvino.convert_model``) reading the source model directly.
+
+* ``ov-torch``: an ``nn.Module`` with the case's sample inputs as ``example_input``.
+* ``ov-tensorflow``: a concrete ``tf.function`` of the model over the case's input signature
+  (Keras models are called through it, outputs flattened as ``tf.nest`` flattens them).
+* ``ov-paddle``: the model saved by ``paddle.jit.save`` in the legacy ``.pdmodel`` program
+  format (``FLAGS_enable_pir_api=0``): OpenVINO's Paddle frontend refuses the PIR ``.json``.
+
+Each writes format ``openvino``: a formats.Package of ``model.xml`` + ``model.bin``
+(``openvino.save_model`` with ``compress_to_fp16=False``: its default stores weights in fp16),
+with the source's input names and output names in the source's order. The IR's ports are
+renamed to those names, so the ``openvino`` target finds them whatever the frontend called them.
+Dynamic axes (``Built.dynamic_axes``) are passed as dynamic dimensions, so the case's input sets
+of other shapes run on the one model.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from conformance.cases import Built
+from conformance.errors import ConversionError
+from conformance.formats import Package
+
+from . import register_converter
+from ._common import conversion_failure, declared_inputs, short
+from .base import Converter
+
+#: the frontends' words for an op they have no translator for
+_NO_TRANSLATOR = re.compile(r"(No translator found for|No conversion rule found for|No creator found for|"
+                            r"Cannot create \S+ layer|Unsupported operation|not supported:?|only supports)"
+                            r"\s*([^\n|]*)", re.I)
+
+
+def partial_shapes(built: Built) -> list:
+    """An ``ov.PartialShape`` per input: static, with a dynamic dimension on each dynamic axis."""
+    import openvino as ov
+    return [ov.PartialShape([ov.Dimension() if d is None else d for d in shape])
+            for _, shape, _ in declared_inputs(built)]
+
+
+def output_names(built: Built, count: int) -> list[str]:
+    if built.output_names and len(built.output_names) == count:
+        return list(built.output_names)
+    return [f"output_{i}" for i in range(count)]
+
+
+def package_model(model, built: Built, workdir: Path, fmt: str = "openvino") -> Package:
+    """The converted ``ov.Model`` as a package, its ports renamed to the source's input and
+    output names, saved in f32. An input port is matched by the source name it carries (the
+    Paddle frontend orders parameters its own way, named after the input specs), else by its
+    position (the torch and TF frontends keep the source's order, under their own names); a
+    frontend that dropped an input the model never reads keeps the ones its ports name."""
+    import openvino as ov
+    names = built.names()
+    carried = [next((n for n in names if n in port.get_names()), None) for port in model.inputs]
+    if None not in carried and len(set(carried)) == len(carried):
+        matched = carried
+    elif len(model.inputs) == len(names):
+        matched = list(names)
+    else:
+        raise ConversionError(f"OpenVINO's frontend made {len(model.inputs)} inputs of the source's {len(names)} "
+                              f"({[sorted(p.get_names()) for p in model.inputs]} for {names})")
+    inputs = [n for n in names if n in matched]            # declared in the source's order
+    outputs = output_names(built, len(model.outputs))
+    for port, name in zip(model.inputs, matched):
+        port.get_tensor().set_names({name})
+    for port, name in zip(model.outputs, outputs):
+        port.get_tensor().set_names({name})
+    xml = Path(workdir) / "model.xml"
+    ov.save_model(model, str(xml), compress_to_fp16=False)
+    return Package(fmt, {"model.xml": xml.read_bytes(), "model.bin": xml.with_suffix(".bin").read_bytes()},
+                   inputs, outputs)
+
+
+class OpenVinoFrontend(Converter):
+    format = "openvino"
+    distribution = "openvino"
+    extra = "openvino"
+
+    def convert(self, built: Built, opset: int, workdir: Path):
+        try:
+            model = self.read(built, Path(workdir))
+        except ConversionError:
+            raise
+        except Exception as exc:
+            said = short(exc, 1200)
+            found = _NO_TRANSLATOR.search(said)
+            if found:
+                from conformance.errors import UnsupportedOperator
+                raise UnsupportedOperator(f"OpenVINO's {self.framework} frontend: {found.group(0).strip()[:300]}") from exc
+            raise conversion_failure(f"openvino.convert_model ({self.framework}): {said}") from exc
+        return package_model(model, built, Path(workdir))
+
+    def read(self, built: Built, workdir: Path):
+        raise NotImplementedError
+
+
+@register_converter("ov-torch")
+class OpenVinoTorch(OpenVinoFrontend):
+    framework = "torch"
+    requires = ("torch", "openvino")
+
+    def read(self, built: Built, workdir: Path):
+        import openvino as ov
+        import torch
+        model = built.model
+        if isinstance(model, torch.export.ExportedProgram):
+            return ov.convert_model(model)
+        if hasattr(model, "eval"):
+            model.eval()
+        example = tuple(torch.from_numpy(np.require(x, requirements="C")) for x in built.inputs)
+        kwargs = {"input": partial_shapes(built)} if built.dynamic_axes else {}
+        with torch.no_grad():
+            return ov.convert_model(model, example_input=example, **kwargs)
+
+
+@register_converter("ov-tensorflow")
+class OpenVinoTensorFlow(OpenVinoFrontend):
+    framework = "tensorflow"
+    requires = ("tensorflow", "openvino")
+
+    def read(self, built: Built, workdir: Path):
+        import openvino as ov
+
+        from .tf2onnx_converter import as_tf_function, input_signature
+        from .tflite_converter import flat_outputs
+        function = flat_outputs(as_tf_function(built)).get_concrete_function(*input_signature(built))
+        return ov.convert_model(function)
+
+
+@register_converter("ov-paddle")
+class OpenVinoPaddle(OpenVinoFrontend):
+    framework = "paddle"
+    requires = ("paddle", "openvino")
+
+    def read(self, built: Built, workdir: Path):
+        import openvino as ov
+        import paddle
+
+        from .paddle2onnx_converter import input_spec
+        if hasattr(built.model, "eval"):
+            built.model.eval()
+        prefix = workdir / "model"
+        # the legacy program IR (.pdmodel) OpenVINO reads, as FLAGS_enable_pir_api=0 would give:
+        # the flag is read at import, so the worker switches IR for this save only
+        with legacy_program_ir(paddle):
+            paddle.jit.save(built.model, str(prefix), input_spec=input_spec(built))
+        program = prefix.with_suffix(".pdmodel")
+        if not program.exists():
+            raise ConversionError(f"paddle.jit.save wrote no .pdmodel (FLAGS_enable_pir_api=0 not honoured): "
+                                  f"{sorted(p.name for p in workdir.iterdir())}")
+        return ov.convert_model(str(program))
+
+
+def legacy_program_ir(paddle):
+    """A context in which ``paddle.jit.save`` writes the legacy ``.pdmodel`` program (Paddle 3
+    writes PIR ``.json`` by default); a Paddle without PIR writes ``.pdmodel`` anyway."""
+    import contextlib
+    guards = getattr(paddle, "pir_utils", None)
+    guard = getattr(guards, "DygraphOldIrGuard", None)
+    return guard() if guard is not None else contextlib.nullcontext()
