@@ -43,21 +43,24 @@ class TfLiteConverter(Converter):
     distribution = "tensorflow"
     extra = "tflite"
 
-    def configure(self, converter, built: Built) -> None:
-        """Quantization settings: none for float32."""
+    def configure(self, converter, built: Built, names: list[str]) -> None:
+        """Quantization settings (``names``: the signature's input names): none for float32."""
 
     def convert(self, built: Built, opset: int, workdir: Path):
         import tensorflow as tf
 
         try:
+            names = built.names()
             if isinstance(built.model, tf.keras.layers.Layer):        # a keras.Model or a bare layer
-                converter = tf.lite.TFLiteConverter.from_keras_model(as_keras_model(built))
+                model = as_keras_model(built)
+                converter = tf.lite.TFLiteConverter.from_keras_model(model)
+                names = [t.name for t in model.inputs]              # the signature's names for the inputs
             else:
                 function = flat_outputs(as_tf_function(built)).get_concrete_function(*input_signature(built))
                 # a trackable object makes the converter write a serving signature (without
                 # one the model has none, and its input tensors come in no promised order)
                 converter = tf.lite.TFLiteConverter.from_concrete_functions([function], tf.Module())
-            self.configure(converter, built)
+            self.configure(converter, built, names)
             data = converter.convert()
         except Exception as exc:
             said = f"{type(exc).__name__}: {exc}"
@@ -76,7 +79,7 @@ class TfLiteConverter(Converter):
 class TfLiteFloat16(TfLiteConverter):
     precision = "fp16-weights"
 
-    def configure(self, converter, built: Built) -> None:
+    def configure(self, converter, built: Built, names: list[str]) -> None:
         import tensorflow as tf
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -86,11 +89,11 @@ class TfLiteFloat16(TfLiteConverter):
 class TfLiteInt8(TfLiteConverter):
     precision = "int8"
 
-    def configure(self, converter, built: Built) -> None:
+    def configure(self, converter, built: Built, names: list[str]) -> None:
         import tensorflow as tf
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.representative_dataset = lambda: iter(calibration_sets(built))
+        converter.representative_dataset = lambda: iter(calibration_sets(built, names))
 
 
 def as_keras_model(built: Built):
@@ -104,7 +107,7 @@ def as_keras_model(built: Built):
     return tf.keras.Model(inputs, built.model(*inputs) if len(inputs) > 1 else built.model(inputs[0]))
 
 
-def calibration_sets(built: Built, jitters: int = CALIBRATION_JITTERS) -> list[dict[str, np.ndarray]]:
+def calibration_sets(built: Built, names: list[str], jitters: int = CALIBRATION_JITTERS) -> list[dict[str, np.ndarray]]:
     """The representative inputs, by input name (the calibrator's input tensors come in no
     promised order): the sample, then seeded jitters of it (float inputs scaled by 0.5-1.5 and
     shifted by 10% of their spread; others as they are). At the sample's shapes only: the
@@ -120,7 +123,7 @@ def calibration_sets(built: Built, jitters: int = CALIBRATION_JITTERS) -> list[d
                 x = (x * rng.uniform(0.5, 1.5) + rng.normal(0, 0.1 * spread + 1e-6, x.shape)).astype(x.dtype)
             jittered.append(x)
         sets.append(jittered)
-    return [dict(zip(built.names(), inputs)) for inputs in sets]
+    return [dict(zip(names, inputs)) for inputs in sets]
 
 
 def flat_outputs(function):

@@ -15,6 +15,8 @@ TARGETS: Registry[Target] = Registry(
         "conformance.targets.litert",
         "conformance.targets.torchscript",
         "conformance.targets.torch_export",
+        "conformance.targets.tvm",
+        "conformance.targets.onnxruntime_node",
     ),
 )
 register_target = TARGETS.register
