@@ -318,8 +318,11 @@ def test_op_draws_are_not_dominated_by_one_op(framework):
     total = sum(counts.values())
     names = available(framework)
     top, top_count = counts.most_common(1)[0]
-    assert top_count / total < 0.12, (top, top_count, total)
-    assert len(counts) >= 0.8 * len(names), sorted(set(names) - set(counts))
+    # margins for Hypothesis's own boundary draws: its seed 0 (every node the first op) comes up
+    # more often than 1 in 2**32 and varies with the run (12.4% and 79% coverage seen in one CI
+    # run); the old sampled_from over-draw (22-37%) still fails
+    assert top_count / total < 0.2, (top, top_count, total)
+    assert len(counts) >= 0.6 * len(names), sorted(set(names) - set(counts))
 
 
 def test_shrunk_op_seed_gives_the_first_op():
