@@ -12,7 +12,8 @@ import paddle
 from paddle import nn
 
 from conformance.cases import Built, seed_for
-from suites.architectures.specs_generation import CONFIGS, cache_names
+from suites.architectures.decoder_inputs import decode_built, prefill_built
+from suites.architectures.specs_generation import CONFIGS
 
 CONFIG = CONFIGS["gpt2"]
 
@@ -105,36 +106,15 @@ def _kv(c, b, t):
 
 
 def build_prefill(params: dict, seed: int) -> Built:
-    c = {**CONFIG, **params.get("config", {})}
     model = Prefill(decoder(params))
     model.eval()
-    rng = np.random.default_rng(seed)
-    sets = [tuple(s) for s in params.get("sets", [[2, 7], [1, 7], [4, 11]])]
-    inputs = [[rng.integers(0, c["vocab"], size=(b, t)).astype(np.int64)] for b, t in sets]
-    present = cache_names("present", c["layers"])
-    return Built(model=model, inputs=inputs[0], input_names=["tokens"], output_names=["logits", *present],
-                 dynamic_axes={"tokens": {0: "batch", 1: "seq"}}, extra_inputs=inputs[1:],
-                 expected_shapes=[[(b, t, c["vocab"])] + [_kv(c, b, t)] * len(present) for b, t in sets])
+    return prefill_built(model, {**CONFIG, **params.get("config", {})}, params, seed, _kv)
 
 
 def build_decode(params: dict, seed: int) -> Built:
-    c = {**CONFIG, **params.get("config", {})}
     model = DecodeStep(decoder(params))
     model.eval()
-    rng = np.random.default_rng(seed)
-    sets = [tuple(s) for s in params.get("sets", [[2, 6], [1, 9], [4, 13]])]
-    past = cache_names("past", c["layers"])
-    input_sets = []
-    for b, t in sets:
-        token = rng.integers(0, c["vocab"], size=(b, 1)).astype(np.int64)
-        input_sets.append([token, np.full((b, 1), t, np.int64)]
-                          + [rng.standard_normal(_kv(c, b, t)).astype(np.float32) for _ in past])
-    return Built(model=model, inputs=input_sets[0], input_names=["token", "position", *past],
-                 output_names=["logits", *cache_names("present", c["layers"])],
-                 dynamic_axes={"token": {0: "batch"}, "position": {0: "batch"},
-                               **{n: {0: "batch", 2: "past"} for n in past}},
-                 extra_inputs=input_sets[1:],
-                 expected_shapes=[[(b, 1, c["vocab"])] + [_kv(c, b, t + 1)] * len(past) for b, t in sets])
+    return decode_built(model, {**CONFIG, **params.get("config", {})}, params, seed, _kv)
 
 
 @paddle.no_grad()

@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from conformance.cases import Built, seed_for
-from suites.architectures.specs_generation import CONFIGS, cache_names
+from suites.architectures.decoder_inputs import decode_built, prefill_built
+from suites.architectures.specs_generation import CONFIGS
 
 def config(params: dict) -> dict:
     return {**CONFIGS[params["decoder"]], **params.get("config", {})}
@@ -276,36 +277,14 @@ def build_prefill(params: dict, seed: int) -> Built:
     the traced sample)."""
     c = config(params)
     _check_layers(c)
-    model = Prefill(decoder(params)).eval()
-    rng = np.random.default_rng(seed)
-    sets = [tuple(s) for s in params.get("sets", [[2, 7], [1, 7], [4, 11]])]
-    inputs = [[rng.integers(0, c["vocab"], size=(b, t)).astype(np.int64)] for b, t in sets]
-    present = cache_names("present", c["layers"])
-    return Built(model=model, inputs=inputs[0], input_names=["tokens"], output_names=["logits", *present],
-                 dynamic_axes={"tokens": {0: "batch", 1: "seq"}}, extra_inputs=inputs[1:],
-                 expected_shapes=[[(b, t, c["vocab"])] + [_kv_shape(c, b, t)] * len(present) for b, t in sets])
+    return prefill_built(Prefill(decoder(params)).eval(), c, params, seed, _kv_shape)
 
 
 def build_decode(params: dict, seed: int) -> Built:
-    """params: decoder, config overrides, sets [[batch, past], ...]. The past cache is drawn at
-    the scale of a real one (standard normal); the position is the past length."""
+    """params: decoder, config overrides, sets [[batch, past], ...] (decoder_inputs.decode_built)."""
     c = config(params)
     _check_layers(c)
-    model = DecodeStep(decoder(params)).eval()
-    rng = np.random.default_rng(seed)
-    sets = [tuple(s) for s in params.get("sets", [[2, 6], [1, 9], [4, 13]])]
-    past = cache_names("past", c["layers"])
-    input_sets = []
-    for b, t in sets:
-        token = rng.integers(0, c["vocab"], size=(b, 1)).astype(np.int64)
-        position = np.full((b, 1), t, np.int64)
-        input_sets.append([token, position] + [rng.standard_normal(_kv_shape(c, b, t), dtype=np.float32)
-                                               for _ in past])
-    dynamic = {"token": {0: "batch"}, "position": {0: "batch"}, **{n: {0: "batch", 2: "past"} for n in past}}
-    return Built(model=model, inputs=input_sets[0], input_names=["token", "position", *past],
-                 output_names=["logits", *cache_names("present", c["layers"])], dynamic_axes=dynamic,
-                 extra_inputs=input_sets[1:],
-                 expected_shapes=[[(b, 1, c["vocab"])] + [_kv_shape(c, b, t + 1)] * len(past) for b, t in sets])
+    return decode_built(DecodeStep(decoder(params)).eval(), c, params, seed, _kv_shape)
 
 
 @torch.no_grad()
