@@ -19,12 +19,8 @@ import keras
 import tensorflow as tf
 
 from conformance.cases import Built
+from suites.architectures.family_inputs import padded_bags, shape_sets
 from suites.architectures.keras_models import _all_layers, randomize_batchnorm, randomize_layernorm
-
-
-def _sizes(params: dict, default: list) -> list[tuple]:
-    """(batch, *spatial) per input set: the traced sample first."""
-    return [tuple(s) for s in params.get("sets", default)]
 
 
 def _randomize_groupnorm(model, seed: int) -> None:
@@ -92,7 +88,7 @@ def build_vit(params: dict, seed: int) -> Built:
     model = keras.Model(image, [logits, tokens], name="vit")
     randomize_layernorm(model, seed)
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, p["image"], p["image"]], [1, p["image"], p["image"]], [4, 48, 40]])
+    sets = shape_sets(p, [[2, p["image"], p["image"]], [1, p["image"], p["image"]], [4, 48, 40]])
     inputs = [[rng.uniform(-1.0, 1.0, (b, hh, ww, 3)).astype(np.float32)] for b, hh, ww in sets]
     shapes = [[(b, p["classes"]), (b, 1 + (hh // p["patch"]) * (ww // p["patch"]), p["dim"])] for b, hh, ww in sets]
     return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits", "tokens"],
@@ -146,7 +142,7 @@ def build_unet(params: dict, seed: int) -> Built:
     rng = np.random.default_rng(seed)
     default = ([[2, 16, 16, 16], [1, 16, 16, 16], [4, 8, 16, 24]] if three
                else [[2, 32, 32], [1, 32, 32], [4, 48, 40]])
-    sets = _sizes(p, default)
+    sets = shape_sets(p, default)
     inputs = [[rng.standard_normal((b, *spatial, p["in_channels"])).astype(np.float32)] for b, *spatial in sets]
     name = inp.name
     axes = {0: "batch", **{1 + i: f"s{i}" for i in range(p["dims"])}}
@@ -259,7 +255,7 @@ def build_detector(params: dict, seed: int) -> Built:
     randomize_batchnorm(net, seed)
     model = Detector(net, GridAnchors(p["anchors"]), p["nms"], p["max_per_class"], p["max_total"], p["iou"])
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, 64, 64], [1, 64, 64], [4, 48, 80]])
+    sets = shape_sets(p, [[2, 64, 64], [1, 64, 64], [4, 48, 80]])
     images = [rng.uniform(-1.0, 1.0, (b, h, w, 3)).astype(np.float32) for b, h, w in sets]
     scores, _ = model.scores_and_boxes(tf.convert_to_tensor(images[0]))
     best = scores.numpy().max(axis=-1) if p["nms"] == "single" else scores.numpy()
@@ -337,14 +333,10 @@ def build_dlrm(params: dict, seed: int) -> Built:
     logit = keras.layers.Dense(1, name="click")(z)
     model = keras.Model([dense_in, idx_in, len_in], logit, name="dlrm")
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, 5], [1, 5], [4, 9]])
+    sets = shape_sets(p, [[2, 5], [1, 5], [4, 9]])
     inputs = []
     for b, length in sets:
-        dense = rng.standard_normal((b, p["dense"])).astype(np.float32)
-        idx = np.stack([rng.integers(0, v, (b, length)) for v in p["vocab"]], axis=1).astype(np.int64)
-        lengths = rng.integers(0, length + 1, (b, t)).astype(np.int64)
-        lengths[0, 0] = 0                       # an empty bag in every set
-        lengths[-1, -1] = length                # and a full one
+        dense, idx, lengths = padded_bags(rng, p, b, length)      # an empty and a full bag in every set
         inputs.append([dense, idx, lengths])
     return Built(model=model, inputs=inputs[0], input_names=["dense", "indices", "lengths"], output_names=["click"],
                  dynamic_axes={"dense": {0: "batch"}, "indices": {0: "batch", 2: "length"}, "lengths": {0: "batch"}},

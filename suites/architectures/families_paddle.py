@@ -18,12 +18,9 @@ import paddle.nn.functional as F
 from paddle import nn
 
 from conformance.cases import Built
+from suites.architectures.family_inputs import padded_bags, shape_sets
 from suites.architectures.common import threshold
 from suites.architectures.paddle_models import randomize_batchnorm, randomize_layernorm
-
-
-def _sizes(params: dict, default: list) -> list[tuple]:
-    return [tuple(s) for s in params.get("sets", default)]
 
 
 def _randomize_norms(model: nn.Layer, seed: int) -> None:
@@ -85,7 +82,7 @@ def build_vit(params: dict, seed: int) -> Built:
     randomize_layernorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, p["image"], p["image"]], [1, p["image"], p["image"]], [4, 48, 40]])
+    sets = shape_sets(p, [[2, p["image"], p["image"]], [1, p["image"], p["image"]], [4, 48, 40]])
     inputs = [[rng.uniform(-1.0, 1.0, (b, 3, h, w)).astype(np.float32)] for b, h, w in sets]
     shapes = [[(b, p["classes"]), (b, 1 + (h // p["patch"]) * (w // p["patch"]), p["dim"])] for b, h, w in sets]
     return Built(model=model, inputs=inputs[0], input_names=["image"], output_names=["logits", "tokens"],
@@ -146,7 +143,7 @@ def build_unet(params: dict, seed: int) -> Built:
     rng = np.random.default_rng(seed)
     default = ([[2, 16, 16, 16], [1, 16, 16, 16], [4, 8, 16, 24]] if p["dims"] == 3
                else [[2, 32, 32], [1, 32, 32], [4, 48, 40]])
-    sets = _sizes(p, default)
+    sets = shape_sets(p, default)
     inputs = [[rng.standard_normal((b, p["in_channels"], *spatial)).astype(np.float32)] for b, *spatial in sets]
     name = "volume" if p["dims"] == 3 else "image"
     axes = {0: "batch", **{2 + i: f"s{i}" for i in range(p["dims"])}}
@@ -256,7 +253,7 @@ def build_detector(params: dict, seed: int) -> Built:
     randomize_batchnorm(model, seed)
     model.eval()
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, 64, 64], [1, 64, 64], [4, 48, 80]])
+    sets = shape_sets(p, [[2, 64, 64], [1, 64, 64], [4, 48, 80]])
     images = [rng.uniform(-1.0, 1.0, (b, 3, h, w)).astype(np.float32) for b, h, w in sets]
     with paddle.no_grad():
         scores, _ = model.scores_and_boxes(paddle.to_tensor(images[0]))
@@ -355,14 +352,10 @@ def build_dlrm(params: dict, seed: int) -> Built:
     t = len(p["vocab"])
     offsets = np.cumsum([0] + p["vocab"][:-1])
     rng = np.random.default_rng(seed)
-    sets = _sizes(p, [[2, 5], [1, 5], [4, 9]])
+    sets = shape_sets(p, [[2, 5], [1, 5], [4, 9]])
     inputs = []
     for b, length in sets:
-        dense = rng.standard_normal((b, p["dense"])).astype(np.float32)
-        idx = np.stack([rng.integers(0, v, (b, length)) for v in p["vocab"]], axis=1).astype(np.int64)
-        lengths = rng.integers(0, length + 1, (b, t)).astype(np.int64)
-        lengths[0, 0] = 0
-        lengths[-1, -1] = length
+        dense, idx, lengths = padded_bags(rng, p, b, length)      # an empty and a full bag in every set
         if p["bags"] == "padded":
             inputs.append([dense, idx, lengths])
             continue
