@@ -37,3 +37,14 @@ def decode_built(model, c: dict, params: dict, seed: int, kv_shape) -> Built:
                  output_names=["logits", *cache_names("present", c["layers"])], dynamic_axes=dynamic,
                  extra_inputs=input_sets[1:],
                  expected_shapes=[[(b, 1, c["vocab"])] + [kv_shape(c, b, t + 1)] * len(past) for b, t in sets])
+
+
+def generation_built(core, c: dict, params: dict, seed: int, generate) -> Built:
+    """The source side of a generation case: the prompt (``params["batch"]``, ``params["prompt"]``)
+    int64 as the input, and ``run`` the framework's greedy generation ``generate(prompt,
+    new_tokens) -> (tokens, logits)`` of ``params["new_tokens"]`` tokens."""
+    rng = np.random.default_rng(seed)
+    prompt = rng.integers(0, c["vocab"], size=(params.get("batch", 2), params.get("prompt", 7))).astype(np.int64)
+    new_tokens = params.get("new_tokens", 32)
+    return Built(model=core, inputs=[prompt], input_names=["prompt"], output_names=["tokens", "logits"],
+                 run=lambda model, inputs: list(generate(inputs[0], new_tokens)))

@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from conformance.cases import Built, seed_for
-from suites.architectures.decoder_inputs import decode_built, prefill_built
+from suites.architectures.decoder_inputs import decode_built, generation_built, prefill_built
 from suites.architectures.specs_generation import CONFIGS
 
 CONFIG = CONFIGS["gpt2"]
@@ -142,10 +142,6 @@ def greedy(core: GPT2Keras, prompt: np.ndarray, new_tokens: int):
 
 
 def build_generation(params: dict, seed: int) -> Built:
-    c = {**CONFIG, **params.get("config", {})}
     core = decoder(params)
-    rng = np.random.default_rng(seed)
-    prompt = rng.integers(0, c["vocab"], size=(params.get("batch", 2), params.get("prompt", 7))).astype(np.int64)
-    new_tokens = params.get("new_tokens", 32)
-    return Built(model=core, inputs=[prompt], input_names=["prompt"], output_names=["tokens", "logits"],
-                 run=lambda model, inputs: list(greedy(model, inputs[0], new_tokens)))
+    return generation_built(core, {**CONFIG, **params.get("config", {})}, params, seed,
+                            lambda prompt, new_tokens: greedy(core, prompt, new_tokens))

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conformance.cases import Built, seed_for
-from suites.architectures.decoder_inputs import decode_built, prefill_built
+from suites.architectures.decoder_inputs import decode_built, generation_built, prefill_built
 from suites.architectures.specs_generation import CONFIGS
 
 def config(params: dict) -> dict:
@@ -314,9 +314,6 @@ def build_generation(params: dict, seed: int) -> Built:
     c = config(params)
     _check_layers(c)
     core = decoder(params)
-    rng = np.random.default_rng(seed)
-    prompt = rng.integers(0, c["vocab"], size=(params.get("batch", 2), params.get("prompt", 7))).astype(np.int64)
-    new_tokens = params.get("new_tokens", 32)
     prefill, step = Prefill(core).eval(), DecodeStep(core).eval()
-    return Built(model=core, inputs=[prompt], input_names=["prompt"], output_names=["tokens", "logits"],
-                 run=lambda model, inputs: list(greedy(prefill, step, inputs[0], new_tokens)))
+    return generation_built(core, c, params, seed,
+                            lambda prompt, new_tokens: greedy(prefill, step, prompt, new_tokens))
