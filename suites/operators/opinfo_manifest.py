@@ -59,10 +59,19 @@ RANDOM_OPS = {"bernoulli", "cauchy", "exponential", "geometric", "log_normal", "
 NOT_TRAINING_BY_DEFAULT = {"nn.functional.alpha_dropout", "nn.functional.feature_alpha_dropout"}
 
 
-def random_by_definition(op_name: str, kwargs: dict) -> bool:
+# ops whose samples pass dropout_p positionally: its index in the sample's args (the op applies it
+# when training, which defaults to True). OpInfo wraps the call in a fixed seed, so the eager output
+# repeats itself under every seed and only the argument tells.
+POSITIONAL_DROPOUT_P = {"nn.functional.multi_head_attention_forward": 9}
+
+
+def random_by_definition(op_name: str, kwargs: dict, args: tuple = ()) -> bool:
     """Samples whose op draws random numbers (torch's CPU generator happens to repeat some
     draws, e.g. dropout keeps a 0-d tensor under every seed, so reruns cannot tell)."""
     if op_name in RANDOM_OPS or kwargs.get("dropout_p", 0):
+        return True
+    position = POSITIONAL_DROPOUT_P.get(op_name)
+    if position is not None and len(args) > position and args[position] and kwargs.get("training", True):
         return True
     if "dropout" in op_name:
         training = kwargs.get("training", op_name not in NOT_TRAINING_BY_DEFAULT)
@@ -75,9 +84,9 @@ def _onnx_typed(tensors) -> bool:
     return all(t.dtype in ot.DTYPE_NAMES and t.layout == torch.strided for t in tensors)
 
 
-def usable(model, op_name: str = "", kwargs: dict | None = None) -> str:
+def usable(model, op_name: str = "", kwargs: dict | None = None, args: tuple = ()) -> str:
     """Why a sample cannot be a case ("" when it can)."""
-    if random_by_definition(op_name, kwargs or {}):
+    if random_by_definition(op_name, kwargs or {}, args):
         return "random by definition (dropout, rrelu in training)"
     tensors = model.tensors
     if not _onnx_typed(tensors):
@@ -118,7 +127,7 @@ def choose(op, dtype: str, count: int) -> tuple[list[dict], str]:
         chosen, reasons = [], set()
         for index in order:
             model = ot.OpInfoCall(op.op, candidates[index])
-            why = usable(model, op.name, candidates[index].kwargs)
+            why = usable(model, op.name, candidates[index].kwargs, tuple(candidates[index].args))
             if why:
                 reasons.add(why)
                 continue

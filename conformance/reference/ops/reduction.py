@@ -97,6 +97,8 @@ def reduce_axes_input(ctx, x, axes=None):
 
 def _arg(ctx, x, fn):
     axis = ctx.attr("axis", 0)
+    if not -x.ndim <= axis < x.ndim:      # the spec's accepted range: none on a 0-d input
+        raise ValueError(f"{ctx.node.op_type}: axis {axis} is outside [-r, r-1] for an input of rank {x.ndim}")
     axis = axis + x.ndim if axis < 0 else axis
     if ctx.attr("select_last_index", 0):
         flipped = np.flip(x, axis=axis)

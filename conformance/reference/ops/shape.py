@@ -66,6 +66,9 @@ def _unsqueeze(x, axes):
 @op("Transpose")
 def transpose(ctx, x):
     perm = ctx.attr("perm")
+    if perm is not None and sorted(perm) != list(range(x.ndim)):
+        # the spec: "perm must contain each axis index in [0, n-1] exactly once" (numpy also takes -1)
+        raise ValueError(f"Transpose: perm must hold each axis of [0, {x.ndim - 1}] once, got {list(perm)}")
     return np.transpose(x, perm)
 
 
