@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
 
 FRAMEWORKS = ("torch", "tensorflow", "paddle")
+# A case's dynamic-shape twin: exported with its free axes declared dynamic and run at the export
+# shape and at an unseen one. Its variant ends in DYNAMIC_TAG, it carries the DYNAMIC marker.
+DYNAMIC = "dynamic"
+DYNAMIC_TAG = "+dyn"
+# the unseen size of a free axis: the export size grown by an odd step, so parity changes too
+# (SAME pads and ceil-mode windows depend on it)
+UNSEEN_GROWTH = 3
 
 
 def seed_for(text: str) -> int:
@@ -76,6 +83,51 @@ class CaseSpec:
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def twin_sizes(size: int) -> tuple[int, int]:
+    """(export size, unseen size) of a free axis of sample size ``size``: torch.export
+    specializes size-1 dimensions, so the export example has at least 2."""
+    export = max(int(size), 2)
+    return export, export + UNSEEN_GROWTH
+
+
+def twin_shapes(shape, axes) -> tuple[list[int], list[int]]:
+    """(export shape, unseen shape) of a sample shape whose ``axes`` are free (``twin_sizes``)."""
+    export, unseen = [int(d) for d in shape], [int(d) for d in shape]
+    for axis in axes:
+        export[axis], unseen[axis] = twin_sizes(shape[axis])
+    return export, unseen
+
+
+def dynamic_twin(spec: CaseSpec, params: dict) -> CaseSpec:
+    """``spec``'s dynamic-shape twin with ``params`` (its inputs at the export shape and what its
+    builder needs for the unseen shape): variant tagged ``+dyn``, marker ``dynamic``."""
+    return replace(spec, params=params, variant=spec.variant + DYNAMIC_TAG, marks=(*spec.marks, DYNAMIC))
+
+
+def is_dynamic_twin(spec: CaseSpec) -> bool:
+    return DYNAMIC in spec.marks
+
+
+def twin_origin(spec: CaseSpec) -> CaseSpec:
+    """The case a dynamic twin was made from (by id: its params are not restored)."""
+    return replace(spec, variant=spec.variant.removesuffix(DYNAMIC_TAG),
+                   marks=tuple(m for m in spec.marks if m != DYNAMIC))
+
+
+def changed_axes(sample: list[np.ndarray], unseen: list[np.ndarray]) -> list[tuple[int, ...]]:
+    """Per input, the axes on which the unseen input set's shape differs from the sample's."""
+    if len(sample) != len(unseen) or any(np.ndim(a) != np.ndim(b) for a, b in zip(sample, unseen)):
+        raise ValueError(f"an unseen input set must have the sample's inputs and ranks: "
+                         f"{[np.shape(a) for a in sample]} vs {[np.shape(b) for b in unseen]}")
+    return [tuple(i for i, (m, n) in enumerate(zip(np.shape(a), np.shape(b))) if m != n)
+            for a, b in zip(sample, unseen)]
+
+
+def axis_symbol(axis: int) -> str:
+    """The symbolic name of a dynamic axis (inputs growing on the same axis share it)."""
+    return "batch" if axis == 0 else f"dim{axis}"
+
+
 @dataclass
 class Built:
     """What a builder returns, inside the framework's worker process."""
@@ -100,12 +152,25 @@ class Built:
     def names(self) -> list[str]:
         return list(self.input_names) if self.input_names else [f"input_{i}" for i in range(len(self.inputs))]
 
+    def with_unseen_inputs(self, unseen: list[np.ndarray], shapes: list[tuple] | None = None) -> "Built":
+        """This model exported with the axes on which ``unseen`` differs from the sample declared
+        dynamic, and run on ``unseen`` as a further input set (``shapes``: its expected output
+        shapes, where the sample's are asserted)."""
+        axes = changed_axes(self.inputs, unseen)
+        self.dynamic_axes = {name: {a: axis_symbol(a) for a in changed}
+                             for name, changed in zip(self.names(), axes) if changed}
+        self.extra_inputs = [list(unseen)]
+        if self.expected_shapes is not None and shapes is not None:
+            self.expected_shapes = [self.expected_shapes[0], [tuple(s) for s in shapes]]
+        return self
+
 
 @dataclass
 class Conversion:
     """What comes back from a worker: plain data only."""
 
-    status: str                                  # ok | unsupported | error
+    # ok | unsupported | error | skipped (a dynamic twin whose source refuses the unseen shape)
+    status: str
     message: str = ""
     # the converted model: ONNX bytes, or a conformance.formats.Package's bytes for other formats
     artifact: bytes | None = None
@@ -123,6 +188,10 @@ class Conversion:
     # the arithmetic the converter stored the model in: "fp32", or what it quantized to
     # ("fp16-weights", "int8"); a quantized model is judged at metric level (conformance.judge)
     precision: str = "fp32"
+
+    def input_set_label(self, i: int) -> str:
+        """How a record names input set ``i``: the sample, or a further set with its shapes."""
+        return "sample" if i == 0 else f"input set {i} {[tuple(np.shape(a)) for a in self.input_sets[i]]}"
 
     @property
     def onnx_bytes(self) -> bytes | None:

@@ -57,7 +57,15 @@ class Sessions:
         if skey not in self.prepared:
             self.prepared.put(skey, prepare_converted(target, conv.artifact, conv.format))
         session = self.prepared[skey]
-        return [target.run(session, dict(zip(conv.input_names, inputs))) for inputs in conv.input_sets]
+        outputs = []
+        for i, inputs in enumerate(conv.input_sets):
+            try:
+                outputs.append(target.run(session, dict(zip(conv.input_names, inputs))))
+            except Exception as exc:
+                if len(conv.input_sets) > 1:       # say which input set (shape) the model refused
+                    exc.add_note(f"at {conv.input_set_label(i)}")
+                raise
+        return outputs
 
     def reference(self, key: str, conv: Conversion) -> list[list[np.ndarray]] | None:
         """The reference executor's outputs, or None if it is unavailable or cannot run the model."""
@@ -77,6 +85,7 @@ def execute(sessions: Sessions, target, key: str, conv: Conversion) -> Execution
         outputs = sessions.run(target, key, conv)
     except Exception as exc:
         harness = raised_by_adapter(exc)
-        return Execution(None, round(time.perf_counter() - t0, 4), f"{type(exc).__name__}: {exc}",
+        said = ": ".join([*getattr(exc, "__notes__", ()), f"{type(exc).__name__}: {exc}"])
+        return Execution(None, round(time.perf_counter() - t0, 4), said,
                          "error" if harness else classify_failure(exc), harness)
     return Execution(outputs, round(time.perf_counter() - t0, 4))

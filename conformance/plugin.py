@@ -39,6 +39,8 @@ MARKERS = {
     "onnx": "source framework: ONNX itself (the backend corner suite's models, judged by the reference executor)",
     "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
     "opinfo_extended": "OpInfo case beyond each op's first float32 sample (other dtypes, more samples)",
+    "dynamic": "dynamic-shape twin ('+dyn' variant): exported with its free axes dynamic, run at the export shape "
+               "and at an unseen one",
     "generation": "greedy generation through a converted decoder's prefill and decode models (conformance.generation)",
 }
 

@@ -25,7 +25,7 @@ import numpy as np
 from converters import converter_status, converters_for, get_converter
 from converters.frameworks import framework_version, run_source, seed_framework
 
-from .cases import Built, CaseSpec, Conversion
+from .cases import Built, CaseSpec, Conversion, is_dynamic_twin
 from .errors import ConversionError, UnsupportedOperator, WorkerCrashed, WorkerTimeout
 from .formats import ONNX, Package
 from .registry import import_plugins
@@ -93,7 +93,12 @@ class _WorkerState:
         t0 = time.perf_counter()
         built = self.build(spec)
         input_sets = [list(built.inputs)] + [list(s) for s in built.extra_inputs]
-        golden_sets = [run_source(spec.framework, built, inputs) for inputs in input_sets]
+        try:
+            golden_sets = [run_source(spec.framework, built, inputs) for inputs in input_sets]
+        except Exception as exc:
+            if not is_dynamic_twin(spec):
+                raise
+            return _source_refuses(spec, input_sets, exc, versions, time.perf_counter() - t0)
         t1 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="conv-") as workdir:
             try:
@@ -114,6 +119,17 @@ class _WorkerState:
 
     def call(self, spec_dict: dict, fn_path: str, kwargs: dict):
         return resolve(fn_path)(self.build(CaseSpec.from_dict(spec_dict)), **kwargs)
+
+
+def _source_refuses(spec: CaseSpec, input_sets, exc: Exception, versions: dict, seconds: float) -> Conversion:
+    """A dynamic twin whose source framework refuses its shapes (the export shape, where the twin
+    grew a size-1 axis, or the unseen one) tests no converter: it is skipped (not counted), its
+    record says why in one line."""
+    shapes = [[tuple(np.shape(a)) for a in s] for s in input_sets]
+    said = (f"{type(exc).__name__}: {exc}".strip().splitlines() or [""])[0][:300]
+    return Conversion(status="skipped", versions=versions, seconds={"build": seconds, "convert": 0.0},
+                      message=f"dynamic twin not counted: {spec.framework} refuses its input shapes "
+                              f"(export, unseen) {shapes}: {said}")
 
 
 def _redirect_output(log_path: str) -> None:

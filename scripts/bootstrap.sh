@@ -2,14 +2,15 @@
 # One command on a fresh machine: set up, then run the conformance suites (operators with one
 # OpInfo sample per torch op, padding, semantics, architectures) on the embedded default targets,
 # reference + onnxruntime. The breadth runs are their own commands (README): every OpInfo sample
-# (-m opinfo) and the backend corner suite (suites/backend, -m node).
+# (-m opinfo), the backend corner suite (suites/backend, -m node) and the dynamic-shape twins of
+# the operator and padding cases (-m dynamic).
 # Ends by printing where the results and the coverage matrix were written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p reports/out
 set +e
-.venv/bin/python -m pytest suites -n 2 -q -p no:cacheprovider -m "not opinfo_extended and not node and not accuracy" \
+.venv/bin/python -m pytest suites -n 2 -q -p no:cacheprovider -m "not opinfo_extended and not node and not accuracy and not dynamic" \
     --target reference --target onnxruntime \
     --results reports/out/results.jsonl "$@"
 code=$?

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from conformance.cases import Built
+from conformance.cases import Built, changed_axes
 
 from . import samples
 
@@ -78,6 +78,9 @@ class OpBuilder:
     framework, build a ``custom`` / ``module`` / functional call, and finish the model."""
 
     channels_last = False          # inputs marked layout="nc*" arrive with axis 1 moved last
+    # per input, the axes the case being built declares dynamic (a dynamic twin's), for the
+    # builders whose model must leave them open (Keras inputs) or name its inputs (torch.export)
+    dynamic: list = []
 
     def seed(self, seed: int) -> None:
         raise NotImplementedError
@@ -96,8 +99,13 @@ class OpBuilder:
         return model
 
     def build(self, params: dict, seed: int) -> Built:
+        """The case's model and sample inputs; a dynamic twin's (``params["unseen"]``: its inputs
+        at the unseen shape) also declares the axes on which those differ dynamic."""
         call = params["call"]
         inputs = samples.generate(params["inputs"], seed, channels_last=self.channels_last)
+        unseen = samples.generate(params["unseen"], seed + 1, channels_last=self.channels_last) \
+            if "unseen" in params else None
+        self.dynamic = changed_axes(inputs, unseen) if unseen is not None else [() for _ in inputs]
         self.seed(seed)
         if call["kind"] == "custom":
             model = self.custom(call["custom"], params["attrs"], inputs, seed)
@@ -105,4 +113,5 @@ class OpBuilder:
             model = self.module(call, inputs, seed)
         else:
             model = self.call_op(call, inputs)
-        return Built(model=self.finish(model), inputs=inputs)
+        built = Built(model=self.finish(model), inputs=inputs)
+        return built.with_unseen_inputs(unseen) if unseen is not None else built

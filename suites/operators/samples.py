@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.cases import twin_shapes
+
 DTYPES = ("float32", "float16", "float64", "int32", "int64", "bool", "int8", "uint8")
 
 
@@ -99,6 +101,42 @@ def generate(inputs: list[dict], seed: int, channels_last: bool = False) -> list
             spec["shape"] = [shape[0]] + shape[2:] + [shape[1]]
         arrays.append(np.asarray(draw(rng, spec)))   # 0-d draws come back as numpy scalars
     return arrays
+
+
+def free_axes(inputs: list[dict]) -> list[tuple[int, ...]]:
+    """Per input, the axes a dynamic twin declares dynamic. Where an op constrains them, the
+    table says so on the inputs (``T(3, 4, free=[1])``; ``free=[]``: none; an input without
+    ``free`` then has none). Otherwise the batch axis: axis 0 of the first input and of every
+    input of its rank with the same leading size (an empty or rank-0 first input has none)."""
+    if any("free" in spec for spec in inputs):
+        return [tuple(spec.get("free", ())) for spec in inputs]
+    lead = list(inputs[0].get("shape", ())) if inputs else []
+    if not lead or lead[0] == 0 or _bounded_lead(inputs[0]):
+        return [() for _ in inputs]
+    return [(0,) if len(spec.get("shape", ())) == len(lead) and spec["shape"][0] == lead[0] else ()
+            for spec in inputs]
+
+
+def _bounded_lead(spec: dict) -> bool:
+    """Is the input's leading size bounded by its values (indices unique along axis 0 below
+    ``high``, a permutation of its length)? Then it is no batch axis to grow."""
+    rank = len(spec.get("shape", ()))
+    return (spec.get("domain") == "unique_index" and spec.get("axis", 0) % rank == 0) or \
+        (spec.get("domain") == "permutation" and rank == 1)
+
+
+def twin_inputs(inputs: list[dict]) -> tuple[list[dict], list[dict]] | None:
+    """A dynamic twin's input specs (at the export shape, at the unseen shape), each free axis
+    sized by ``cases.twin_sizes``; None when no input has a free axis."""
+    free = free_axes(inputs)
+    if not any(free):
+        return None
+    export, unseen = [], []
+    for spec, axes in zip(inputs, free):
+        at_export, at_unseen = twin_shapes(spec.get("shape", ()), axes)
+        export.append({**spec, "shape": at_export})
+        unseen.append({**spec, "shape": at_unseen})
+    return export, unseen
 
 
 def weights(seed: int, shape, kind: str = "normal", scale: float = 1.0) -> np.ndarray:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.cases import CaseSpec
+from conformance.cases import CaseSpec, dynamic_twin
 
+from . import samples
 from .table import (DEFAULT_CONVERTERS, FRAMEWORK_MODULES, FRAMEWORKS, PADDLE_DIM, TABLE, TORCH_BOTH,  # noqa: F401 - re-exported
                     TORCH_DIM, TORCH_SCRIPT_ONLY, WITH_DYNAMO, Call, OpSpec, T, V, Variant, X, custom, custom_op, fn, op)
 
@@ -86,7 +87,7 @@ op("add", "Add", _BCAST, [
 op("sub", "Sub", _BCAST, [V("bcast"), V("int32", inputs=(T(4, 3, dtype="int32"), T(3, dtype="int32")))],
    calls={"torch": fn("torch.sub"), "tensorflow": fn("tf.math.subtract"), "paddle": fn("paddle.subtract")})
 op("mul", "Mul", _BCAST, [V("bcast", converters=WITH_DYNAMO), V("int64", inputs=(T(2, 3, dtype="int64"), T(2, 3, dtype="int64"))),
-                          V("size1", inputs=(T(1, 1, 4), T(3, 1, 1)))],
+                          V("size1", inputs=(T(1, 1, 4, free=[]), T(3, 1, 1)))],
    calls={"torch": fn("torch.mul"), "tensorflow": fn("tf.math.multiply"), "paddle": fn("paddle.multiply")})
 op("div", "Div", (T(3, 1, 5), T(4, 5, domain="nonzero")), [V("bcast"), V("fp16", only=("torch", "tensorflow"), inputs=(T(4, 5, dtype="float16"), T(5, dtype="float16", domain="nonzero")))],
    calls={"torch": fn("torch.div"), "tensorflow": fn("tf.math.truediv"), "paddle": fn("paddle.divide")})
@@ -260,7 +261,7 @@ op("argsort", "TopK", [T(3, 7)], [V("axis-1", {"axis": -1}),
 op("matmul", "MatMul", (T(3, 4), T(4, 5)), [
     V("2d", converters=WITH_DYNAMO),
     V("batch-bcast", inputs=(T(2, 1, 3, 4), T(5, 4, 6))),
-    V("vec-mat", inputs=(T(4), T(4, 5)), only=("torch", "paddle")),
+    V("vec-mat", inputs=(T(4, free=[]), T(4, 5)), only=("torch", "paddle")),
     V("fp16", only=("torch", "tensorflow"), inputs=(T(3, 8, dtype="float16"), T(8, 5, dtype="float16"))),
 ], calls={"torch": fn("torch.matmul"), "tensorflow": fn("tf.linalg.matmul"), "paddle": fn("paddle.matmul")})
 op("matmul_transpose_b", ("Transpose", "MatMul"), (T(2, 3, 4), T(2, 5, 4)), [V("transpose-b", {"transpose_b": True})],
@@ -424,9 +425,10 @@ op("rms_norm", ("ReduceMean", "Sqrt", "Mul"), [T(2, 5, 8)], [V("last-dim", {"sha
 # Shape and data movement
 # ----------------------------------------------------------------------------------------
 op("reshape", "Reshape", [T(2, 3, 4)], [
-    V("to-4x6", {"shape": [4, 6]}, converters=WITH_DYNAMO),
+    # free=[]: a fixed target shape pins every input axis (no dynamic twin)
+    V("to-4x6", {"shape": [4, 6]}, inputs=(T(2, 3, 4, free=[]),), converters=WITH_DYNAMO),
     V("infer-minus1", {"shape": [2, -1, 2]}),
-    V("to-scalar", {"shape": []}, inputs=(T(1, 1),)),
+    V("to-scalar", {"shape": []}, inputs=(T(1, 1, free=[]),)),
 ], calls={"torch": fn("torch.reshape"), "tensorflow": fn("tf.reshape"), "paddle": fn("paddle.reshape")})
 op("transpose", "Transpose", [T(2, 3, 4)], [
     V("perm021", {"perm": [0, 2, 1]}, converters=WITH_DYNAMO),
@@ -497,7 +499,7 @@ op("pad", "Pad", [T(3, 5)], [
 op("tile", "Tile", [T(2, 3)], [V("reps2-3", {"reps": [2, 3]}), V("reps-3d", {"reps": [2, 1, 2]}, inputs=(T(1, 3, 2),))],
    calls={"torch": fn("torch.tile", rename={"reps": "dims"}), "tensorflow": fn("tf.tile", rename={"reps": "multiples"}),
           "paddle": fn("paddle.tile", rename={"reps": "repeat_times"})})
-op("expand", "Expand", [T(3, 1, 5)], [V("to-2x3x4x5", {"shape": [2, 3, 4, 5]})],
+op("expand", "Expand", [T(3, 1, 5, free=[])], [V("to-2x3x4x5", {"shape": [2, 3, 4, 5]})],
    calls={"torch": fn("torch.broadcast_to", rename={"shape": "size"}), "tensorflow": fn("tf.broadcast_to"), "paddle": fn("paddle.broadcast_to")})
 op("squeeze", "Squeeze", [T(3, 1, 4, 1)], [
     V("axis1", {"axis": 1}), V("all"), V("axes1-neg1", {"axis": [1, -1]}),
@@ -688,6 +690,18 @@ def case_specs(frameworks=None) -> list[CaseSpec]:
                     converters=variant.converters_for(fw), min_opset=spec.min_opset,
                     tolerance=_tolerance_for(fw, spec.tolerance, variant.tolerance)))
     return out
+
+
+def dynamic_twins(specs: list[CaseSpec]) -> list[CaseSpec]:
+    """The dynamic-shape twin (marker ``dynamic``, variant ``<variant>+dyn``) of every case
+    whose inputs have a free axis (``samples.free_axes``): exported at the sample's shape, that
+    axis at least 2, declared dynamic, and run there and at a shape not seen at export."""
+    twins = []
+    for spec in specs:
+        shapes = samples.twin_inputs(spec.params["inputs"])
+        if shapes is not None:
+            twins.append(dynamic_twin(spec, dict(spec.params, inputs=shapes[0], unseen=shapes[1])))
+    return twins
 
 
 def operators_per_framework() -> dict[str, int]:

@@ -54,8 +54,10 @@ _K_BINARY = [
     ("fmax", ("Max", "IsNaN", "Where"), "fmax", (T(3, 5, domain="special"), T(3, 5, domain="special")), []),
     ("fmin", ("Min", "IsNaN", "Where"), "fmin", (T(3, 5, domain="special"), T(3, 5, domain="special")), []),
     ("ldexp", ("Pow", "Mul"), "ldexp", (T(3, 5), i32(3, 5, low=-4, high=6)), []),
-    ("gcd", ("Mod", "Loop"), "gcd", (i32(3, 5, low=-30, high=30), i32(3, 5, low=-30, high=30)), []),
-    ("lcm", ("Mod", "Loop"), "lcm", (i32(3, 5, low=-12, high=12), i32(3, 5, low=-12, high=12)), []),
+    # free=[] (no dynamic twin): Keras' gcd/lcm cannot be traced with a None dimension ("Cannot
+    # convert a partially known TensorShape (None, 5) to a Tensor", Keras 3.15.1, TF 2.21)
+    ("gcd", ("Mod", "Loop"), "gcd", (i32(3, 5, low=-30, high=30, free=[]), i32(3, 5, low=-30, high=30)), []),
+    ("lcm", ("Mod", "Loop"), "lcm", (i32(3, 5, low=-12, high=12, free=[]), i32(3, 5, low=-12, high=12)), []),
     # (3, 4) x (5, 4) is valid numpy but Keras' tf.cond traces its rank-0 branch (x1 * x2) on every call and fails
     ("inner", "MatMul", "inner", (T(3, 4), T(3, 4)), [V("1d", inputs=(T(4), T(4)))]),
     ("vdot", ("Mul", "ReduceSum"), "vdot", (T(3, 4), T(3, 4)), [V("int32", inputs=(i32(6), i32(6)))]),
@@ -127,12 +129,16 @@ tf_op("vander", ("Pow", "Unsqueeze"), [T(5, scale=0.8)], [V("N4", {"N": 4}), V("
 tf_op("saturate_cast", ("Clip", "Cast"), [T(3, 6, scale=200.0)], [V("to-uint8", {"dtype": "uint8"}), V("to-int8", {"dtype": "int8"}),
                                                                   V("int32-to-uint8", {"dtype": "uint8"}, inputs=(i32(4, low=-300, high=300),))],
       K + "saturate_cast", names=("x",))
-tf_op("array_split", ("Split",), [T(7, 3)], [V("3-parts-axis0", {"indices_or_sections": 3}),
+# keras.ops.array_split traced with a None split axis returns the whole tensor as its one output
+# (eager: 3 parts; Keras 3.15.1): the axis it splits is no free axis
+tf_op("array_split", ("Split",), [T(7, 3)], [V("3-parts-axis0", {"indices_or_sections": 3}, inputs=(T(7, 3, free=[]),)),
                                              V("2-parts-axis1", {"indices_or_sections": 2, "axis": 1})], K + "array_split", names=("x",))
 tf_op("extract_sequences", ("Slice", "Gather"), [T(2, 12)], [
     V("len4-stride2", {"sequence_length": 4, "sequence_stride": 2}), V("len5-stride5", {"sequence_length": 5, "sequence_stride": 5})],
       K + "extract_sequences", names=("x",))
-tf_op("unfold", ("Gather", "Reshape"), [X(1, 2, 6, 6)], [
+# free=[]: keras.ops.unfold cannot be traced with a None batch ("Failed to convert elements of
+# [None, 3, 3, 2, 2, 2] to Tensor", Keras 3.15.1)
+tf_op("unfold", ("Gather", "Reshape"), [X(1, 2, 6, 6, free=[])], [
     V("k2-s2", {"kernel_size": 2, "stride": 2}), V("k3-pad1", {"kernel_size": 3, "padding": 1}),
     V("k2-dilation2", {"kernel_size": 2, "dilation": 2})], K + "unfold", names=("x",))
 tf_op("dot_product_attention", ("MatMul", "Softmax"), (T(2, 5, 2, 4), T(2, 6, 2, 4), T(2, 6, 2, 4)), [

@@ -110,7 +110,10 @@ pd("dist", ("Sub", "ReduceL2", "Pow"), (T(3, 4), T(3, 4)), [
     V("p-inf", {"p": float("inf")}), V("p-neg-inf", {"p": float("-inf")}),
     V("bcast", {"p": 2.0}, inputs=(T(3, 1), T(1, 4))),
 ], P + "dist")
-pd("paddle_inner", "MatMul", (T(3, 4), T(5, 4)), [V("2d"), V("1d", inputs=(T(4), T(4))), V("3d-2d", inputs=(T(2, 3, 4), T(5, 4)))], P + "inner")
+# 1d: free=[] (no dynamic twin): paddle.inner's own code cannot be saved with a None length (paddle.jit.save:
+# "Only one dimension value of 'shape' in reshape can be -1", Paddle 3.3.1)
+pd("paddle_inner", "MatMul", (T(3, 4), T(5, 4)), [V("2d"), V("1d", inputs=(T(4, free=[]), T(4))), V("3d-2d", inputs=(T(2, 3, 4), T(5, 4)))],
+   P + "inner")
 pd("cdist", ("Sub", "ReduceL2", "Pow"), (T(4, 3), T(5, 3)), [
     V("p2", {"p": 2.0}), V("p1", {"p": 1.0}), V("p0", {"p": 0.0}), V("p-inf", {"p": float("inf")}), V("p3", {"p": 3.0}),
     V("batched", {"p": 2.0}, inputs=(T(2, 4, 3), T(2, 5, 3))),
@@ -604,8 +607,11 @@ layer("nn.PReLU", "PRelu", [X(2, 3, 4, 5, avoid=[0.0])], [
 layer("nn.Flatten", ("Flatten", "Reshape"), [T(2, 3, 4, 5)], [
     V("default"), V("0-to-1", {"start_axis": 0, "stop_axis": 1}), V("neg-axes", {"start_axis": -2, "stop_axis": -1}),
 ], NN + "Flatten")
+# axis-1-minus1: free=[] (no dynamic twin): nn.Unflatten's own reshape to [N, 3, -1] cannot be saved with a None
+# batch (paddle.jit.save: "Only one dimension value of 'shape' in reshape can be -1", Paddle 3.3.1)
 layer("nn.Unflatten", "Reshape", [T(3, 6)], [V("axis1-2x3", {"axis": 1, "shape": [2, 3]}),
-                                             V("axis-1-minus1", {"axis": -1, "shape": [3, -1]})], NN + "Unflatten")
+                                             V("axis-1-minus1", {"axis": -1, "shape": [3, -1]}, inputs=(T(3, 6, free=[]),))],
+      NN + "Unflatten")
 layer("nn.Unfold", ("Pad", "Gather", "Reshape"), [X(1, 2, 5, 6)], [
     V("k2", {"kernel_sizes": 2}), V("k3-s2-p1-d1", {"kernel_sizes": 3, "strides": 2, "paddings": 1}),
     V("k2-d2", {"kernel_sizes": 2, "dilations": 2}),

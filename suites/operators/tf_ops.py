@@ -34,9 +34,16 @@ def randomize(model, seed: int, scale: float = 0.5):
     return model
 
 
-def functional(inputs: list[np.ndarray], f, seed: int):
-    """A keras.Model over fixed-shape inputs whose body is ``f(*symbolic_inputs)``."""
-    sym = [keras.Input(shape=x.shape[1:], batch_size=x.shape[0], dtype=str(x.dtype)) for x in inputs]
+def keras_input(x: np.ndarray, dynamic=()):
+    """A Keras input of ``x``'s shape and dtype, left open (None) on the axes ``dynamic``."""
+    shape = [None if axis in dynamic else int(d) for axis, d in enumerate(x.shape)]
+    return keras.Input(shape=shape[1:], batch_size=shape[0] if shape else None, dtype=str(x.dtype))
+
+
+def functional(inputs: list[np.ndarray], f, seed: int, dynamic=None):
+    """A keras.Model over the inputs' shapes (open on each input's ``dynamic`` axes) whose body
+    is ``f(*symbolic_inputs)``."""
+    sym = [keras_input(x, axes) for x, axes in zip(inputs, dynamic or [() for _ in inputs])]
     out = f(*sym)
     return randomize(keras.Model(sym if len(sym) > 1 else sym[0], out), seed)
 
@@ -207,10 +214,10 @@ class TensorFlowOps(base.OpBuilder):
     def custom(self, name, attrs, inputs, seed):
         body = globals()[name](attrs)
         # tf.* functions cannot take KerasTensors: those bodies run as plain callables
-        return body if name in PLAIN_TF else functional(inputs, body, seed)
+        return body if name in PLAIN_TF else functional(inputs, body, seed, self.dynamic)
 
     def module(self, call, inputs, seed):
-        return functional(inputs, resolve(call["target"])(**call["kwargs"]), seed)
+        return functional(inputs, resolve(call["target"])(**call["kwargs"]), seed, self.dynamic)
 
     def call_op(self, call, inputs):
         return make_call(call)

@@ -178,6 +178,19 @@ def multihead_attention(a, seed):
     return Fn(lambda q, kv: mha(q, kv, kv)[0], mha)
 
 
+class Positional(torch.nn.Module):
+    """``model`` over named positional inputs: torch.onnx's dynamo exporter maps dynamic axes
+    onto the forward signature, which a ``*xs`` signature breaks ("Failed to convert
+    'dynamic_axes' to 'dynamic_shapes'")."""
+
+    def __init__(self, model: torch.nn.Module, count: int):
+        super().__init__()
+        self.model, self.count = model, count
+
+    def forward(self, x0, x1=None, x2=None, x3=None, x4=None, x5=None, x6=None, x7=None):
+        return self.model(*[x0, x1, x2, x3, x4, x5, x6, x7][:self.count])
+
+
 # ---------------------------------------------------------------- entry point
 class TorchOps(base.OpBuilder):
     def seed(self, seed):
@@ -190,6 +203,8 @@ class TorchOps(base.OpBuilder):
         return CallOp(call)
 
     def finish(self, model):
+        if any(self.dynamic):          # a dynamic twin: exported with dynamic axes by name
+            model = Positional(model, len(self.dynamic))
         return model.eval()
 
 

@@ -380,4 +380,10 @@ class BuilderTable:
         return deco
 
     def build(self, params: dict, seed: int):
-        return self.builders[params["op"]](params, seed)
+        """The case; a dynamic twin's (``params["unseen_shape"]``) also built at the unseen
+        shape, whose inputs and expected output shapes become its further input set."""
+        built = self.builders[params["op"]](params, seed)
+        if "unseen_shape" in params:
+            unseen = self.builders[params["op"]](dict(params, shape=params["unseen_shape"]), seed)
+            built.with_unseen_inputs(unseen.inputs, unseen.expected_shapes[0])
+        return built

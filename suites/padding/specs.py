@@ -12,7 +12,7 @@ an output by whole units, never by 1e-6.
 """
 from __future__ import annotations
 
-from conformance.cases import CaseSpec
+from conformance.cases import CaseSpec, dynamic_twin, twin_shapes
 
 TIGHT = {"rtol": 1e-6, "atol": 1e-6}
 # transcendental kernels (erf, tanh, exp, sigmoid) differ between float32 libraries by a few ulp:
@@ -177,10 +177,13 @@ TF_PADDING = [
              kernel=[3, 3], stride=2, padding="SAME", keras=True),
     pad_case(TF, "conv_transpose2d", "keras-valid-s2-op1", op="conv_transpose", shape=[1, 1, 3, 3], out=2,
              kernel=[3, 3], stride=2, padding="VALID", output_padding=1, keras=True),
+    # tf.nn.conv2d_transpose takes the whole output shape, batch included: no free axis (no twin)
     pad_case(TF, "conv_transpose2d", "same-s2-out7", op="conv_transpose", shape=[1, 1, 4, 4], out=1,
-             kernel=[3, 3], stride=2, padding="SAME", output_size=[7, 7]),
+             kernel=[3, 3], stride=2, padding="SAME", output_size=[7, 7],
+             free=[]),
     pad_case(TF, "conv_transpose2d", "same-s2-out8", op="conv_transpose", shape=[1, 1, 4, 4], out=1,
-             kernel=[3, 3], stride=2, padding="SAME", output_size=[8, 8]),
+             kernel=[3, 3], stride=2, padding="SAME", output_size=[8, 8],
+             free=[]),
     pad_case(TF, "maxpool2d_same", "stride2-even-negative", op="pool", mode="max", shape=[1, 2, 6, 6], kernel=3,
              stride=2, padding="SAME", negative=True),
     pad_case(TF, "maxpool2d_same", "stride2-odd-negative", op="pool", mode="max", shape=[1, 1, 7, 5], kernel=2,
@@ -354,3 +357,21 @@ SEMANTICS_CASES = [
 
 def all_cases() -> list[CaseSpec]:
     return PADDING_CASES + SEMANTICS_CASES
+
+
+def dynamic_twin_of(spec: CaseSpec) -> CaseSpec | None:
+    """A padding case's dynamic-shape twin (marker ``dynamic``, variant ``<variant>+dyn``): its
+    free axes (``params["free"]``, logical NCHW; default the batch and every spatial axis, where
+    the pads, ceil-mode windows and output sizes are computed) declared dynamic, exported at
+    the sample's shape (each free axis at least 2) and run there and at an unseen shape. None
+    where the case fixes every axis. The semantics cases' inputs are literal tables: no twins."""
+    shape = spec.params.get("shape")
+    free = spec.params.get("free", [axis for axis in range(len(shape or ())) if axis != 1])
+    if spec.kind != "padding" or not shape or not free:
+        return None
+    export, unseen = twin_shapes(shape, free)
+    return dynamic_twin(spec, dict(spec.params, shape=export, unseen_shape=unseen))
+
+
+def dynamic_twins() -> list[CaseSpec]:
+    return [twin for twin in map(dynamic_twin_of, PADDING_CASES) if twin is not None]

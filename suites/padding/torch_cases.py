@@ -18,8 +18,10 @@ builder, build = CASES.register, CASES.build
 
 
 class Fn(cm.FnHolder, nn.Module):
-    def forward(self, *xs):
-        return self.fn(*xs)
+    # named inputs, not *xs: torch.onnx's dynamo exporter maps a dynamic twin's dynamic axes
+    # onto the signature, which a varargs signature breaks (IndexError in torch.export)
+    def forward(self, x, y=None):
+        return self.fn(x) if y is None else self.fn(x, y)
 
 
 class PadThenConv(nn.Module):
