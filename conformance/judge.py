@@ -10,7 +10,8 @@ import numpy as np
 
 from .cases import CaseSpec, Conversion
 from .comparator import compare_outputs
-from .tolerance import CONVERSION_PRECISIONS, resolve_tolerance, widen_for_precision
+from .noise_floor import input_set_floors
+from .tolerance import CONVERSION_PRECISIONS, case_noise_multiple, case_tolerance, widen_for_precision
 from .precision_attribution import cosine
 
 
@@ -31,15 +32,51 @@ class Verdict:
 KIND_JUDGES: dict[str, Callable[..., Verdict]] = {}
 
 
-def _tolerances(arrays, spec: CaseSpec, precision: str):
-    return [widen_for_precision(resolve_tolerance(np.asarray(a).dtype, None, spec.tolerance), precision,
-                                np.asarray(a).dtype) for a in arrays]
+@dataclass(frozen=True)
+class NoiseFloors:
+    """The float32 noise floor of every output (by position) of every input set of a case judged
+    against it (``conformance.tolerance.case_noise_multiple``), and the multiple it allows."""
+
+    per_set: list[list[float | None]]
+    multiple: float
+
+    def of_set(self, i: int) -> list[float | None]:
+        return self.per_set[i] if i < len(self.per_set) else []
+
+
+def noise_floors(spec: CaseSpec, conv: Conversion) -> NoiseFloors | None:
+    """The case's measured noise floors (``conformance.noise_floor.input_set_floors``), or None
+    where the policy does not judge it by them or the float64 reference cannot run the model
+    (then the case's own tolerance judges)."""
+    multiple = case_noise_multiple(spec.kind, spec.tolerance, conv.precision, conv.expected is not None)
+    if multiple is None or conv.onnx_bytes is None:
+        return None
+    try:
+        return NoiseFloors(input_set_floors(conv.onnx_bytes, conv.input_names, conv.input_sets), multiple)
+    except Exception:
+        return None
+
+
+def _tolerances(arrays, spec: CaseSpec, precision: str, floors: list[float | None] = (),
+                multiple: float | None = None):
+    floors = list(floors) + [None] * (len(arrays) - len(floors))
+    return [widen_for_precision(case_tolerance(np.asarray(a).dtype, spec.tolerance, floor, multiple), precision,
+                                np.asarray(a).dtype) for a, floor in zip(arrays, floors)]
+
+
+def _set_tolerances(golden, spec: CaseSpec, precision: str, floors: NoiseFloors | None, i: int):
+    """The tolerances of input set ``i``'s outputs: by its noise floors where measured."""
+    if floors is None:
+        return _tolerances(golden, spec, precision)
+    return _tolerances(golden, spec, precision, floors.of_set(i), floors.multiple)
 
 
 def agrees_with_source(outputs, conv: Conversion, spec: CaseSpec) -> bool:
-    """Do these outputs (per input set) match the source framework's at the case's tolerance?"""
-    return all(compare_outputs(o, g, [resolve_tolerance(np.asarray(x).dtype, None, spec.tolerance) for x in g]).passed
-               for o, g in zip(outputs, conv.golden_sets))
+    """Do these outputs (per input set) match the source framework's at the case's tolerance
+    (the one its verdict uses, noise floor included)?"""
+    floors = noise_floors(spec, conv)
+    return all(compare_outputs(o, g, _set_tolerances(g, spec, "fp32", floors, i)).passed
+               for i, (o, g) in enumerate(zip(outputs, conv.golden_sets)))
 
 
 def _nothing_to_compare(conv: Conversion, outputs) -> Verdict | None:
@@ -72,11 +109,13 @@ def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") ->
     if held_to is not None:            # a model stored in a reduced precision: that precision's tolerance
         precision = held_to
     messages, worst, tol = [], {"max_abs": 0.0, "max_rel": 0.0, "mismatch": 0.0}, None
+    floors, margins = noise_floors(spec, conv), []
     for i, (got, golden) in enumerate(zip(outputs, conv.golden_sets)):
-        tols = _tolerances(golden, spec, precision)
+        tols = _set_tolerances(golden, spec, precision, floors, i)
         tol = tols[0] if tols else tol
         cmp = compare_outputs(got, golden, tols, names=conv.output_names[:len(golden)] or None)
-        label = "sample" if i == 0 else f"input set {i} {[tuple(a.shape) for a in conv.input_sets[i]]}"
+        margins += _margins(cmp)
+        label = conv.input_set_label(i)
         if not cmp.passed:
             messages.append(f"[{label}] vs source framework:\n{cmp.message}")
         for k in worst:
@@ -91,7 +130,24 @@ def judge(spec: CaseSpec, conv: Conversion, outputs, precision: str = "fp32") ->
         if not cmp.passed:
             messages.append(f"[sample] vs hand-computed expected values:\n{cmp.message}")
     return Verdict("failed" if messages else "passed", "\n".join(messages), worst["max_abs"], worst["max_rel"],
-                   worst["mismatch"], tol.rtol if tol is not None else None, tol.atol if tol is not None else None)
+                   worst["mismatch"], tol.rtol if tol is not None else None, tol.atol if tol is not None else None,
+                   extra=_noise_extra(floors, margins))
+
+
+def _margins(cmp) -> list[tuple[float, float]]:
+    """(max_abs, floor) of every output compared against a noise floor."""
+    return [(c.max_abs, c.tol.noise_floor) for c in cmp.comparisons
+            if c.tol is not None and c.tol.noise_floor is not None and c.max_abs is not None]
+
+
+def _noise_extra(floors: NoiseFloors | None, margins: list[tuple[float, float]]) -> dict:
+    """The record's figures of a case judged against its noise floor: the multiple, the largest
+    floor, and the worst error over floor among outputs with a floor above 0 (None: none)."""
+    if floors is None or not margins:
+        return {}
+    ratios = [err / floor for err, floor in margins if floor > 0 and np.isfinite(err)]
+    return {"noise_multiple": floors.multiple, "noise_floor": max(floor for _, floor in margins),
+            "error_over_floor": max(ratios) if ratios else None}
 
 
 def judge_metrics(spec: CaseSpec, conv: Conversion, outputs, metrics: dict) -> Verdict:

@@ -223,6 +223,46 @@ def noise_tolerance(dtype, floor: float | None, multiple: float = NOISE_MULTIPLE
                                noise_multiple=float(multiple))
 
 
+#: the case kinds whose outputs come out of a whole model (architectures, model files): judged
+#: against their measured float32 noise floor in the runner too (conformance.judge). Single-op,
+#: padding and semantics cases keep their tight tolerances; fuzz graphs keep the campaign's own
+#: (suites/fuzz/evaluate.py); a generation is judged token by token.
+NOISE_FLOOR_KINDS = frozenset({"arch", "model"})
+
+
+def case_noise_multiple(kind: str, case_override: Mapping[str, Any] | None, conversion_precision: str = "fp32",
+                        has_expected: bool = False) -> float | None:
+    """The multiple of its float32 noise floor a runner case is held to, or None when the floor
+    does not judge it: a kind that is not a whole model, a case with hand-computed expected
+    values (they are exact), a model stored in reduced precision (its error is the rounding of
+    its weights: held to that precision's default instead), or a case that turns the floor off
+    with ``tolerance={"noise_multiple": 0}`` (its own rtol/atol then judge)."""
+    override = case_override or {}
+    multiple = override.get("noise_multiple", NOISE_MULTIPLE)
+    if kind not in NOISE_FLOOR_KINDS or has_expected or conversion_precision != "fp32" or not multiple:
+        return None
+    return float(multiple)
+
+
+def case_tolerance(dtype, case_override: Mapping[str, Any] | None = None, floor: float | None = None,
+                   multiple: float | None = None) -> Tolerance:
+    """A runner case's tolerance for one output. Without a measured ``floor`` (or ``multiple``),
+    or for an output that is not float32: the dtype's default and the case's overrides
+    (``resolve_tolerance``). With one: the noise tolerance (``noise_tolerance``); the case's own
+    rtol/atol, hand-set for when no floor can be measured (an artifact in another format, a
+    model the float64 reference cannot run), give way to the measurement, its other keys (rule,
+    check_dtype) still apply."""
+    if floor is None or not multiple or dtype_key(dtype) != "float32":
+        return resolve_tolerance(dtype, None, case_override)
+    override = dict(case_override or {})
+    override.update(override.pop("float32", None) or {})
+    kept = {k: v for k, v in override.items()
+            if k not in ("rtol", "atol", "noise_multiple", "noise_floor") and not isinstance(v, Mapping)}
+    _check_keys(kept, "case tolerance override")
+    tol = noise_tolerance(dtype, floor, multiple)
+    return dataclasses.replace(tol, **kept) if kept else tol
+
+
 # ---------------------------------------------------------------- quantized conversions: metrics
 
 #: metric-level acceptance of a reduced-precision model (an optimizer pass's output, or a

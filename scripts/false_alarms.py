@@ -1,7 +1,14 @@
-"""False alarms and sensitivity of ``conformance check``'s noise-floor tolerance, on the zoo.
+"""False alarms and sensitivity of the noise-floor tolerance, on the zoo and the architecture suite.
 
     python -m suites.models.export --out /tmp/zoo          # the six models, inputs, source outputs
-    python scripts/false_alarms.py /tmp/zoo [--multiple 16] [--only resnet18,gru] [--skip-mutations]
+    conformance export-cases /tmp/arch --suite architectures   # every architecture case, every converter
+    python scripts/false_alarms.py /tmp/zoo /tmp/arch [--multiple 16] [--only resnet18,gru] [--skip-mutations]
+
+A folder holds models in either layout: ``NAME/model.onnx`` with ``inputs.npz`` and
+``expected.npz`` (the zoo export), or ``NAME/model.onnx`` with ``test_data_set_N/input_K.pb`` and
+``output_K.pb`` (ONNX's backend-test layout that ``export-cases`` writes: every input set of the
+case, the source framework's outputs). Every input set of a model is checked; a cell shows the
+worst of them.
 
 1. No false alarm: every model, unchanged, is checked (``conformance.check.check_model``, what
    ``conformance check MODEL --inputs --expected`` runs) on the reference and onnxruntime
@@ -21,15 +28,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conformance.check import check_model                      # noqa: E402
+from conformance.errors import ConformanceError                  # noqa: E402
+from conformance.inputs import graph_inputs                      # noqa: E402
 from conformance.reference import ReferenceExecutor              # noqa: E402
 from conformance.targets import get_target, target_status        # noqa: E402
 from conformance.targets.base import TargetOptions, prepare_target  # noqa: E402
@@ -39,22 +50,60 @@ from planted_bugs import MUTATIONS                               # noqa: E402
 TARGETS = ("reference", "onnxruntime")
 
 
+@dataclass
+class CheckedModel:
+    """A model and its input sets, each with the source framework's outputs (in output order)."""
+
+    name: str
+    model: onnx.ModelProto
+    sets: list[tuple[dict, list]]          # (feeds by input name, source outputs)
+
+
+def _zoo_layout(folder: Path, model: onnx.ModelProto) -> list[tuple[dict, list]]:
+    return [(dict(np.load(folder / "inputs.npz")), list(np.load(folder / "expected.npz").values()))]
+
+
+def _backend_test_layout(folder: Path, model: onnx.ModelProto) -> list[tuple[dict, list]]:
+    names = [i.name for i in graph_inputs(model)]
+    read = lambda files: [numpy_helper.to_array(onnx.load_tensor(str(f))) for f in files]   # noqa: E731
+    sets = []
+    for data in sorted(folder.glob("test_data_set_*"), key=lambda d: int(d.name.rsplit("_", 1)[1])):
+        inputs = read(sorted(data.glob("input_*.pb"), key=lambda f: int(f.stem.split("_")[1])))
+        outputs = read(sorted(data.glob("output_*.pb"), key=lambda f: int(f.stem.split("_")[1])))
+        sets.append((dict(zip(names, inputs)), outputs))
+    return sets
+
+
+def load_models(roots: list[Path], only: list[str] | None) -> list[CheckedModel]:
+    """Every ``*/model.onnx`` under the roots whose folder name contains one of ``only``."""
+    found = []
+    for root in roots:
+        for path in sorted(root.glob("*/model.onnx")):
+            folder = path.parent
+            if only and not any(part in folder.name for part in only):
+                continue
+            model = onnx.load(str(path))
+            layout = _zoo_layout if (folder / "expected.npz").exists() else _backend_test_layout
+            found.append(CheckedModel(folder.name, model, layout(folder, model)))
+    return found
+
+
 def _runtime_outputs(target: str, threads: int | None):
-    def run(model: onnx.ModelProto, feeds: dict) -> dict:
+    def run(model: onnx.ModelProto, feeds: dict) -> list | None:
         if not target_status(target)[0]:
             return None
         t = get_target(target)
         session, _ = prepare_target(t, model, TargetOptions(intra_op_threads=threads) if threads else None)
-        return dict(zip([o.name for o in model.graph.output], t.run(session, dict(feeds))))
+        return list(t.run(session, dict(feeds)))
     return run
 
 
-# where the expected outputs come from: name -> (model, feeds, folder) -> outputs by name
+# where the expected outputs come from: name -> (model, feeds, source outputs) -> outputs in order
 EXPECTED_SOURCES = {
-    "source framework": lambda model, feeds, folder: dict(np.load(folder / "expected.npz")),
-    "onnxruntime 1 thread": lambda model, feeds, folder: _runtime_outputs("onnxruntime", 1)(model, feeds),
-    "onnxruntime default threads": lambda model, feeds, folder: _runtime_outputs("onnxruntime", None)(model, feeds),
-    "openvino f32": lambda model, feeds, folder: _runtime_outputs("openvino", None)(model, feeds),
+    "source framework": lambda model, feeds, source: source,
+    "onnxruntime 1 thread": lambda model, feeds, source: _runtime_outputs("onnxruntime", 1)(model, feeds),
+    "onnxruntime default threads": lambda model, feeds, source: _runtime_outputs("onnxruntime", None)(model, feeds),
+    "openvino f32": lambda model, feeds, source: _runtime_outputs("openvino", None)(model, feeds),
 }
 
 
@@ -65,27 +114,45 @@ def margin(report, target: str) -> float:
     return max(ratios) if ratios else float("nan")
 
 
-def _cell(report, target: str) -> str:
-    status = [t for t in report.targets if t.target == target][0].status
-    return f"{'PASS' if status == 'passed' else status.upper()} {margin(report, target):.3g}"
+def _cell(reports, target: str) -> str:
+    """The worst verdict and margin of a target over the input sets' reports."""
+    statuses = [[t for t in r.targets if t.target == target][0].status for r in reports]
+    worst = next((s for s in statuses if s != "passed"), "passed")
+    margins = [m for m in (margin(r, target) for r in reports) if not np.isnan(m)]
+    return f"{'PASS' if worst == 'passed' else worst.upper()} {max(margins) if margins else float('nan'):.3g}"
 
 
-def false_alarm_grid(models: list[Path], multiple: float) -> int:
+def _check_sets(entry: CheckedModel, expected_from, multiple: float) -> list | None:
+    """check_model's report on every input set, expected outputs from ``expected_from`` (None:
+    that source is not installed)."""
+    reports = []
+    for feeds, source in entry.sets:
+        expected = expected_from(entry.model, feeds, source)
+        if expected is None:
+            return None
+        reports.append(check_model(entry.model, list(TARGETS), inputs=feeds, expected=expected, localize=False,
+                                   noise_multiple=multiple))
+    return reports
+
+
+def false_alarm_grid(models: list[CheckedModel], multiple: float) -> int:
     print(f"\n## unchanged models: cell = verdict and worst error/floor (allowed: {multiple:g})")
     print("| model | expected from | " + " | ".join(TARGETS) + " |\n|---|---|" + "---|" * len(TARGETS))
     alarms = 0
-    for folder in models:
-        model = onnx.load(str(folder / "model.onnx"))
-        feeds = dict(np.load(folder / "inputs.npz"))
+    for entry in models:
         for source, expected_from in EXPECTED_SOURCES.items():
-            expected = expected_from(model, feeds, folder)
-            if expected is None:
-                print(f"| {folder.name} | {source} | " + " | ".join("unavailable" for _ in TARGETS) + " |")
+            try:
+                reports = _check_sets(entry, expected_from, multiple)
+            except (ConformanceError, RuntimeError) as exc:    # a source that cannot run or be read here
+                print(f"| {entry.name} | {source} | not checked: {type(exc).__name__}: {str(exc)[:100]} |")
                 continue
-            report = check_model(model, list(TARGETS), inputs=feeds, expected=expected, localize=False,
-                                 noise_multiple=multiple)
-            alarms += sum(t.status != "passed" for t in report.targets)
-            print(f"| {folder.name} | {source} | " + " | ".join(_cell(report, t) for t in TARGETS) + " |")
+            if reports is None:
+                print(f"| {entry.name} | {source} | " + " | ".join("unavailable" for _ in TARGETS) + " |")
+                continue
+            # a model a target cannot run (error, unsupported) is no verdict of the floor's
+            alarms += sum(t.status == "failed" for r in reports for t in r.targets)
+            print(f"| {entry.name} | {source} | " + " | ".join(_cell(reports, t) for t in TARGETS) + " |",
+                  flush=True)
     print(f"false alarms: {alarms}")
     return alarms
 
@@ -102,49 +169,66 @@ def bug_effect(mutant: onnx.ModelProto, feeds: dict, exact: list, report) -> flo
     return max(ratios) if ratios else float("inf")
 
 
-def mutation_grid(models: list[Path], multiple: float) -> int:
-    print(f"\n## planted bugs on onnxruntime vs the source framework: cell = verdict and error/floor "
-          f"(caught above {multiple:g})")
+def _mutation_cell(mutant: onnx.ModelProto, feeds: dict, source: list, exact: list, multiple: float) -> tuple[str, bool]:
+    """(the cell, whether the bug was missed) of one planted bug checked on onnxruntime."""
+    try:
+        report = check_model(mutant, ["onnxruntime"], inputs=feeds, expected=source, localize=False,
+                             noise_multiple=multiple)
+    except ConformanceError as exc:          # the checker or the oracle refuses the mutant: caught
+        return f"caught ({type(exc).__name__})", False
+    status = report.targets[0].status
+    effect = bug_effect(mutant, feeds, exact, report)
+    verdict = "caught" if status != "passed" else "invisible" if effect < multiple else "MISSED"
+    return (f"{verdict} {margin(report, 'onnxruntime'):.3g} (effect {effect:.3g})"
+            + ("" if status in ("passed", "failed") else f" ({status})")), verdict == "MISSED"
+
+
+def mutation_grid(models: list[CheckedModel], multiple: float) -> int:
+    print(f"\n## planted bugs on onnxruntime vs the source framework (first input set): cell = verdict and "
+          f"error/floor (caught above {multiple:g})")
     print("| model | " + " | ".join(MUTATIONS) + " |\n|---|" + "---|" * len(MUTATIONS))
     missed = 0
-    for folder in models:
-        model = onnx.load(str(folder / "model.onnx"))
-        feeds = dict(np.load(folder / "inputs.npz"))
-        expected = dict(np.load(folder / "expected.npz"))
-        values = ReferenceExecutor(model).run_all(feeds)
-        exact = ReferenceExecutor(model, "float64", cast_outputs=False).run(None, feeds)
+    for entry in models:
+        feeds, source = entry.sets[0]
+        try:
+            values = ReferenceExecutor(entry.model).run_all(feeds)
+            exact = ReferenceExecutor(entry.model, "float64", cast_outputs=False).run(None, feeds)
+        except Exception as exc:             # the reference cannot run the model: no exact outputs to move
+            print(f"| {entry.name} | not checked: {type(exc).__name__}: {str(exc)[:100]} |")
+            continue
         cells = []
         for mutate in MUTATIONS.values():
-            mutant = mutate(model, values)
+            mutant = mutate(entry.model, values)
             if mutant is None:
                 cells.append("n/a")
                 continue
-            report = check_model(mutant, ["onnxruntime"], inputs=feeds, expected=expected, localize=False,
-                                 noise_multiple=multiple)
-            status = report.targets[0].status
-            effect = bug_effect(mutant, feeds, exact, report)
-            verdict = "caught" if status != "passed" else "invisible" if effect < multiple else "MISSED"
-            missed += verdict == "MISSED"
-            cells.append(f"{verdict} {margin(report, 'onnxruntime'):.3g} (effect {effect:.3g})"
-                         + ("" if status in ("passed", "failed") else f" ({status})"))
-        print(f"| {folder.name} | " + " | ".join(cells) + " |")
+            cell, lost = _mutation_cell(mutant, feeds, source, exact, multiple)
+            cells.append(cell)
+            missed += lost
+        print(f"| {entry.name} | " + " | ".join(cells) + " |", flush=True)
     print(f"missed bugs: {missed}")
     return missed
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("zoo", type=Path, help="the folder `python -m suites.models.export --out` wrote")
+    ap.add_argument("folders", type=Path, nargs="+",
+                    help="folders `python -m suites.models.export --out` or `conformance export-cases` wrote")
     ap.add_argument("--multiple", type=float, default=NOISE_MULTIPLE)
-    ap.add_argument("--only", help="comma-separated model names")
+    ap.add_argument("--only", help="comma-separated parts of model folder names (a model is checked when "
+                                   "its name contains one)")
     ap.add_argument("--skip-mutations", action="store_true")
+    ap.add_argument("--skip-grid", action="store_true", help="only the planted bugs")
+    ap.add_argument("--sets", type=int, default=None, help="check at most this many input sets per model")
     args = ap.parse_args(argv)
-    only = set(args.only.split(",")) if args.only else None
-    models = sorted(p.parent for p in args.zoo.glob("*/model.onnx") if only is None or p.parent.name in only)
+    models = load_models(args.folders, args.only.split(",") if args.only else None)
+    for entry in models:
+        entry.sets = entry.sets[:args.sets] if args.sets else entry.sets
     if not models:
-        print(f"no */model.onnx under {args.zoo}: run python -m suites.models.export --out {args.zoo}")
+        print(f"no */model.onnx under {', '.join(map(str, args.folders))}: run python -m suites.models.export "
+              f"--out DIR or conformance export-cases DIR --suite architectures")
         return 2
-    bad = false_alarm_grid(models, args.multiple)
+    bad = 0 if args.skip_grid else false_alarm_grid(models, args.multiple)
     if not args.skip_mutations:
         bad += mutation_grid(models, args.multiple)
     return 1 if bad else 0

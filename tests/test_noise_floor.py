@@ -9,9 +9,12 @@ import onnx
 import pytest
 from onnx import TensorProto as TP, helper, numpy_helper
 
+from conformance.cases import CaseSpec, Conversion
 from conformance.check import check_model
 from conformance.divergent_node import FLOAT64_ORACLE, first_divergent_node, float64_values, rounded_to_model_types
-from conformance.noise_floor import float64_truth, measure_noise_floor, value_floors
+from conformance.judge import agrees_with_source, judge
+from conformance.noise_floor import (float64_truth, input_set_floors, measure_noise_floor, measured_noise_floors,
+                                     value_floors)
 from conformance.targets import get_target
 from conformance.tolerance import DEFAULT_TOLERANCES, NOISE_MULTIPLE, noise_tolerance
 
@@ -131,3 +134,69 @@ def test_the_command_line_states_the_floor_and_can_turn_it_off(deep, tmp_path, c
     assert main(args) == 0
     assert f"tolerance: {NOISE_MULTIPLE:g} x the noise floor" in capsys.readouterr().out
     assert main(args + ["--noise-multiple", "0"]) == 1
+
+
+# ---------------------------------------------------------------- runner cases: architecture and model files
+
+def _conversion(model: onnx.ModelProto, feeds: dict, golden: list, **extra) -> Conversion:
+    return Conversion(status="ok", artifact=model.SerializeToString(), input_names=list(feeds),
+                      output_names=[o.name for o in model.graph.output], input_sets=[list(feeds.values())],
+                      golden_sets=[golden], **extra)
+
+
+def _arch_spec(kind: str = "arch", tolerance: dict | None = None) -> CaseSpec:
+    return CaseSpec(kind=kind, name="deep", framework="torch", builder="x:y", tolerance=tolerance or {})
+
+
+def _reference_float32(model, feeds) -> list:
+    ref = get_target("reference")
+    return [ref.run(ref.prepare(model), feeds)]
+
+
+def test_an_architecture_case_with_float32_noise_above_its_old_tolerance_passes(deep):
+    model, feeds, from_onnxruntime = deep
+    conv, outputs = _conversion(model, feeds, from_onnxruntime), _reference_float32(model, feeds)
+    # the same outputs judged as a single-op case: plain rtol/atol, float32 noise fails them
+    assert judge(_arch_spec("op"), conv, outputs).status == "failed"
+    hand_set = {"rtol": 1e-5, "atol": 2e-5}              # a hand-set family tolerance gives way
+    verdict = judge(_arch_spec("arch", hand_set), conv, outputs)
+    assert verdict.status == "passed", verdict.message
+    assert verdict.atol > hand_set["atol"] and verdict.extra["noise_multiple"] == NOISE_MULTIPLE
+    assert 0 < verdict.extra["error_over_floor"] < NOISE_MULTIPLE
+    assert judge(_arch_spec("model"), conv, outputs).status == "passed"
+    # the second opinion of the blame stage is held to the same floor
+    assert agrees_with_source(outputs, conv, _arch_spec("arch"))
+
+
+def test_a_planted_weight_bug_in_an_architecture_case_fails_with_error_floor_multiple_and_rtol_atol(deep):
+    model, feeds, from_onnxruntime = deep
+    buggy = deep_model(scale_layer=DEPTH // 2, scale=1.01)       # the converter scaled one weight by 1%
+    conv = _conversion(buggy, feeds, from_onnxruntime)
+    verdict = judge(_arch_spec(), conv, _reference_float32(buggy, feeds))
+    assert verdict.status == "failed"
+    assert "error/floor = " in verdict.message and f"{NOISE_MULTIPLE:g} x the float32 noise floor" in verdict.message
+    assert "rtol=1e-05" in verdict.message and f"atol {verdict.atol:g}" in verdict.message
+    assert verdict.extra["error_over_floor"] > NOISE_MULTIPLE
+
+
+def test_the_floor_does_not_judge_hand_computed_values_reduced_precision_or_a_case_that_turns_it_off(deep):
+    model, feeds, from_onnxruntime = deep
+    outputs = _reference_float32(model, feeds)
+    expected = _conversion(model, feeds, from_onnxruntime, expected=from_onnxruntime)
+    assert judge(_arch_spec(), expected, outputs).status == "failed"
+    assert judge(_arch_spec(tolerance={"noise_multiple": 0}), _conversion(model, feeds, from_onnxruntime),
+                 outputs).status == "failed"
+    # a model the float64 reference cannot run falls back to the case's own tolerance
+    broken = _conversion(model, {"x": feeds["x"][:, :WIDTH // 2]}, from_onnxruntime)      # wrong width
+    verdict = judge(_arch_spec(tolerance={"atol": 1e-2}), broken, outputs)
+    assert verdict.status == "passed" and verdict.atol == 1e-2 and verdict.extra == {}
+
+
+def test_the_floor_of_a_runner_case_is_measured_once_per_model_and_input_sets(deep):
+    model, feeds, _ = deep
+    data = model.SerializeToString()
+    floors = input_set_floors(data, ["x"], [[feeds["x"]]])
+    assert len(floors) == 1 and floors[0][0] > 0
+    first = measured_noise_floors(data, ["x"], [[feeds["x"]]])
+    assert measured_noise_floors(data, ["x"], [[feeds["x"]]]) is first
+    assert measured_noise_floors(data, ["x"], [[feeds["x"] * 2]]) is not first

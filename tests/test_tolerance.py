@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -356,6 +357,34 @@ def test_reduced_precision_target_widens_float_tolerances_only():
     assert widen_for_precision(Tolerance(rtol=0.1, atol=0.1), "fp16", np.float32).rtol == 0.1   # never tighter
     exact = Tolerance(rtol=0, atol=0, exact=True)
     assert widen_for_precision(exact, "bf16", np.int64) == exact                # ints stay exact
+
+
+# --- runner cases judged against their noise floor (whole models) ---------------------------
+
+def test_only_whole_model_cases_without_hand_computed_values_in_float32_are_held_to_a_floor():
+    from conformance.tolerance import NOISE_MULTIPLE, case_noise_multiple
+    assert case_noise_multiple("arch", {"rtol": 1e-4, "atol": 1e-4}) == NOISE_MULTIPLE
+    assert case_noise_multiple("model", None) == NOISE_MULTIPLE
+    for kind in ("op", "padding", "semantics", "fuzz", "generation", "node"):
+        assert case_noise_multiple(kind, None) is None
+    assert case_noise_multiple("arch", {}, has_expected=True) is None
+    assert case_noise_multiple("arch", {}, conversion_precision="fp16-weights") is None
+    assert case_noise_multiple("arch", {"noise_multiple": 0}) is None
+    assert case_noise_multiple("arch", {"noise_multiple": 8}) == 8.0
+
+
+def test_a_measured_floor_replaces_the_cases_hand_set_rtol_atol_and_keeps_its_other_keys():
+    from conformance.tolerance import case_tolerance, noise_tolerance
+    hand_set = {"rtol": 1e-4, "atol": 1e-4, "rule": "polygraphy", "float16": {"atol": 5e-2}}
+    assert case_tolerance(np.float32, hand_set) == resolve_tolerance(np.float32, None, hand_set)  # no floor
+    tol = case_tolerance(np.float32, hand_set, floor=2e-6, multiple=16)
+    assert tol == dataclasses.replace(noise_tolerance(np.float32, 2e-6, 16), rule="polygraphy")
+    assert (tol.rtol, tol.atol) == (DEFAULT_TOLERANCES["float32"].rtol, pytest.approx(3.2e-5))
+    # outputs of other dtypes have no floor: the case's own entries
+    assert case_tolerance(np.float16, hand_set, floor=2e-6, multiple=16).atol == 5e-2
+    assert case_tolerance(np.int64, hand_set, floor=0.0, multiple=16).exact
+    with pytest.raises(ValueError, match="unknown"):
+        case_tolerance(np.float32, {"atl": 1}, floor=1e-6, multiple=16)
 
 
 # --- scaled_error: the benchmarks' one-number error ------------------------------------
