@@ -10,7 +10,7 @@ from .environments import environment_state, get_environment, load_environments
 from .errors import ConformanceError
 from .placement import Placements, base_converter
 from .runner import Runner, RunnerOptions
-from .selection import select_runs, split_values, suite_specs
+from .selection import SUITE_MODULES, select_runs, split_values, suite_specs
 from .session import ConformanceSession, SessionOptions, conclude, format_counts
 from .targets import TARGETS, get_target
 
@@ -83,7 +83,7 @@ def _build_environments(runs, placements: Placements) -> None:
 
 def cmd_run(args) -> int:
     sys.path.insert(0, str(Path.cwd()))
-    runs = select_runs(suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control"))),
+    runs = select_runs(suite_specs(split_values(args.suite, SUITE_MODULES)),
                        target=args.target, framework=args.framework, converter=args.converter, opset=args.opset,
                        case=args.case, exclude_case=args.exclude_case)
     if not runs:
@@ -118,7 +118,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("run", help="run conformance suites without pytest and write results + matrix")
-    p.add_argument("--suite", action="append", help="operators, padding, architectures (default: all)")
+    p.add_argument("--suite", action="append", help=f"{', '.join(SUITE_MODULES)} or a suite module (default: all)")
     p.add_argument("--target", action="append", help="target(s), comma-separated (default reference,onnxruntime)")
     p.add_argument("--framework", action="append")
     p.add_argument("--converter", action="append")

@@ -19,6 +19,8 @@ SUITE_MODULES = {
     "padding": "suites.padding.test_padding",
     "architectures": "suites.architectures.test_architectures",
     "multio-control": "suites.architectures.test_multio_control",
+    "families": "suites.architectures.test_families",
+    "generation": "suites.architectures.test_generation",
 }
 
 

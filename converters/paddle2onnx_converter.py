@@ -52,7 +52,7 @@ def paddle_to_onnx(model_file: Path, params_file: Path, opset: int, out: Path | 
             paddle2onnx.export(str(model_file), str(params_file) if params_file.exists() else "",
                                save_file=str(out), opset_version=opset, auto_upgrade_opset=False,
                                enable_onnx_checker=True, verbose=False)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:     # paddle2onnx logs its error, then sys.exit(-1)
         raise conversion_failure(short(exc), log.getvalue()[-2000:]) from exc
     if not out.exists():
         raise conversion_failure("paddle2onnx wrote no model: " + " | ".join(log.getvalue().strip().splitlines()[-4:]))

@@ -19,7 +19,8 @@ import keras
 import tensorflow as tf
 
 from conformance.cases import Built
-from suites.architectures.family_inputs import padded_bags, shape_sets
+from suites.architectures.family_inputs import (DIFFUSION_SETS, SPEECH_SETS, diffusion_inputs, padded_bags, shape_sets,
+                                               speech_inputs, subsampled_frames)
 from suites.architectures.keras_models import _all_layers, randomize_batchnorm, randomize_layernorm
 
 
@@ -341,3 +342,196 @@ def build_dlrm(params: dict, seed: int) -> Built:
     return Built(model=model, inputs=inputs[0], input_names=["dense", "indices", "lengths"], output_names=["click"],
                  dynamic_axes={"dense": {0: "batch"}, "indices": {0: "batch", 2: "length"}, "lengths": {0: "batch"}},
                  extra_inputs=inputs[1:], expected_shapes=[[(b, 1)] for b, _ in sets])
+
+
+# --------------------------------------------------------------------------------------------- speech
+class SinusoidalPositions(keras.layers.Layer):
+    """Adds a fixed sinusoidal table ([sin | cos] per position, as torch's encoder), sliced in the
+    graph to the length of the sequence at hand."""
+
+    def __init__(self, dim: int, max_len: int = 256, **kwargs):
+        super().__init__(**kwargs)
+        positions = np.arange(max_len, dtype=np.float64)[:, None]
+        inv = np.exp(-np.log(10000.0) * np.arange(0, dim, 2) / dim)
+        self.table = np.concatenate([np.sin(positions * inv), np.cos(positions * inv)], 1).astype(np.float32)
+
+    def call(self, x):
+        return x + tf.constant(self.table)[:tf.shape(x)[1]]
+
+
+class FrameMask(keras.layers.Layer):
+    """(batch, frames') float mask of the frames each utterance keeps after two stride-2
+    subsampling convolutions: its ``lengths`` (batch,) become ((lengths - 1) // 2) // 2 + 1."""
+
+    def call(self, lengths, x):
+        kept = (lengths - 1) // 2 // 2 + 1
+        return tf.cast(tf.range(tf.shape(x)[1], dtype=lengths.dtype)[None, :] < kept[:, None], x.dtype)
+
+
+class KeyMask(keras.layers.Layer):
+    """A frame mask (batch, keys) as MultiHeadAttention's boolean attention mask (batch,
+    queries, keys): every query may attend to the kept keys only."""
+
+    def call(self, mask):
+        return tf.tile(mask[:, None, :] > 0.5, [1, tf.shape(mask)[1], 1])
+
+
+def _feed_forward(x, p: dict, name: str):
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln")(x)
+    h = keras.layers.Dense(p["ffn"], activation="silu", name=f"{name}_in")(h)
+    return keras.layers.Dense(p["dim"], name=f"{name}_out")(h)
+
+
+def _conv_module(x, mask, p: dict, name: str):
+    """Conformer convolution module: pointwise conv to 2x channels, GLU, (padded frames zeroed),
+    depthwise conv, BatchNormalization, SiLU, pointwise conv."""
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln")(x)
+    h = keras.layers.Conv1D(2 * p["dim"], 1, name=f"{name}_pw1")(h)
+    h = h[..., :p["dim"]] * keras.ops.sigmoid(h[..., p["dim"]:])
+    if mask is not None:
+        h = h * keras.ops.expand_dims(mask, -1)
+    h = keras.layers.DepthwiseConv1D(p["kernel"], padding="same", name=f"{name}_dw")(h)
+    h = keras.layers.BatchNormalization(epsilon=1e-5, name=f"{name}_bn")(h)
+    return keras.layers.Conv1D(p["dim"], 1, name=f"{name}_pw2")(keras.ops.silu(h))
+
+
+def _conformer_block(x, mask, p: dict, name: str):
+    x = x + 0.5 * _feed_forward(x, p, f"{name}_ff1")
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln_attn")(x)
+    attention_mask = None if mask is None else KeyMask(name=f"{name}_keys")(mask)
+    x = x + keras.layers.MultiHeadAttention(p["heads"], p["dim"] // p["heads"], name=f"{name}_mha")(
+        h, h, attention_mask=attention_mask)
+    x = x + _conv_module(x, mask, p, f"{name}_conv")
+    x = x + 0.5 * _feed_forward(x, p, f"{name}_ff2")
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln_out")(x)
+
+
+def build_speech_encoder(params: dict, seed: int) -> Built:
+    """A Conformer / Whisper-style encoder on log-mel features (batch, frames, mels), as
+    ``families_torch.SpeechEncoder``: two stride-2 Conv1D ("same" padding, time subsampled 4x)
+    with GELU, a sinusoidal position table sliced to the subsampled length in the graph,
+    Conformer blocks (half-step SiLU feed-forwards, MultiHeadAttention, a depthwise-conv module
+    with GLU and BatchNormalization), (batch, frames', dim) out.
+
+    params: mels, dim, heads, ffn, kernel, blocks, lengths (a second input, frames per
+    utterance: masks the attention keys, the conv module's input and the output), sets
+    [[batch, frames]...]. GELU is tanh-approximate (see ``build_vit``)."""
+    keras.utils.set_random_seed(seed)
+    p = {"mels": 16, "dim": 32, "heads": 4, "ffn": 64, "kernel": 7, "blocks": 2, **params}
+    features = keras.Input((None, p["mels"]), name="features")
+    inputs = [features]
+    x = keras.layers.Conv1D(p["dim"], 3, strides=2, padding="same", activation=_gelu_tanh, name="sub1")(features)
+    x = keras.layers.Conv1D(p["dim"], 3, strides=2, padding="same", activation=_gelu_tanh, name="sub2")(x)
+    x = SinusoidalPositions(p["dim"], name="positions")(x)
+    mask = None
+    if p.get("lengths", False):
+        inputs.append(keras.Input((), dtype="int64", name="lengths"))
+        mask = FrameMask(name="frame_mask")(inputs[1], x)
+    for i in range(p["blocks"]):
+        x = _conformer_block(x, mask, p, f"block{i}")
+    if mask is not None:
+        x = x * keras.ops.expand_dims(mask, -1)
+    model = keras.Model(inputs if mask is not None else features, x, name="conformer")
+    randomize_batchnorm(model, seed)
+    randomize_layernorm(model, seed)
+    sets = shape_sets(p, SPEECH_SETS)
+    data = speech_inputs(np.random.default_rng(seed), sets, p["mels"], mask is not None)
+    axes = {"features": {0: "batch", 1: "frames"}, "lengths": {0: "batch"}}
+    names = [t.name for t in inputs]
+    return Built(model=model, inputs=data[0], input_names=names, output_names=["encoded"],
+                 dynamic_axes={n: axes[n] for n in names}, extra_inputs=data[1:],
+                 expected_shapes=[[(b, subsampled_frames(t), p["dim"])] for b, t in sets])
+
+
+# --------------------------------------------------------------------------------------------- diffusion
+class TimestepEmbedding(keras.layers.Layer):
+    """Sinusoidal embedding of float timesteps (batch,) -> (batch, dim) [cos | sin], in the graph."""
+
+    def __init__(self, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        half = dim // 2
+        self.freqs = np.exp(np.arange(half) * (-np.log(10000.0) / half)).astype(np.float32)
+
+    def call(self, t):
+        args = t[:, None] * tf.constant(self.freqs)[None, :]
+        return tf.concat([tf.cos(args), tf.sin(args)], axis=-1)
+
+
+class Tokens(keras.layers.Layer):
+    """(batch, h, w, c) feature map <-> (batch, h*w, c) tokens; ``like`` gives the map's shape back."""
+
+    def call(self, x, like=None):
+        if like is None:
+            shape = tf.shape(x)
+            return tf.reshape(x, [shape[0], shape[1] * shape[2], shape[3]])
+        return tf.reshape(x, tf.shape(like))
+
+
+def _group_norm(x, p: dict, name: str):
+    return keras.layers.GroupNormalization(groups=p["groups"], epsilon=1e-5, name=name)(x)
+
+
+def _norm_silu_conv(x, channels: int, p: dict, name: str):
+    """GroupNorm, SiLU, 3x3 conv: the pre-activation step of the diffusion U-Net's blocks."""
+    return keras.layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv")(
+        keras.ops.silu(_group_norm(x, p, f"{name}_gn")))
+
+
+def _res_block(x, emb, channels: int, p: dict, name: str):
+    """GroupNorm, SiLU, conv, + the projected timestep embedding, GroupNorm, SiLU, conv; a 1x1
+    conv on the skip when the channel count changes."""
+    step = keras.layers.Dense(channels, name=f"{name}_emb")(keras.ops.silu(emb))            # (batch, channels)
+    h = _norm_silu_conv(x, channels, p, f"{name}_1") + keras.ops.expand_dims(keras.ops.expand_dims(step, 1), 1)
+    h = _norm_silu_conv(h, channels, p, f"{name}_2")
+    skip = x if x.shape[-1] == channels else keras.layers.Conv2D(channels, 1, name=f"{name}_skip")(x)
+    return skip + h
+
+
+def _spatial_transformer(x, context, p: dict, name: str):
+    """Stable-Diffusion-style: GroupNorm, 1x1 in, self-attention, cross-attention to the
+    context, GEGLU feed-forward (each pre-LayerNorm, residual), 1x1 out, residual."""
+    c = x.shape[-1]
+    t = Tokens(name=f"{name}_tokens")(keras.layers.Conv2D(c, 1, name=f"{name}_in")(_group_norm(x, p, f"{name}_gn")))
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln1")(t)
+    t = t + keras.layers.MultiHeadAttention(p["heads"], c // p["heads"], name=f"{name}_self")(h, h)
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln2")(t)
+    t = t + keras.layers.MultiHeadAttention(p["heads"], c // p["heads"], name=f"{name}_cross")(h, context)
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln3")(t)
+    h = keras.layers.Dense(8 * c, name=f"{name}_ff_in")(h)
+    t = t + keras.layers.Dense(c, name=f"{name}_ff_out")(h[..., :4 * c] * _gelu_tanh(h[..., 4 * c:]))
+    return x + keras.layers.Conv2D(c, 1, name=f"{name}_out")(Tokens(name=f"{name}_map")(t, x))
+
+
+def build_diffusion_block(params: dict, seed: int) -> Built:
+    """A one-level diffusion U-Net, as ``families_torch.DiffusionUNetBlock`` but channels-last:
+    in conv, ResBlock + SpatialTransformer, stride-2 conv down, ResBlock + SpatialTransformer in
+    the middle, nearest 2x up, skip concatenation, ResBlock, GroupNorm/SiLU/out conv; the
+    timestep embedding (sinusoidal in the graph, then a SiLU MLP) feeds every ResBlock.
+
+    params: cin, ch, heads, context_dim, groups, sets [[batch, h, w, context tokens]...] (h and
+    w even). Inputs sample (batch, h, w, cin), timestep (batch,), context (batch, tokens,
+    context_dim); output the predicted noise (batch, h, w, cin)."""
+    keras.utils.set_random_seed(seed)
+    p = {"cin": 4, "ch": 16, "heads": 2, "context_dim": 24, "groups": 4, **params}
+    ch = p["ch"]
+    sample = keras.Input((None, None, p["cin"]), name="sample")
+    timestep = keras.Input((), name="timestep")
+    context = keras.Input((None, p["context_dim"]), name="context")
+    emb = keras.layers.Dense(4 * ch, activation="silu", name="time_mlp0")(TimestepEmbedding(ch, name="time")(timestep))
+    emb = keras.layers.Dense(4 * ch, name="time_mlp1")(emb)
+    h1 = keras.layers.Conv2D(ch, 3, padding="same", name="conv_in")(sample)
+    h1 = _spatial_transformer(_res_block(h1, emb, ch, p, "res1"), context, p, "attn1")
+    h = keras.layers.Conv2D(ch, 3, strides=2, padding="same", name="down")(h1)
+    h = _spatial_transformer(_res_block(h, emb, 2 * ch, p, "res_mid"), context, p, "attn_mid")
+    h = keras.layers.Conv2D(ch, 3, padding="same", name="up")(keras.layers.UpSampling2D(2, name="upsample")(h))
+    h = _res_block(keras.layers.Concatenate(name="skip")([h, h1]), emb, ch, p, "res_out")
+    noise = _norm_silu_conv(h, p["cin"], p, "out")
+    model = keras.Model([sample, timestep, context], noise, name="diffusion_block")
+    randomize_layernorm(model, seed)
+    _randomize_groupnorm(model, seed)
+    sets = shape_sets(p, DIFFUSION_SETS)
+    data = diffusion_inputs(np.random.default_rng(seed), sets, p["cin"], p["context_dim"], channels_last=True)
+    return Built(model=model, inputs=data[0], input_names=["sample", "timestep", "context"], output_names=["noise"],
+                 dynamic_axes={"sample": {0: "batch", 1: "height", 2: "width"}, "timestep": {0: "batch"},
+                               "context": {0: "batch", 1: "context_len"}},
+                 extra_inputs=data[1:], expected_shapes=[[(b, h, w, p["cin"])] for b, h, w, _ in sets])

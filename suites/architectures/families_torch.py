@@ -27,6 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from conformance.cases import Built
+from suites.architectures.family_inputs import (DIFFUSION_SETS, SPEECH_SETS, diffusion_inputs, speech_inputs,
+                                               subsampled_frames)
 from suites.architectures.torch_models import randomize_batchnorm
 
 
@@ -454,12 +456,6 @@ class SpeechEncoder(nn.Module):
         return x if mask is None else x * mask[..., None].to(x.dtype)
 
 
-def _subsampled(t: int) -> int:
-    for _ in range(2):                      # Conv1d(k=3, s=2, p=1)
-        t = (t - 1) // 2 + 1
-    return t
-
-
 def build_speech_encoder(params: dict, seed: int) -> Built:
     """params: mels, dim, heads, ffn, kernel, blocks, lengths (a second input of per-utterance
     frame counts, from frames/2 to frames, the longest = frames), batch, frames,
@@ -467,20 +463,15 @@ def build_speech_encoder(params: dict, seed: int) -> Built:
     torch.manual_seed(seed)
     p = {"mels": 16, "dim": 32, "heads": 4, "ffn": 64, "kernel": 7, "blocks": 2, **params}
     model = _finish(SpeechEncoder(p["mels"], p["dim"], p["heads"], p["ffn"], p["kernel"], p["blocks"]), seed)
-    rng = np.random.default_rng(seed)
-    sets = _sets(p, (p.get("batch", 2), p.get("frames", 40)), [[1, 40], [4, 61]])
-    inputs = [[rng.standard_normal((b, t, p["mels"]), dtype=np.float32)] for b, t in sets]
+    sets = _sets(p, (p.get("batch", 2), p.get("frames", SPEECH_SETS[0][1])), SPEECH_SETS[1:])
+    inputs = speech_inputs(np.random.default_rng(seed), sets, p["mels"], p.get("lengths", False))
     names, axes = ["features"], {"features": {0: "batch", 1: "frames"}}
     if p.get("lengths", False):
         names.append("lengths")
         axes["lengths"] = {0: "batch"}
-        for row, (b, t) in zip(inputs, sets):
-            lengths = rng.integers(t // 2, t + 1, size=b).astype(np.int64)
-            lengths[rng.integers(b)] = t
-            row.append(lengths)
     return Built(model=model, inputs=inputs[0], input_names=names, output_names=["encoded"],
                  dynamic_axes=axes, extra_inputs=inputs[1:],
-                 expected_shapes=[[(b, _subsampled(t), p["dim"])] for b, t in sets])
+                 expected_shapes=[[(b, subsampled_frames(t), p["dim"])] for b, t in sets])
 
 
 # ----------------------------------------------------------------------------------------- diffusion
@@ -570,13 +561,8 @@ def build_diffusion_block(params: dict, seed: int) -> Built:
     torch.manual_seed(seed)
     p = {"cin": 4, "ch": 16, "heads": 2, "context_dim": 24, "groups": 4, **params}
     model = _finish(DiffusionUNetBlock(p["cin"], p["ch"], p["heads"], p["context_dim"], p["groups"]), seed)
-    rng = np.random.default_rng(seed)
-    sets = _sets(p, (p.get("batch", 2), 16, 16, p.get("context_len", 7)), [[1, 16, 16, 7], [4, 12, 20, 11]])
-    inputs = []
-    for b, h, w, n in sets:
-        inputs.append([rng.standard_normal((b, p["cin"], h, w), dtype=np.float32),
-                       rng.uniform(0.0, 1000.0, size=b).astype(np.float32),
-                       rng.standard_normal((b, n, p["context_dim"]), dtype=np.float32)])
+    sets = _sets(p, (p.get("batch", 2), 16, 16, p.get("context_len", 7)), DIFFUSION_SETS[1:])
+    inputs = diffusion_inputs(np.random.default_rng(seed), sets, p["cin"], p["context_dim"])
     return Built(model=model, inputs=inputs[0], input_names=["sample", "timestep", "context"],
                  output_names=["noise"],
                  dynamic_axes={"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},

@@ -3,10 +3,11 @@ Imports no framework; the builders (``suites.architectures.families_keras``) run
 tensorflow worker.
 
 Ids read ``arch/<family>/tensorflow/tf2onnx/opset<N>/<target>/<variant>``, family one of vit,
-detection, unet, recommendation. Every case is converted once with batch and spatial/sequence
-axes dynamic and runs three input sets: the traced sample at batch 2, batch 1 at the same size,
-and batch 4 at a size the export never saw (ViT / U-Net 2D 48x40, U-Net 3D 8x16x24, detector
-48x80, DLRM bag length 9 instead of 5). Tolerances are the runner's float32 defaults.
+detection, unet, recommendation, speech, diffusion. Every case is converted once with batch and
+spatial/sequence axes dynamic and runs three input sets: the traced sample at batch 2, batch 1 at
+the same size, and batch 4 at a size the export never saw (ViT / U-Net 2D 48x40, U-Net 3D
+8x16x24, detector 48x80, DLRM bag length 9 instead of 5, speech 61 frames instead of 40,
+diffusion 12x20 latents with 11 context tokens instead of 16x16 and 7). Tolerances are the runner's float32 defaults.
 
 Detection: non-maximum suppression has data-dependent output sizes. Both variants give
 fixed-shape outputs so the indices compare exactly and boxes/scores element-wise:
@@ -42,4 +43,8 @@ CASES: list[CaseSpec] = [
           "unet3d-b4-d2-groupnorm", "unet3d"),
     _case("recommendation", "build_dlrm", {"vocab": [20, 30, 50], "modes": ["sum", "mean", "sum"]},
           "dlrm-bags-sum-mean", "dlrm"),
+    _case("speech", "build_speech_encoder", {}, "conformer-d32-l2", "conformer_encoder"),
+    # ragged utterances: a lengths input masks attention keys, the conv module and the output
+    _case("speech", "build_speech_encoder", {"lengths": True}, "conformer-d32-l2-lengths", "conformer_encoder"),
+    _case("diffusion", "build_diffusion_block", {}, "unet-block-ch16-xattn", "diffusion_unet_block"),
 ]
