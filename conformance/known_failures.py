@@ -16,7 +16,8 @@ converter (in a version range) is known to get wrong on a target, and why. The r
 
 ``expected_status`` implements this mapping in one place. Matching is by glob
 (``fnmatch.fnmatchcase``: ``*`` also crosses ``/``) on the case id, the converter and the
-target, and by ``packaging.specifiers.SpecifierSet`` on the converter version (pre-releases
+target (``target`` may list alternatives, ``"onnxruntime*|reference"``: a converter bug that one
+runtime tolerates is not claimed there), and by ``packaging.specifiers.SpecifierSet`` on the converter version (pre-releases
 and local builds such as ``2.13.0+cpu`` included). An entry with a version range does not
 match an unknown or unparseable version: a known failure is only claimed where it is known.
 The first matching entry in file order wins.
@@ -72,7 +73,7 @@ class Entry:
             return False
         if not fnmatch.fnmatchcase(converter or "", self.converter):
             return False
-        if not fnmatch.fnmatchcase(target or "", self.target):
+        if not any(fnmatch.fnmatchcase(target or "", glob) for glob in self.target.split("|")):
             return False
         if self.versions:
             if not converter_version:
