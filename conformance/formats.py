@@ -38,6 +38,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("torchscript", "pt", "TorchScript module (torch.jit.save)", "converters.torchscript_converter:torchscript_as_onnx"),
     Format("torch-export", "pt2", "torch.export ExportedProgram (torch.export.save)",
            "converters.torch_export_converter:torch_export_as_onnx"),
+    Format("pte", "pte", "ExecuTorch program (.pte; XNNPACK delegate + portable kernels)",
+           "converters.executorch_converter:executorch_as_onnx"),
+    Format("ncnn", "param", "ncnn model (.param graph + .bin weights)", "converters.pnnx_converter:ncnn_as_onnx"),
 )}
 
 

@@ -22,6 +22,8 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.torchscript_converter",
         "converters.torch_export_converter",
         "converters.openvino_frontend",
+        "converters.executorch_converter",
+        "converters.pnnx_converter",
     ),
 )
 CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))

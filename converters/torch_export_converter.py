@@ -20,24 +20,28 @@ from .base import Converter
 from .torchscript_converter import eager_module, flat_count, output_names, sample_tensors
 
 
-def dynamic_shapes(built: Built, automatic: bool = False):
+def dynamic_shapes(built: Built, automatic: bool = False, bounded: bool = False):
     """``dynamic_shapes`` for torch.export: per positional input, ``{axis: Dim}`` on its
     dynamic axes (None where it has none); None when the case has no dynamic axes. Named dims
     (a name shared by two inputs is one dimension), or with ``automatic`` ``Dim.AUTO``: export
-    infers the ranges and relations itself, and keeps static what the model specializes."""
+    infers the ranges and relations itself, and keeps static what the model specializes.
+    ``bounded``: each dim's upper bound is the largest size the case's input sets give it (for
+    runtimes that plan memory for an upper bound, ExecuTorch)."""
     import torch
     if not built.dynamic_axes:
         return None
     dims: dict[str, object] = {}
+    upper = _largest_sizes(built) if bounded else {}
 
-    def dim(name: str):
+    def dim(label):
+        limit = {"max": upper[label]} if bounded else {}
         if automatic:
-            return torch.export.Dim.AUTO
-        ident = re.sub(r"\W", "_", str(name)) or "d"
+            return torch.export.Dim.AUTO(**limit) if limit else torch.export.Dim.AUTO
+        ident = re.sub(r"\W", "_", str(label)) or "d"
         if not ident[0].isalpha():
             ident = "d_" + ident
         if ident not in dims:
-            dims[ident] = torch.export.Dim(ident)
+            dims[ident] = torch.export.Dim(ident, **limit)
         return dims[ident]
 
     shapes = []
@@ -45,6 +49,16 @@ def dynamic_shapes(built: Built, automatic: bool = False):
         axes = built.dynamic_axes.get(name) or {}
         shapes.append({int(axis): dim(label) for axis, label in axes.items()} or None)
     return tuple(shapes)
+
+
+def _largest_sizes(built: Built) -> dict:
+    """The largest size each dynamic axis label takes over the case's input sets."""
+    upper: dict = {}
+    for inputs in [built.inputs, *built.extra_inputs]:
+        for name, x in zip(built.names(), inputs):
+            for axis, label in (built.dynamic_axes.get(name) or {}).items():
+                upper[label] = max(upper.get(label, 2), int(x.shape[int(axis)]))
+    return upper
 
 
 @register_converter("torch-export")
@@ -76,19 +90,21 @@ class TorchExportConverter(Converter):
                        {"dynamic_shapes": dims})
 
 
-def export(model, args: tuple, built: Built):
+def export(model, args: tuple, built: Built, bounded: bool = False):
     """``torch.export.export`` with the case's dynamic axes as named dims; where the model's
     code constrains them (a range guard, ``H > 2`` after a stride-2 conv) or specializes one
     (an LSTM's sequence length), with ``Dim.AUTO``, which takes the ranges export infers and
     keeps a specialized axis static: the program then refuses the other sizes at run time,
-    which the case's other input sets show. Returns the program and which dims it took."""
+    which the case's other input sets show. Returns the program and which dims it took.
+    ``bounded``: dims with upper bounds (``dynamic_shapes``)."""
     import torch
     try:
-        return torch.export.export(model, args, dynamic_shapes=dynamic_shapes(built)), "named"
+        return torch.export.export(model, args, dynamic_shapes=dynamic_shapes(built, bounded=bounded)), "named"
     except Exception as exc:
         if not built.dynamic_axes or "Constraints violated" not in str(exc):
             raise
-    return torch.export.export(model, args, dynamic_shapes=dynamic_shapes(built, automatic=True)), "auto"
+    return (torch.export.export(model, args, dynamic_shapes=dynamic_shapes(built, automatic=True, bounded=bounded)),
+            "auto")
 
 
 def torch_export_as_onnx(built: Built, artifact: bytes) -> dict:

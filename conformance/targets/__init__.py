@@ -17,6 +17,8 @@ TARGETS: Registry[Target] = Registry(
         "conformance.targets.torch_export",
         "conformance.targets.tvm",
         "conformance.targets.onnxruntime_node",
+        "conformance.targets.executorch",
+        "conformance.targets.ncnn",
     ),
 )
 register_target = TARGETS.register
