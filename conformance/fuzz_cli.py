@@ -2,17 +2,20 @@
 
     conformance fuzz --framework torch|tensorflow|paddle [--converter C,...] --target reference,onnxruntime
                      --budget 5m|N --seed S --max-nodes 8 [--ops add,...] [--exclude-ops ...]
-                     [--corner-share 1/3] --out DIR
+                     [--corner-share 1/3] [--shard K/N] [--results R.jsonl] --out DIR
+    conformance fuzz --merge DIR1,DIR2,... --out DIR      # shard folders of one campaign into one
 
-Writes DIR/summary.json, DIR/findings.jsonl and DIR/repro/<sig8>/ per new finding. The
-generator lives in ``suites.fuzz`` and is imported only when the command runs.
+Writes DIR/summary.json, DIR/findings.jsonl, DIR/state.json and DIR/repro/<sig8>/ per finding.
+Running again with the same options and --out resumes the campaign saved there. The generator
+lives in ``suites.fuzz`` and is imported only when the command runs.
 """
 from __future__ import annotations
 
 import argparse
 import re
-from fractions import Fraction
 import sys
+import warnings
+from fractions import Fraction
 from pathlib import Path
 
 
@@ -32,6 +35,13 @@ def register(subparsers) -> None:
     p.add_argument("--exclude-ops", default=None, help="never these abstract ops, comma-separated")
     p.add_argument("--corner-share", default="1/3",
                    help="share of fresh inputs drawn with corner values (0, 1/3, 0.5 ...; default 1/3)")
+    p.add_argument("--shard", default="1/1", metavar="K/N", help="run rounds K-1, K-1+N, ... of the seed space")
+    p.add_argument("--round-examples", type=int, default=200, help="graphs per round (one Hypothesis seed)")
+    p.add_argument("--oracles", default="ort-optimization,batch-split",
+                   help="metamorphic checks besides the source framework: ort-optimization, batch-split, or none")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds a conversion may take (then: a hang)")
+    p.add_argument("--results", default=None, metavar="PATH", help="append every case's record (kind fuzz) here")
+    p.add_argument("--merge", default=None, metavar="DIR,DIR", help="merge these shard folders into --out")
     p.add_argument("--out", default="fuzz-out")
     p.set_defaults(func=run_fuzz)
 
@@ -46,57 +56,104 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
     raise ValueError(f"--budget {text!r}: give a time like 30s, 5m, 1h or a number of graphs")
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> (2, 4)."""
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise ValueError(f"--shard {text!r}: give K/N with 1 <= K <= N, like 2/4")
+    return int(m.group(1)), int(m.group(2))
+
+
 def _split(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+def _error(text: str) -> int:
+    print(f"conformance fuzz: error: {text.strip(chr(39))}", file=sys.stderr)
+    return 2
+
+
+def _options(args: argparse.Namespace) -> dict:
+    """The validated options (raises ValueError/KeyError with a one-line message)."""
+    from suites.fuzz.evaluate import ORACLES
+    from suites.fuzz.graphs import available
+    seconds, models = parse_budget(args.budget)
+    only, exclude = _split(args.ops) or None, _split(args.exclude_ops) or None
+    if not available(args.framework, only, exclude):
+        raise ValueError(f"no abstract op left to draw for {args.framework}")
+    share = Fraction(args.corner_share)
+    if not 0 <= share <= 1:
+        raise ValueError(f"--corner-share {args.corner_share}: give a share between 0 and 1")
+    oracles = tuple(o for o in _split(args.oracles) if o != "none")
+    unknown = sorted(set(oracles) - set(ORACLES))
+    if unknown:
+        raise ValueError(f"--oracles: unknown {', '.join(unknown)} (known: {', '.join(ORACLES)}, none)")
+    if args.round_examples < 1:
+        raise ValueError("--round-examples must be at least 1")
+    return {"seconds": seconds, "models": models, "only": only, "exclude": exclude, "share": share,
+            "oracles": oracles, "shard": parse_shard(args.shard)}
+
+
 def run_fuzz(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(Path.cwd()))         # the suites of the checkout, as `conformance run`
+    from suites.fuzz.outputs import StateError, merge, summary_table
+    warnings.filterwarnings("ignore", category=RuntimeWarning)    # numpy on corner values (inf - inf ...)
+    try:
+        if args.merge:
+            merged = merge(_split(args.merge), args.out)
+            print(summary_table(merged))
+            print(f"merged {len(_split(args.merge))} folders into {args.out}")
+            return 0
+        options = _options(args)
+        return _campaign(args, options)
+    except (ValueError, KeyError, ZeroDivisionError, StateError) as exc:
+        return _error(str(exc))
+
+
+def _config(args: argparse.Namespace, options: dict, converters: list[str], targets: list[str], opset: int) -> dict:
+    """What determines a campaign's draws and findings: a resume must run with the same."""
+    return {"framework": args.framework, "converters": converters, "targets": targets, "opset": opset,
+            "seed": args.seed, "max_nodes": args.max_nodes, "ops": options["only"], "exclude": options["exclude"],
+            "corner_share": str(options["share"]), "round_examples": args.round_examples,
+            "oracles": list(options["oracles"])}
+
+
+def _campaign(args: argparse.Namespace, options: dict) -> int:
     from converters import CONVERTERS
 
-    from suites.fuzz.campaign import Budget, Campaign, write_outputs
+    from suites.fuzz import known as fuzz_known
+    from suites.fuzz.campaign import Budget, Campaign
     from suites.fuzz.evaluate import CONVERTERS as DEFAULT_CONVERTERS
     from suites.fuzz.evaluate import RunnerCheck
-    from suites.fuzz.graphs import available
+    from suites.fuzz.outputs import restore, save, summary_table
 
     from .known_failures import load_known_failures
+    from .results import append
     from .runner import Runner, RunnerOptions
-    try:
-        seconds, models = parse_budget(args.budget)
-        only, exclude = _split(args.ops) or None, _split(args.exclude_ops) or None
-        if not available(args.framework, only, exclude):
-            raise ValueError(f"no abstract op left to draw for {args.framework}")
-        share = Fraction(args.corner_share)
-        if not 0 <= share <= 1:
-            raise ValueError(f"--corner-share {args.corner_share}: give a share between 0 and 1")
-    except (ValueError, KeyError, ZeroDivisionError) as exc:
-        print(f"conformance fuzz: error: {str(exc).strip(chr(39))}", file=sys.stderr)
-        return 2
     converters = _split(args.converter) or [DEFAULT_CONVERTERS[args.framework]]
     targets = _split(args.target)
     opset = args.opset or CONVERTERS.get(converters[0]).default_opset
-    runner = Runner(RunnerOptions(use_cache=False))
+    config = _config(args, options, converters, targets, opset)
     table = load_known_failures()
+    runner = Runner(RunnerOptions(use_cache=False, timeout=args.timeout))
+    command = " ".join(["conformance", "fuzz"] + sys.argv[2:]) if sys.argv[1:2] == ["fuzz"] else "conformance fuzz"
 
-    def known(failure, graph=None):
-        """The known-failures entry of a finding: its own case id's, or that of the operator
-        suite's case of an op of the reduced graph (``op/<op>/<framework>/<converter>/...``)."""
-        ids = [failure.case_id] + [f"op/{op}/{args.framework}/{failure.converter}/opset{opset}/{failure.target}/fuzz"
-                                   for op in sorted({n["op"] for n in (graph or {}).get("nodes", [])})]
-        for case_id in ids:
-            entry = table.match(case_id, failure.converter, failure.version, failure.target)
-            if entry is not None:
-                return entry.patterns[0] if entry.patterns else True
-        return None
-
-    campaign = Campaign(RunnerCheck(runner, args.framework, converters, targets, opset), args.framework,
-                        args.max_nodes, only, Budget(seconds=seconds, models=models), known,
-                        progress=lambda line: print(line, file=sys.stderr, flush=True), corner_share=share,
-                        exclude=exclude)
+    campaign = Campaign(RunnerCheck(runner, args.framework, converters, targets, opset, options["oracles"]),
+                        args.framework, args.max_nodes, options["only"],
+                        Budget(seconds=options["seconds"], models=options["models"]),
+                        lambda failure, graph: fuzz_known.describe(table, failure, graph, args.framework),
+                        progress=lambda line: print(line, file=sys.stderr, flush=True),
+                        round_examples=args.round_examples, corner_share=options["share"],
+                        exclude=options["exclude"], shard=options["shard"],
+                        on_round=lambda c: save(c, args.out, config, command),
+                        on_records=(lambda records: append(args.results, records)) if args.results else None)
+    if restore(campaign, args.out, config):
+        print(f"resuming the campaign in {args.out}: {campaign.progress_line()}", file=sys.stderr, flush=True)
     try:
         campaign.run(args.seed)
     finally:
         runner.close()
-    out = write_outputs(campaign, args.out)
-    print(f"{campaign.progress_line()}; wrote {out}/summary.json, {out}/findings.jsonl")
+    out = save(campaign, args.out, config, command)
+    print(summary_table(campaign))
+    print(f"wrote {out}/summary.json, {out}/findings.jsonl, {out}/repro/")
     return 0

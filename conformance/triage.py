@@ -12,11 +12,15 @@ import hashlib
 import re
 
 SYMPTOMS = ("converter crash", "converter hang", "invalid model", "target refuses model", "wrong values",
-            "nan-inf pattern", "shape mismatch", "harness error")
+            "nan-inf pattern", "shape mismatch", "harness error", "batch-dependent values",
+            "optimization-dependent values")
+# a failure found by a metamorphic oracle (suites.fuzz.oracles) names it in the record's extra
+ORACLE_SYMPTOMS = {"batch-split": "batch-dependent values", "ort-optimization": "optimization-dependent values"}
 
 _HANG = re.compile(r"timed? ?out|timeout|hang", re.I)
 _INVALID = re.compile(r"invalid (onnx|model|graph)|ValidationError|check_model|InvalidGraph|INVALID_GRAPH", re.I)
 _SHAPE = re.compile(r"shape", re.I)
+_OUTPUT_SHAPES = re.compile(r"output shapes .* != expected")      # the judge's shape check, on any line
 _NAN = re.compile(r"\bnan\b|\binf\b|non-?finite", re.I)
 
 
@@ -35,15 +39,23 @@ def symptom(record) -> str:
     """One of ``SYMPTOMS`` for a record whose status is failed or error."""
     r = _as_dict(record)
     message, attribution = r.get("message") or "", _attribution(r)
+    oracle = (r.get("extra") or {}).get("oracle")
+    if oracle in ORACLE_SYMPTOMS:
+        return ORACLE_SYMPTOMS[oracle]
     if attribution == "harness":
         return "harness error"
     if r.get("status") == "failed":
-        if _SHAPE.search(message.split("\n")[0]):
+        if _SHAPE.search(message.split("\n")[0]) or _OUTPUT_SHAPES.search(message):
             return "shape mismatch"
         return "nan-inf pattern" if _NAN.search(message) else "wrong values"
     if not r.get("onnx_ops"):                   # no model came out of the conversion
         return "converter hang" if _HANG.search(message) else "converter crash"
     return "invalid model" if _INVALID.search(message) else "target refuses model"
+
+
+def slug(symptom_name: str) -> str:
+    """``"nan-inf pattern"`` -> ``"nan-inf-pattern"``: a symptom as a case-id word."""
+    return re.sub(r"[^a-z0-9]+", "-", symptom_name.lower()).strip("-")
 
 
 def component(record) -> str:
@@ -58,6 +70,8 @@ def component(record) -> str:
 
 
 _PATTERNS = (
+    # a converter's fault reads "the <other> target disagrees ... too": one bug, whichever target ran
+    (re.compile(r"\bthe [\w.@+-]+ target\b"), "the <target> target"),
     (re.compile(r"(/[\w.@+-]+)+/?"), "<path>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "<hex>"),
     (re.compile(r"['\"`][^'\"`\n]*['\"`]"), "<name>"),

@@ -12,7 +12,8 @@ from conformance import triage
 from conformance.fuzz_cli import parse_budget
 from suites.fuzz import program
 from suites.fuzz.abstract import REGISTRY
-from suites.fuzz.campaign import Budget, Campaign, write_outputs
+from suites.fuzz.campaign import Budget, Campaign
+from suites.fuzz.outputs import write_outputs
 from suites.fuzz.check_types import mismatches
 from suites.fuzz.evaluate import Evaluation, Failure
 from suites.fuzz.graphs import available, graphs, graphs_with_types, without_node
@@ -23,16 +24,15 @@ from suites.operators.specs import spec_by_name
 
 def _run_nodes(graph: dict) -> list[torch.Tensor]:
     built = build({"graph": graph}, 7)
-    values = [torch.from_numpy(np.asarray(x)) for x in built.inputs]
-    for node, op in zip(graph["nodes"], built.model.ops):
-        values.append(op(*(values[a] for a in node["args"])))
+    values = built.model.values(*[torch.from_numpy(np.asarray(x)) for x in built.inputs])
     return values[len(built.inputs):]
 
 
 def test_every_abstract_op_is_a_table_entry():
+    """... or a control-flow structure (loop, cond), which each program builder makes itself."""
     table = spec_by_name()
     assert len(REGISTRY) >= 30
-    assert [n for n in REGISTRY if n not in table] == []
+    assert [n for n in REGISTRY if n not in table] == list(program.STRUCTURES)
 
 
 @seed(1234)
@@ -86,9 +86,10 @@ def test_declared_types_match_paddle(tmp_path):
 def test_only_ops_the_table_calls_in_that_framework_are_drawn(framework):
     table = spec_by_name()
     names = available(framework)
-    assert names and all(table[n].call(framework) is not None for n in names)
+    ops = [n for n in names if n not in program.STRUCTURES]          # loop and cond are no table entries
+    assert ops and all(table[n].call(framework) is not None for n in ops)
     if framework == "tensorflow":
-        assert "conv2d" not in names and "linear" in names        # NCHW layers are torch / paddle only
+        assert "conv2d" in names and "linear" in names            # images are NHWC there
     drawn = {n["op"] for g in _draw(framework, 30, 5) for n in g["nodes"]}
     assert drawn and drawn <= set(names)
 
@@ -268,7 +269,7 @@ def test_cli_unknown_op_is_a_one_line_error(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv", [["--framework", "paddle", "--exclude-ops", "frobnicate"],
                                   ["--framework", "tensorflow", "--corner-share", "2"],
-                                  ["--framework", "tensorflow", "--ops", "conv2d"]])     # NCHW: not for TF
+                                  ["--framework", "paddle", "--ops", "fmod"]])     # no Paddle call in the table
 def test_cli_bad_framework_options_are_one_line_errors(argv, capsys, tmp_path):
     from conformance.cli import main
     assert main(["fuzz", *argv, "--budget", "1", "--out", str(tmp_path)]) == 2
@@ -322,7 +323,8 @@ def test_op_draws_are_not_dominated_by_one_op(framework):
     # more often than 1 in 2**32 and varies with the run (12.4% and 79% coverage seen in one CI
     # run); the old sampled_from over-draw (22-37%) still fails
     assert top_count / total < 0.2, (top, top_count, total)
-    assert len(counts) >= 0.6 * len(names), sorted(set(names) - set(counts))
+    # coverage is bounded by the distinct op seeds Hypothesis draws in 120 graphs, not by the op count
+    assert len(counts) >= min(0.6 * len(names), 50), sorted(set(names) - set(counts))
 
 
 def test_shrunk_op_seed_gives_the_first_op():

@@ -83,6 +83,7 @@ class Drawn:
     args: tuple            # each an int (id of an existing value) or a Fresh
     attrs: dict
     output: TensorType
+    item: int | None = None    # which output of a multi-output call (topk, split ...) the node is
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,14 @@ class AbstractOp:
     name: str                                 # the operator table's entry
     draw: Callable                            # draw(draw, values: list[TensorType], ctx: Context) -> Drawn
     exclude: tuple = ()                       # frameworks not drawn for although the table has a call
-    layout: bool = False                      # channels-first NCHW op: not for TensorFlow graphs
+    structure: tuple = ()                     # a control-flow structure (no table entry): the frameworks building it
 
     def frameworks(self) -> tuple:
+        if self.structure:
+            return tuple(fw for fw in self.structure if fw not in self.exclude)
         from suites.operators.specs import spec_by_name
         spec = spec_by_name()[self.name]
-        return tuple(fw for fw in spec.frameworks()
-                     if fw not in self.exclude and not (self.layout and fw == "tensorflow"))
+        return tuple(fw for fw in spec.frameworks() if fw not in self.exclude)
 
 
 REGISTRY: dict[str, AbstractOp] = {}

@@ -42,6 +42,23 @@ def mismatches(framework: str, graph: dict, seed: int = 7) -> list[str]:
     return out
 
 
+def run_in_environment(framework: str, graphs: list[dict], path, timeout: float = 600) -> str:
+    """``main`` over ``graphs`` (written to ``path``) in the interpreter the framework's worker
+    uses (Paddle's own environment): its output, ending ``N bad``."""
+    import os
+    import subprocess
+
+    from conformance.placement import Placements
+    interpreter = Placements().framework_interpreter(framework)
+    with open(path, "w") as f:
+        json.dump(graphs, f)
+    env = dict(interpreter.env) if interpreter.env else dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.getcwd()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    done = subprocess.run([interpreter.python or sys.executable, "-m", "suites.fuzz.check_types", framework, str(path)],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    return done.stdout if done.returncode == 0 else done.stdout + done.stderr[-3000:]
+
+
 def main(argv: list[str]) -> int:
     framework, path = argv
     bad = 0

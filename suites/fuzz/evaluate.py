@@ -1,20 +1,28 @@
 """Running one generated graph through every converter x target: the campaign's default check.
 
 ``RunnerCheck(runner, ...)(graph) -> Evaluation``: whether the graph is valid (the source
-built it and its outputs are finite), the ONNX op types of its conversions, and one
-``Failure`` per failed or errored converter x target, with its triage signature.
+built it and its outputs are finite), the ONNX op types of its conversions, the result records
+(kind ``fuzz``) and one ``Failure`` per failed or errored converter x target, with its triage
+signature. The oracles: the source framework's outputs (the golden of every target), the
+reference executor (which the diagnosis uses to attribute a failure), and the two metamorphic
+checks of ``oracles`` (onnxruntime optimized vs not; a batch run vs row runs).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from conformance import triage
 from conformance.cases import CaseSpec
+from conformance.results import Diagnosis
 from conformance.runner import CaseRun
+
+from . import oracles
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 BUILDERS = {"torch": "suites.fuzz.torch_program:build", "tensorflow": "suites.fuzz.tf_program:build",
@@ -36,6 +44,7 @@ class Failure:
     onnx: bytes | None = None
     inputs: dict = field(default_factory=dict)   # input name -> array
     expected: dict = field(default_factory=dict)  # output name -> the source framework's array
+    blamed: list = field(default_factory=list)    # the ops of the signature (diagnosed ONNX op, source:<op>)
 
 
 @dataclass
@@ -43,6 +52,8 @@ class Evaluation:
     valid: bool
     onnx_ops: set = field(default_factory=set)
     failures: list = field(default_factory=list)
+    records: list = field(default_factory=list)   # the CaseResult of every converter x target (and oracle)
+    oracle_errors: list = field(default_factory=list)   # metamorphic checks that could not run, and why
 
 
 def graph_id(graph: dict) -> str:
@@ -77,19 +88,40 @@ def source_ops(record, graph: dict) -> list[str]:
     return []
 
 
-def failure_of(record, conv, graph: dict) -> Failure:
-    ops = triage.implicated_ops(record) + source_ops(record, graph)
-    inputs = dict(zip(conv.input_names, conv.input_sets[0])) if conv.input_sets else {}
-    expected = dict(zip(conv.output_names, conv.golden_sets[0])) if conv.golden_sets else {}
+def failing_set(record, conv) -> int:
+    """The input set the judge found wrong first (``[input set N ...]`` in its message; 0: the sample)."""
+    m = re.search(r"\[input set (\d+)", record.message or "")
+    k = int(m.group(1)) if m and "[sample]" not in record.message[:m.start()] else 0
+    return k if k < len(conv.input_sets) and k < len(conv.golden_sets) else 0
+
+
+def failure_of(record, conv, graph: dict, ops: list | None = None, inputs: dict | None = None) -> Failure:
+    ops = ops if ops is not None else triage.implicated_ops(record) + source_ops(record, graph)
+    k = failing_set(record, conv)
+    if inputs is None:
+        inputs = dict(zip(conv.input_names, conv.input_sets[k])) if conv.input_sets else {}
+    expected = dict(zip(conv.output_names, conv.golden_sets[k])) if conv.golden_sets else {}
     return Failure(triage.signature(record, ops), record.converter, record.target, triage.component(record),
                    triage.symptom(record), record.message.split("\n")[0][:500], sorted(record.onnx_ops),
-                   record.case_id, record.versions.get("converter", ""), conv.onnx_bytes, inputs, expected)
+                   record.case_id, record.versions.get("converter", ""), conv.onnx_bytes, inputs, expected, ops)
+
+
+def oracle_record(record, oracle: str, message: str):
+    """The record of a metamorphic oracle's failure on a case that ran: failed, the target's fault."""
+    return dataclasses.replace(record, case_id=record.case_id.rsplit("/", 1)[0] + f"/{oracle}", status="failed",
+                               message=message, diagnosis=Diagnosis(attribution="target"),
+                               extra={**record.extra, "oracle": oracle}, known_failure=None)
+
+
+ORACLES = ("ort-optimization", "batch-split")
 
 
 class RunnerCheck:
-    def __init__(self, runner, framework: str, converters: list[str], targets: list[str], opset: int = 17):
+    def __init__(self, runner, framework: str, converters: list[str], targets: list[str], opset: int = 17,
+                 metamorphic: tuple = ORACLES):
         self.runner, self.framework = runner, framework
         self.converters, self.targets, self.opset = converters, targets, opset
+        self.metamorphic = metamorphic
 
     def __call__(self, graph: dict) -> Evaluation:
         spec = graph_spec(graph, self.framework)
@@ -103,6 +135,44 @@ class RunnerCheck:
             for target in self.targets:
                 record = self.runner.run(CaseRun(spec, converter, self.opset, target), conversion)
                 result.onnx_ops.update(record.onnx_ops)
+                result.records.append(record)
                 if record.status in ("failed", "error", "xfailed"):
                     result.failures.append(failure_of(record, conv, graph))
+                elif record.status == "passed":
+                    try:
+                        self.metamorphic_checks(result, record, conversion, graph, spec.seed)
+                    except Exception as exc:      # an oracle that cannot run says nothing of the case
+                        result.oracle_errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
         return result
+
+    def focused(self, failure: Failure) -> "RunnerCheck":
+        """The check on the failure's converter and target only: what reducing it needs."""
+        return RunnerCheck(self.runner, self.framework, [failure.converter], [failure.target], self.opset,
+                           self.metamorphic)
+
+    def _runner_of(self, target: str, key: str, conv):
+        """run(input_sets) -> outputs per set, on the target's session of this conversion."""
+        def run(sets):
+            return self.runner.sessions.run(self.runner.target(target), key, dataclasses.replace(conv, input_sets=sets))
+        return run
+
+    def metamorphic_checks(self, result: Evaluation, record, conversion, graph: dict, seed: int) -> None:
+        """The oracles on a case that passed; a difference is a failure of the target's."""
+        conv, key = conversion
+        found = []
+        if "ort-optimization" in self.metamorphic and record.target == "onnxruntime":
+            diff = oracles.optimization_difference(self._runner_of("onnxruntime", key, conv),
+                                                   self._runner_of("onnxruntime-basic", key, conv),
+                                                   conv.input_sets, TOLERANCE)
+            found += [("ort-optimization", diff, None)] if diff else []
+        # on the reference itself the relation is not checked: it is the judge of who breaks it
+        if "batch-split" in self.metamorphic and record.target != "reference" and oracles.batch_independent(graph):
+            diff = oracles.split_difference(self._runner_of(record.target, key, conv), graph, seed, TOLERANCE)
+            if diff and not oracles.split_difference(self._runner_of("reference", key, conv), graph, seed, TOLERANCE):
+                inputs = dict(zip(conv.input_names, oracles.split_inputs(graph, seed)[0]))
+                found.append(("batch-split", diff, inputs))
+        for oracle, (output, message), inputs in found:
+            bad = oracle_record(record, oracle, message)
+            result.records.append(bad)
+            ops = [oracles.producer(conv.onnx_bytes, output)] if conv.onnx_bytes else []
+            result.failures.append(failure_of(bad, conv, graph, ops, inputs))

@@ -5,7 +5,7 @@ takes a fresh input); nothing is filtered, so every shrunk draw is a valid graph
 A graph is plain JSON-able data::
 
     {"inputs": [{"shape", "dtype", "domain", "free": [axes], "corner": bool, "corners": [...], ...}],
-     "nodes": [{"op", "args": [value ids], "attrs", "out": {"shape", "dtype", "free"}}],
+     "nodes": [{"op", "args": [value ids], "attrs", "out": {"shape", "dtype", "free"}, "item"?}],
      "outputs": [value ids],
      "batch": [B, B2]}                    # the free axes' size at export and at the second run
 
@@ -18,7 +18,8 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from . import ops, ops_nn  # noqa: F401 - register the abstract ops (simple ones first)
+from . import ops, ops_more, ops_nn  # noqa: F401 - register the abstract ops (simple ones first)
+from . import control  # noqa: F401,I001 - control-flow structures last (the most complex)
 from .abstract import REGISTRY, Context, Fresh, TensorType
 
 CORNER_SHARE = Fraction(1, 3)
@@ -58,6 +59,13 @@ def _input_spec(f: Fresh) -> dict:
     return spec
 
 
+def _node_dict(op: str, args: list, attrs: dict, out: TensorType, item: int | None) -> dict:
+    node = {"op": op, "args": args, "attrs": attrs, "out": _type_dict(out)}
+    if item is not None:
+        node["item"] = item
+    return node
+
+
 def assemble(steps: list, batch: tuple | None = None) -> dict:
     """``[(op, Drawn)]`` whose args index the growing list of values (Fresh arguments are
     appended as they come) -> the graph dict, inputs renumbered first."""
@@ -71,13 +79,12 @@ def assemble(steps: list, batch: tuple | None = None) -> dict:
                 inputs.append(_input_spec(a))
                 a = len(kinds) - 1
             args.append(a)
-        nodes.append((op, args, d.attrs, d.output))
+        nodes.append((op, args, d.attrs, d.output, d.item))
         kinds.append(("node", len(nodes) - 1))
     n_in = len(inputs)
     ids = [k if kind == "in" else n_in + k for kind, k in kinds]
-    read = {ids[a] for _, args, _, _ in nodes for a in args}
-    out_nodes = [{"op": op, "args": [ids[a] for a in args], "attrs": attrs, "out": _type_dict(out)}
-                 for op, args, attrs, out in nodes]
+    read = {ids[a] for _, args, _, _, _ in nodes for a in args}
+    out_nodes = [_node_dict(op, [ids[a] for a in args], attrs, out, item) for op, args, attrs, out, item in nodes]
     outputs = [n_in + j for j in range(len(nodes)) if n_in + j not in read]
     graph = {"inputs": inputs, "nodes": out_nodes, "outputs": outputs}
     if batch is not None:

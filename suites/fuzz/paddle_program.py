@@ -13,12 +13,24 @@ from conformance.cases import Built
 from suites.operators import paddle_ops
 from suites.operators.specs import spec_by_name
 
-from . import program
+from . import paddle_control, program
 
 MAX_INPUTS = 24      # forward's fixed signature (dy2static takes no *args against an InputSpec list)
 
 
-def node_layer(node: dict, seed: int, arity: int) -> paddle.nn.Layer:
+class Item(paddle.nn.Layer):
+    """The one output of a multi-output layer that the node reads (``program.node_output``)."""
+
+    def __init__(self, node: dict, layer: paddle.nn.Layer):
+        super().__init__()
+        self.node = {"item": node["item"]}
+        self.layer = layer
+
+    def forward(self, *xs):
+        return program.node_output(self.node, self.layer(*xs))
+
+
+def _table_layer(node: dict, seed: int, arity: int) -> paddle.nn.Layer:
     call = spec_by_name()[node["op"]].call("paddle").resolve(node["attrs"], {})
     builder = paddle_ops.PaddleOps()
     if call["kind"] == "custom":
@@ -26,6 +38,14 @@ def node_layer(node: dict, seed: int, arity: int) -> paddle.nn.Layer:
     if call["kind"] == "module":
         return builder.module(call, [None] * arity, seed)
     return builder.call_op(call, [None] * arity)
+
+
+def node_layer(node: dict, seed: int, arity: int) -> paddle.nn.Layer:
+    if program.is_structure(node):
+        return paddle_control.structure(node, lambda body_node, k: node_layer(body_node, seed * 31 + k,
+                                                                              len(body_node["args"])), arity)
+    layer = _table_layer(node, seed, arity)
+    return Item(node, layer) if "item" in node else layer
 
 
 class Program(paddle.nn.Layer):

@@ -50,6 +50,12 @@ def dynamic_axes(graph: dict) -> dict | None:
     return axes or None
 
 
+def value_shapes(graph: dict, batch: int) -> list[tuple]:
+    """Every value's shape when B is ``batch``: the inputs', then each node's declared output's."""
+    specs = list(graph["inputs"]) + [n["out"] for n in graph["nodes"]]
+    return [tuple(batch if i in s.get("free", ()) else d for i, d in enumerate(s["shape"])) for s in specs]
+
+
 def output_shapes(graph: dict, batch: int) -> list[tuple] | None:
     """The declared output shapes when B is ``batch`` (None where a node declares no type)."""
     n_in, out = len(graph["inputs"]), []
@@ -59,6 +65,42 @@ def output_shapes(graph: dict, batch: int) -> list[tuple] | None:
             return None
         out.append(tuple(batch if i in t.get("free", ()) else s for i, s in enumerate(t["shape"])))
     return out
+
+
+def node_output(node: dict, result):
+    """The node's value: a call that returns several tensors (topk, split, an RNN's output and
+    state) gives the one at the node's ``item``; a single tensor is the value itself."""
+    if isinstance(result, (tuple, list)):
+        return result[node.get("item", 0)]
+    return result
+
+
+# -- control-flow structures (drawn by ``control``; each framework builds them with its own loop/if)
+STRUCTURES = ("loop", "cond")
+
+
+def is_structure(node: dict) -> bool:
+    return node["op"] in STRUCTURES
+
+
+def loop_args(node: dict, args: list) -> tuple:
+    """(state, trip count or None, y or None) of a loop node's argument values."""
+    dynamic = node["attrs"]["trips"] is None
+    rest = args[2:] if dynamic else args[1:]
+    return args[0], (args[1] if dynamic else None), (rest[0] if rest else None)
+
+
+def cond_args(args: list) -> tuple:
+    """(pred, x, y or None) of a cond node's argument values."""
+    return args[0], args[1], (args[2] if len(args) > 2 else None)
+
+
+def run_body(nodes: list[dict], fns: list, x, y):
+    """Evaluate a body: ``fns[k]`` is body node k built by the framework (a callable)."""
+    local = [x] if y is None else [x, y]
+    for node, fn in zip(nodes, fns):
+        local.append(fn(*(local[a] for a in node["args"])))
+    return local[-1]
 
 
 def built(graph: dict, model, sets: list[list[np.ndarray]]) -> Built:

@@ -16,11 +16,13 @@ from conformance.cases import Built
 from suites.operators import tf_ops
 from suites.operators.specs import spec_by_name
 
-from . import program
+from . import program, tf_control
 
 
 def node_fn(node: dict):
     """The node's callable over tf tensors (a Keras layer where the table's call makes one)."""
+    if program.is_structure(node):
+        return tf_control.structure(node, node_fn)
     call = spec_by_name()[node["op"]].call("tensorflow").resolve(node["attrs"], {})
     if call["kind"] == "custom":
         return getattr(tf_ops, call["custom"])(node["attrs"])
@@ -41,7 +43,7 @@ class Program:
         """Every value of the graph: the inputs, then each node's output."""
         values = list(inputs)
         for node, fn in zip(self.description["nodes"], self.fns):
-            values.append(fn(*(values[a] for a in node["args"])))
+            values.append(program.node_output(node, fn(*(values[a] for a in node["args"]))))
         return values
 
     def __call__(self, *inputs):

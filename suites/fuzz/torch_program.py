@@ -9,7 +9,7 @@ from conformance.cases import Built
 from suites.operators.specs import spec_by_name
 from suites.operators.torch_ops import CallOp, TorchOps
 
-from . import program
+from . import program, torch_control
 
 MAX_INPUTS = 24
 
@@ -33,13 +33,23 @@ class Program(torch.nn.Module):
         if len(graph["inputs"]) > MAX_INPUTS:
             raise ValueError(f"a torch program takes at most {MAX_INPUTS} inputs, not {len(graph['inputs'])}")
         self.description = graph
-        self.ops = torch.nn.ModuleList(node_module(n, seed + i) for i, n in enumerate(graph["nodes"]))
+        # a control node traces its bodies on example tensors of its arguments' shapes
+        shapes = program.value_shapes(graph, program.batches(graph)[0] or 1) if any(
+            program.is_structure(n) for n in graph["nodes"]) else []
+        self.ops = torch.nn.ModuleList(self._module(n, seed + i, shapes) for i, n in enumerate(graph["nodes"]))
+
+    @staticmethod
+    def _module(node: dict, seed: int, shapes: list[tuple]) -> torch.nn.Module:
+        if program.is_structure(node):
+            return torch_control.structure(node, lambda body_node, k: node_module(body_node, seed * 31 + k),
+                                           [shapes[a] for a in node["args"]])
+        return node_module(node, seed)
 
     def values(self, *inputs) -> list:
         """Every value of the graph: the inputs, then each node's output."""
         values = list(inputs)
         for node, op in zip(self.description["nodes"], self.ops):
-            values.append(op(*(values[a] for a in node["args"])))
+            values.append(program.node_output(node, op(*(values[a] for a in node["args"]))))
         return values
 
     # named arguments, not *inputs: torch.onnx's dynamo exporter maps dynamic_axes onto the
