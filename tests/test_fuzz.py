@@ -333,3 +333,13 @@ def test_shrunk_op_seed_gives_the_first_op():
     graph = find(graphs("torch", max_nodes=3), lambda g: len(g["nodes"]) == 3,
                  settings=settings(database=None, max_examples=200, suppress_health_check=list(HealthCheck)))
     assert [n["op"] for n in graph["nodes"]] == [available("torch")[0]] * 3
+
+
+def test_sort_reads_no_fresh_nan():
+    """ONNX's TopK does not say where NaN sorts (numpy puts it last, onnxruntime and TensorFlow
+    elsewhere): a fresh input of ``sort`` draws no non-finite corners; other ops' inputs do."""
+    def float_inputs(op):
+        return [s for g in _draw("torch", 40, 9, only=[op], corner_share=1) for s in g["inputs"]
+                if s["dtype"] == "float32"]
+    assert float_inputs("sort") and all("nonfinite" not in s["corners"] for s in float_inputs("sort"))
+    assert any("nonfinite" in s["corners"] for s in float_inputs("neg"))

@@ -160,13 +160,14 @@ def type_of(values, arg) -> TensorType:
     return arg.type if isinstance(arg, Fresh) else values[arg]
 
 
-def first(draw, values, ctx: Context, dtypes=FLOAT, min_rank=1, max_rank=4, accept=lambda t: True, free_ok=None):
-    """The op's main operand: a value of one of ``dtypes`` and rank, or a fresh one. A value's
-    free axes must all pass ``free_ok(axis, rank)``."""
+def first(draw, values, ctx: Context, dtypes=FLOAT, min_rank=1, max_rank=4, accept=lambda t: True, free_ok=None,
+          corners: tuple | None = None):
+    """The op's main operand: a value of one of ``dtypes`` and rank, or a fresh one (its corner
+    kinds ``corners``, default its dtype's). A value's free axes must all pass ``free_ok(axis, rank)``."""
     def ok(t):
         return (t.dtype in dtypes and min_rank <= t.rank <= max_rank and accept(t)
                 and (free_ok is None or all(free_ok(a, t.rank) for a in t.free)))
-    return pick(draw, values, ok, lambda: fresh(draw, ctx, dtypes, min_rank, max_rank, free_ok))
+    return pick(draw, values, ok, lambda: fresh(draw, ctx, dtypes, min_rank, max_rank, free_ok, corners))
 
 
 def partner(draw, t: TensorType, dtype: str | None = None) -> TensorType:
