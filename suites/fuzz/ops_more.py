@@ -103,7 +103,10 @@ _reduce("reduce_any", BOOL)
 def _stat(name):
     @abstract(name)
     def rule(draw, values, ctx):
-        x = first(draw, values, ctx, FLOAT)
+        # no extreme corners: squaring a deviation above ~1.8e19 overflows float32, and no spec says
+        # how a variance is accumulated (torch.std([3.4e38, 0]) is 1.7e38, numpy's float32 np.std
+        # and the exported Sub/Mul/ReduceMean/Sqrt give inf), so that difference is no finding
+        x = first(draw, values, ctx, FLOAT, corners=tuple(c for c in CORNERS_FLOAT if c != "extreme"))
         t = type_of(values, x)
         ax, keep = axes(draw, t.rank), draw(st.booleans())
         return Drawn((x,), {"axis": ax, "keepdims": keep, "unbiased": False}, reduce_type(t, ax, keep))

@@ -439,6 +439,8 @@ op("concat", "Concat", (T(2, 3, 4), T(2, 1, 4), T(2, 5, 4)), [
     V("axis-1", {"axis": -1}, inputs=(T(3, 2), T(3, 5))),
     V("int64-axis0", {"axis": 0}, inputs=(T(2, 3, dtype="int64"), T(1, 3, dtype="int64"))),
     V("empty-part", {"axis": 0}, inputs=(T(0, 3), T(2, 3))),
+    # only the later input's axis is dynamic: dynamic_axes keyed by the second input's name
+    V("axis0-later-part-free", {"axis": 0}, inputs=(T(4, 3, free=[]), T(2, 3, free=[0])), converters=WITH_DYNAMO),
 ], calls={"torch": fn("torch.cat", packed=True, rename={"axis": "dim"}), "tensorflow": fn("tf.concat", packed=True),
           "paddle": fn("paddle.concat", packed=True)})
 op("stack", ("Unsqueeze", "Concat"), (T(2, 3), T(2, 3), T(2, 3)), [
