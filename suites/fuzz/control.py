@@ -44,11 +44,14 @@ def _captured(draw, values, ctx, state: TensorType):
 
 
 def body(draw, captured: bool) -> list[dict]:
-    """1-3 body nodes, each reading the previous local value (the state first)."""
+    """1-3 body nodes, each reading the previous local value (the state first). A captured value
+    is read by some node: paddle.jit.save refuses an input no output depends on."""
     ops = BODY_UNARY + (BODY_BINARY if captured else ())
     nodes = []
-    for k in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from(ops))
+    length = draw(st.integers(1, 3))
+    for k in range(length):
+        unread = captured and k == length - 1 and not any(n["op"] in BODY_BINARY for n in nodes)
+        op = draw(st.sampled_from(BODY_BINARY if unread else ops))
         prev = 0 if k == 0 else (1 + captured + k - 1)
         nodes.append({"op": op, "args": [prev, 1] if op in BODY_BINARY else [prev], "attrs": {}})
     return nodes
