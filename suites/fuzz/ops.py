@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .abstract import (CORNERS_FLOAT_MODERATE, FLOAT, NUMERIC, Drawn, Fresh, TensorType, abstract, axes, axis, broadcast_types,
-                       corner_flag, default_corners, factor_shape, first, fresh, numel, partner, pick, reduce_type, type_of, with_free)
+from .abstract import (CORNERS_FLOAT, CORNERS_FLOAT_MODERATE, FLOAT, NUMERIC, Drawn, Fresh, TensorType, abstract, axes,
+                       axis, broadcast_types, corner_flag, default_corners, factor_shape, first, fresh, numel, partner,
+                       pick, reduce_type, type_of, with_free)
 
 
 def _same(draw, values, ctx, dtypes=FLOAT, attrs=None, corners=None) -> Drawn:
@@ -65,7 +66,7 @@ def _fresh_unary(name, domain: dict, corners: tuple, out_dtype=None):
     return rule
 
 
-_ALL = ("zero", "sign", "ties", "nonfinite", "extreme")
+_ALL = CORNERS_FLOAT
 _fresh_unary("exp", {"domain": "uniform", "low": -3.0, "high": 3.0}, _ALL)
 _fresh_unary("log", {"domain": "positive"}, ("zero", "nonfinite", "extreme"))
 _fresh_unary("sqrt", {"domain": "positive"}, ("zero", "nonfinite", "extreme"))
