@@ -20,10 +20,13 @@ from .execution import Sessions
 from .formats import FORMATS, ONNX
 from .results import Diagnosis
 from .source_layers import MIN_ATOL_SCALE, MIN_RTOL, first_divergent_source_layer
-from .tolerance import resolve_tolerance
+from .tolerance import NOISE_MULTIPLE, resolve_tolerance
 from .workers import WorkerPool
 
 INTERMEDIATES = "converters.intermediates:source_intermediates"
+# a layer agreeing within the intermediate tolerance is still the divergent one when it is off by
+# more than this multiple of its ONNX value's float32 noise floor (the verdicts' multiple)
+LOCALISATION_NOISE_MULTIPLE = NOISE_MULTIPLE
 
 
 @dataclass
@@ -124,11 +127,13 @@ class Diagnoser:
             return
         intermediates = self.pool.get(failure.spec.framework, None, failure.interpreter).request(
             "call", failure.spec.to_dict(), INTERMEDIATES, {}, timeout=self.timeout)
-        layer = first_divergent_source_layer(model, feeds, intermediates, tol, naming=failure.naming)
+        layer = first_divergent_source_layer(model, feeds, intermediates, tol, naming=failure.naming,
+                                             noise_multiple=LOCALISATION_NOISE_MULTIPLE)
         if layer is not None:
             found.diagnosis.divergent_source_layer = layer.to_dict()
             found.note(f"first divergent source layer: {layer}")
         else:
             found.note("not localised: every source layer the ONNX graph maps agrees on the sample within the "
-                       f"intermediate tolerance (rtol >= {MIN_RTOL:g}, atol >= {MIN_ATOL_SCALE:g} x max|value|): the "
-                       "divergence is smaller, or in code outside those layers (the model's own forward)")
+                       f"intermediate tolerance (rtol >= {MIN_RTOL:g}, atol >= {MIN_ATOL_SCALE:g} x max|value|) and "
+                       f"within {LOCALISATION_NOISE_MULTIPLE:g} x its float32 noise floor: the divergence is smaller, "
+                       "or in code outside those layers (the model's own forward)")

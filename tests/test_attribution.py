@@ -289,3 +289,28 @@ def test_output_with_wrong_size_is_a_shape_divergence():
     assert found is not None and found.module == "rnn" and found.output_index == 1
     assert found.onnx_shape == (2, 1, 2) and found.source_shape == (4, 1, 2)
     assert found.layout.startswith("shape")
+
+
+# ------------------------------------------------------------------------------ below the intermediate tolerance
+def test_a_small_systematic_change_is_named_against_the_noise_floor():
+    """A BatchNorm epsilon of 1e-4 instead of 1e-5 moves bn2's output by ~5e-5 relative: inside
+    the intermediate tolerance (rtol 1e-4), far outside 16 x the float32 noise floor. The floor
+    pass names bn2 and says why; on the faithful conversion it finds nothing."""
+    from converters.intermediates import source_intermediates
+    built = small_cnn()
+    model = export(built)
+    intermediates = source_intermediates(built)
+    feeds = dict(zip([i.name for i in model.graph.input], built.inputs))
+    assert first_divergent_source_layer(model, feeds, intermediates, noise_multiple=16) is None
+
+    (bn,) = [n for n in model.graph.node if n.op_type == "BatchNormalization"]
+    eps = [a for a in bn.attribute if a.name == "epsilon"]
+    if eps:
+        eps[0].f = 1e-4
+    else:
+        bn.attribute.append(helper.make_attribute("epsilon", 1e-4))
+    assert first_divergent_source_layer(model, feeds, intermediates) is None       # the tolerance alone misses it
+    found = first_divergent_source_layer(model, feeds, intermediates, noise_multiple=16)
+    assert isinstance(found, SourceDivergence) and found.module == "bn2"
+    assert found.noise_multiple == 16 and found.max_abs > 16 * found.noise_floor
+    assert "noise floor" in str(found)
