@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConformanceError
+from ..formats import ONNX, Package
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,23 @@ class Target:
         raise NotImplementedError
 
     def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None) -> Any:
-        """Prepare a converted model of format ``fmt``: ONNX goes to ``prepare``; a target that
-        runs another format overrides this for it (the bytes are a formats.Package's)."""
+        """Prepare a converted model of format ``fmt``: ONNX bytes go to ``prepare``, the bytes
+        of any other format (a formats.Package's) to ``prepare_package``."""
         if fmt not in self.formats:
             raise ConformanceError(f"target {self.name!r} does not run {fmt} models",
                                    fix=f"it runs: {', '.join(self.formats)}")
-        return prepare_target(self, artifact, options)[0]
+        if fmt == ONNX:
+            return prepare_target(self, artifact, options)[0]
+        return self.prepare_package(Package.from_bytes(artifact), options)
+
+    def prepare_package(self, package: Package, options: TargetOptions | None = None) -> Any:
+        """Prepare a package of one of the non-ONNX formats in ``formats``; its declared input
+        and output names say the feeds' names and the outputs' order (none: as they come)."""
+        raise NotImplementedError(f"target {self.name!r} declares no package loader")
+
+    def prepare_file(self, data: bytes, options: TargetOptions | None = None) -> Any:
+        """A bare file of the target's first format, as a user hands it: no declared names."""
+        return self.prepare_package(Package(self.formats[0], {"model": bytes(data)}, [], []), options)
 
     def run(self, session, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError

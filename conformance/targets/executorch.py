@@ -47,15 +47,12 @@ class ExecuTorchTarget(Target):
 
     def prepare(self, model, options: TargetOptions | None = None):
         """A bare ``.pte`` (no declared names): fed in the order the feeds come."""
-        return self.prepare_artifact(Package("pte", {"model.pte": bytes(model)}, [], []).to_bytes(), "pte", options)
+        return self.prepare_file(model, options)
 
-    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
-        if fmt not in self.formats:
-            return super().prepare_artifact(artifact, fmt, options)
+    def prepare_package(self, package: Package, options: TargetOptions | None = None):
         from executorch.runtime import Runtime
 
         self.check_precision(options, {"fp32": "fp32"})
-        package = Package.from_bytes(artifact)
         data = package.only_file()
         program = Runtime.get().load_program(data)
         try:

@@ -34,16 +34,12 @@ class LiteRtTarget(Target):
     install = "pip install -e '.[tflite]'"
 
     def prepare(self, model, options: TargetOptions | None = None):
-        return self.prepare_artifact(Package("tflite", {"model.tflite": bytes(model)}, [], []).to_bytes(),
-                                     "tflite", options)
+        return self.prepare_file(model, options)
 
-    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
+    def prepare_package(self, package: Package, options: TargetOptions | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
-        if fmt not in self.formats:
-            return super().prepare_artifact(artifact, fmt, options)
         self.check_precision(options, {"fp32": "fp32"})
-        package = Package.from_bytes(artifact)
         threads = options.intra_op_threads if options is not None and options.intra_op_threads else None
         interpreter = Interpreter(model_content=package.only_file(), num_threads=threads)
         signatures = interpreter.get_signature_list()

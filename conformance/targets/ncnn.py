@@ -58,13 +58,10 @@ class NcnnTarget(Target):
         raise ConformanceError("the ncnn target runs ncnn models (a .param and a .bin), not ONNX",
                                fix="convert with --converter pnnx")
 
-    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
-        if fmt not in self.formats:
-            return super().prepare_artifact(artifact, fmt, options)
+    def prepare_package(self, package: Package, options: TargetOptions | None = None):
         import ncnn
 
         precision = self.check_precision(options, _PRECISIONS) or "fp32"
-        package = Package.from_bytes(artifact)
         net = ncnn.Net()
         for name in _SWITCHES["fp16"] + _SWITCHES["bf16"]:
             setattr(net.opt, name, name in _SWITCHES.get(precision, ()))

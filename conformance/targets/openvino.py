@@ -59,11 +59,8 @@ class OpenVinoTarget(Target):
         data = model_bytes(model)
         return self.compiled_session(core, core.read_model(model=data), declared_io(data), options)
 
-    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
-        if fmt != "openvino":
-            return super().prepare_artifact(artifact, fmt, options)
+    def prepare_package(self, package: Package, options: TargetOptions | None = None):
         import openvino as ov
-        package = Package.from_bytes(artifact)
         core = ov.Core()
         model = core.read_model(model=package.files["model.xml"], weights=package.files.get("model.bin", b""))
         return self.compiled_session(core, model, DeclaredIO(tuple(package.inputs), tuple(package.outputs)), options)

@@ -41,14 +41,10 @@ class TorchProcessTarget(Target):
 
     def prepare(self, model, options: TargetOptions | None = None):
         """A bare saved file (no declared names): fed in the order the feeds come."""
-        return self.prepare_artifact(Package(self.formats[0], {"model": bytes(model)}, [], []).to_bytes(),
-                                     self.formats[0], options)
+        return self.prepare_file(model, options)
 
-    def prepare_artifact(self, artifact: bytes, fmt: str, options: TargetOptions | None = None):
-        if fmt not in self.formats:
-            return super().prepare_artifact(artifact, fmt, options)
+    def prepare_package(self, package: Package, options: TargetOptions | None = None):
         self.check_precision(options, {"fp32": "fp32"})
-        package = Package.from_bytes(artifact)
         return TorchSession(self.load(package.only_file()), list(package.inputs), list(package.outputs))
 
     def load(self, data: bytes):
