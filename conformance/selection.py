@@ -72,10 +72,15 @@ def runs_format(targets, fmt: str) -> list[str]:
 
 def opsets_of(spec: CaseSpec, converter: str, opsets) -> tuple[int, ...]:
     """The opsets a spec runs at: its own when it is written at one (kept only if ``opsets``
-    names it), else ``opsets``, else the converter's default."""
+    names it), else ``opsets``, else the converter's default. A converter that writes another
+    format than ONNX has no opset to vary: it runs once, at the lowest asked (the case id's
+    opset part then only says which run of the session it belongs to)."""
     if spec.opset is not None:
         return (spec.opset,) if not opsets or spec.opset in {int(o) for o in opsets} else ()
-    return tuple(opsets or (CONVERTERS.get(base_converter(converter)).default_opset,))
+    writer = CONVERTERS.get(base_converter(converter))
+    if opsets and writer.format != "onnx":
+        return (min(int(o) for o in opsets),)
+    return tuple(opsets or (writer.default_opset,))
 
 
 def select_runs(specs: Iterable[CaseSpec], *, target=None, framework=None, converter=None, opset=None,

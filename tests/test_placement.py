@@ -113,6 +113,17 @@ def test_each_converter_runs_at_its_own_default_opset_unless_asked():
     assert {(r.converter, r.opset) for r in asked} == {("torch-dynamo@someenv", 23)}
 
 
+def test_a_converter_to_another_format_runs_once_whatever_the_opsets_asked():
+    from conformance.selection import select_runs, suite_specs
+    specs = [s for s in suite_specs(["operators"]) if s.op == "relu" and s.framework == "torch"]
+    runs = select_runs(specs, target=["onnxruntime", "openvino"], converter=["torch-script,ov-torch"],
+                       opset=["13,17"])
+    pairs = {(r.converter, r.opset, r.target) for r in runs}
+    assert {p for p in pairs if p[0] == "ov-torch"} == {("ov-torch", 13, "openvino")}
+    assert {(c, o) for c, o, t in pairs if c == "torch-script" and t == "onnxruntime"} == {
+        ("torch-script", 13), ("torch-script", 17)}
+
+
 def test_conformance_run_refuses_an_unknown_environment_in_one_line(monkeypatch, capsys):
     from pathlib import Path
 
