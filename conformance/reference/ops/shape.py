@@ -18,6 +18,12 @@ def identity(ctx, x):
 @op("Reshape", since=5)
 def reshape(ctx, x, shape):
     shape = [int(s) for s in shape]
+    # numpy takes any negative size for the inferred one (reshape to [-3, 4] works there); the
+    # specification allows -1, once, and no -1 beside a 0 kept as zero (allowzero=1)
+    if any(s < -1 for s in shape) or shape.count(-1) > 1:
+        raise ValueError(f"Reshape: shape may hold sizes >= 0 and one -1, got {shape}")
+    if ctx.attr("allowzero", 0) and -1 in shape and 0 in shape:
+        raise ValueError(f"Reshape: with allowzero=1 a shape cannot hold both 0 and -1, got {shape}")
     if not ctx.attr("allowzero", 0):
         shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
     return x.reshape(shape)
