@@ -24,7 +24,7 @@ def _lines(placements: Placements):
     for env in placements.environments.values():
         provided = set(env.requirement_names())
         for name in TARGETS.names():
-            if name in TARGETS and get_target(name).distribution in provided:
+            if name in TARGETS and get_target(name).distribution in provided and env.name != placements.env_name(name):
                 yield "target", f"{name}@{env.name}", None
         for name in CONVERTERS.names():
             conv = CONVERTERS.get(name) if name in CONVERTERS else None

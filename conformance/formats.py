@@ -41,6 +41,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("pte", "pte", "ExecuTorch program (.pte; XNNPACK delegate + portable kernels)",
            "converters.executorch_converter:executorch_as_onnx"),
     Format("ncnn", "param", "ncnn model (.param graph + .bin weights)", "converters.pnnx_converter:ncnn_as_onnx"),
+    Format("mindir", "mindir", "MindSpore MINDIR graph (mindspore.export, file_format='MINDIR')",
+           "converters.mindspore_converter:mindir_as_onnx"),
 )}
 
 

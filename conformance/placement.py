@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from .environments import (Environment, EnvironmentFailure, build_environment, environment_for_framework,
                            get_environment, load_environments, subprocess_env)
+from .targets import TARGETS
 from .targets.base import dist_version
 from .workers import Interpreter
 
@@ -77,8 +78,10 @@ class Placements:
     def env_name(self, name: str, framework: str | None = None) -> str | None:
         """The environment a converter (with its ``framework``) or a target name runs in."""
         bare, env = split_env(name)
-        if env is not None or framework is None:
+        if env is not None:
             return env
+        if framework is None:
+            return target_environment(bare)
         default = environment_for_framework(framework, self.environments)
         return default.name if default is not None else None
 
@@ -105,6 +108,11 @@ class Placements:
     def framework_interpreter(self, framework: str) -> Interpreter:
         """The interpreter a framework's worker starts with when nothing names an environment."""
         return self.for_name("", framework).interpreter
+
+
+def target_environment(name: str) -> str | None:
+    """The environment a target runs in by default (``Target.environment``), None for the session."""
+    return (TARGETS.get(name).environment or None) if name in TARGETS else None
 
 
 def base_converter(name: str) -> str:

@@ -35,6 +35,7 @@ MARKERS = {
     "torch": "source framework: PyTorch",
     "tensorflow": "source framework: TensorFlow / Keras",
     "paddle": "source framework: PaddlePaddle",
+    "mindspore": "source framework: MindSpore (collected only when asked for: --framework mindspore, -m or -k mindspore)",
     "node": "backend corner case: one ONNX node fed corner inputs (suites/backend)",
     "onnx": "source framework: ONNX itself (the backend corner suite's models, judged by the reference executor)",
     "opinfo": "torch case generated from PyTorch's OpInfo database (suites/operators/opinfo.py)",
@@ -51,7 +52,7 @@ def pytest_addoption(parser):
                     help="target(s) to run cases on, NAME@ENV for one in a named environment; repeatable, "
                          "comma-separated (default: reference,onnxruntime)")
     group.addoption("--framework", action="append", default=None, metavar="NAME[,NAME]",
-                    help="source framework(s): torch, tensorflow, paddle (default: all)")
+                    help="source framework(s): torch, tensorflow, paddle, mindspore (default: all but mindspore)")
     group.addoption("--converter", action="append", default=None, metavar="NAME[,NAME]",
                     help="converter(s), e.g. torch-script, tf2onnx+optimize, tf2onnx@tf216 (in named environment "
                          "tf216) (default: every one for each framework)")

@@ -126,7 +126,7 @@ class Runner:
         """The target called ``name``; ``NAME@ENV`` is served by a worker in environment ENV, and
         an ``isolated`` target (a runtime that can crash its process) by a worker of its own.
         Raises UnknownTarget or EnvironmentFailure."""
-        bare, env = split_env(name)
+        bare, env = split_env(name)[0], self.placements.env_name(name)
         if env is None and not get_target(name).isolated:
             return get_target(name)
         if name not in self._targets:
@@ -264,7 +264,7 @@ class Runner:
                    "convert": round(conv.seconds.get("convert", 0.0), 4), "run": 0.0}
         return dataclasses.replace(_blank_record(case), versions=versions, seconds=seconds, cached=conv.cached,
                                    converter_env=placement.env if placement else split_env(case.converter)[1],
-                                   target_env=split_env(case.target)[1])
+                                   target_env=self.placements.env_name(case.target))
 
     def close(self) -> None:
         self.pool.close()

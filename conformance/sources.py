@@ -120,6 +120,9 @@ def detect(path: str | os.PathLike) -> SourceFormat:
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise SourceRefused(f"{p}: a plain pickle; loading it would run arbitrary code",
                             fix="save the model with torch.jit.save or torch.export.save")
+    if p.suffix == ".ckpt":              # (a zip .ckpt, PyTorch Lightning's, was answered above)
+        raise SourceRefused(f"{p}: a MindSpore checkpoint (.ckpt): weights without the network, not a model "
+                            f"we can run", fix="export the network with mindspore.onnx.export and check the .onnx")
     if _is_onnx(p):
         return SourceFormat("onnx", "onnx", "", str(p), "ONNX model")
     raise SourceRefused(f"{p}: not a model format this tool reads (TorchScript .pt, torch.export .pt2, .keras, .h5, "
@@ -132,7 +135,8 @@ def is_framework_source(path: str) -> bool:
         return detect(path).framework != "onnx"
     except ConformanceError:
         p = Path(path)
-        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".tflite", ".pdmodel", ".json")
+        return p.is_dir() or p.suffix in (".pt", ".pth", ".pt2", ".keras", ".h5", ".tflite", ".pdmodel", ".json",
+                                          ".ckpt")
 
 
 def content_hash(fmt: SourceFormat) -> str:

@@ -91,10 +91,15 @@ class _WorkerState:
         converter = get_converter(converter_name)
         versions = {"framework": framework_version(spec.framework), "converter": converter.version()}
         t0 = time.perf_counter()
-        built = self.build(spec)
+        try:
+            built = self.build(spec)
+        except UnsupportedOperator as exc:     # the source framework lacks the op (its builder says which)
+            return _unsupported(exc, versions, time.perf_counter() - t0)
         input_sets = [list(built.inputs)] + [list(s) for s in built.extra_inputs]
         try:
             golden_sets = [run_source(spec.framework, built, inputs) for inputs in input_sets]
+        except UnsupportedOperator as exc:     # the source framework has no kernel for it on this device
+            return _unsupported(exc, versions, time.perf_counter() - t0)
         except Exception as exc:
             if not is_dynamic_twin(spec):
                 raise
@@ -104,8 +109,7 @@ class _WorkerState:
             try:
                 proto = converter.convert(built, opset, Path(workdir))
             except UnsupportedOperator as exc:
-                return Conversion(status="unsupported", message=exc.message, versions=versions,
-                                  seconds={"build": t1 - t0, "convert": time.perf_counter() - t1})
+                return _unsupported(exc, versions, t1 - t0, time.perf_counter() - t1)
         t2 = time.perf_counter()
         artifact, fmt, inputs, outputs = artifact_io(proto)
         order = feed_order(inputs, built.names())
@@ -119,6 +123,11 @@ class _WorkerState:
 
     def call(self, spec_dict: dict, fn_path: str, kwargs: dict):
         return resolve(fn_path)(self.build(CaseSpec.from_dict(spec_dict)), **kwargs)
+
+
+def _unsupported(exc: UnsupportedOperator, versions: dict, build: float, convert: float = 0.0) -> Conversion:
+    return Conversion(status="unsupported", message=exc.message, versions=versions,
+                      seconds={"build": build, "convert": convert})
 
 
 def _source_refuses(spec: CaseSpec, input_sets, exc: Exception, versions: dict, seconds: float) -> Conversion:

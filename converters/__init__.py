@@ -24,6 +24,7 @@ CONVERTERS: Registry[Converter] = Registry(
         "converters.openvino_frontend",
         "converters.executorch_converter",
         "converters.pnnx_converter",
+        "converters.mindspore_converter",
     ),
 )
 CHAIN_STEPS: Registry[ChainStep] = Registry("conformance.passes", builtin_modules=("converters.passes",))

@@ -4,14 +4,16 @@ Imported only inside a framework's worker process; each function imports its fra
 """
 from __future__ import annotations
 
+import re
 from importlib import metadata
 
 import numpy as np
 
 from conformance.cases import Built
+from conformance.errors import UnsupportedOperator
 
 DISTRIBUTIONS = {"torch": "torch", "tensorflow": "tensorflow", "paddle": "paddlepaddle", "numpy": "numpy",
-                 "onnx": "onnx"}
+                 "onnx": "onnx", "mindspore": "mindspore"}
 
 
 def framework_version(framework: str) -> str:
@@ -64,12 +66,37 @@ def _run_paddle(model, inputs):
     return flatten(out, lambda t: t.numpy() if hasattr(t, "numpy") else np.asarray(t), sort_keys=True)
 
 
+#: MindSpore's words for an op with no kernel on this device (mint's ``Conv2DExt`` on CPU), in
+#: the forms 2.10 says it: "The kernel X unregistered", "Not found op X on device CPU", "Create
+#: kernelmod for op X failed", "X only supports Ascend"
+_NO_KERNEL = re.compile(r"The kernel (\w+) unregistered|Not found op (\w+) on device CPU"
+                        r"|Create kernelmod for op (\w+) failed|(\w+) only supports Ascend")
+
+
+def _run_mindspore(model, inputs):
+    """A ``mindspore.nn.Cell`` in PyNative mode (eager, MindSpore's default): the golden. An op
+    MindSpore has no CPU kernel for is ``unsupported``, by the kernel's name."""
+    import mindspore
+    if hasattr(model, "set_train"):
+        model.set_train(False)
+    try:
+        out = model(*[mindspore.Tensor(np.require(x, requirements="C")) for x in inputs])
+        return flatten(out, lambda t: t.asnumpy() if hasattr(t, "asnumpy") else np.asarray(t))
+    except (RuntimeError, NotImplementedError) as exc:
+        missing = _NO_KERNEL.search(str(exc))
+        if missing is None:
+            raise
+        kernel = next(g for g in missing.groups() if g)
+        raise UnsupportedOperator(f"MindSpore {framework_version('mindspore')} has no CPU kernel {kernel}") from exc
+
+
 def _run_numpy(model, inputs):
     return flatten(model(*inputs), np.asarray)
 
 
 # "onnx" (the backend corner suite): its builders always bring their own ``run`` (the reference executor)
-RUNNERS = {"torch": _run_torch, "tensorflow": _run_tensorflow, "paddle": _run_paddle, "numpy": _run_numpy}
+RUNNERS = {"torch": _run_torch, "tensorflow": _run_tensorflow, "paddle": _run_paddle, "mindspore": _run_mindspore,
+           "numpy": _run_numpy}
 
 
 def run_source(framework: str, built: Built, inputs: list[np.ndarray] | None = None) -> list[np.ndarray]:
@@ -91,3 +118,6 @@ def seed_framework(framework: str, seed: int) -> None:
     elif framework == "paddle":
         import paddle
         paddle.seed(seed)
+    elif framework == "mindspore":
+        import mindspore
+        mindspore.set_seed(seed)

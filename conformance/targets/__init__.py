@@ -19,6 +19,7 @@ TARGETS: Registry[Target] = Registry(
         "conformance.targets.onnxruntime_node",
         "conformance.targets.executorch",
         "conformance.targets.ncnn",
+        "conformance.targets.mindspore",
     ),
 )
 register_target = TARGETS.register

@@ -52,6 +52,9 @@ class Target:
     #: a runtime known to crash its process on some models (a segfault in a compiler): the
     #: session serves it from a worker process of its own, so a crash costs one case
     isolated: bool = False
+    #: the named environment (environments.toml) it runs in when its name carries no ``@ENV``:
+    #: a runtime that cannot live in the session's environment ("" = the session's)
+    environment: str = ""
     #: the artifact formats it runs (conformance.formats); a case runs on a converter x target
     #: pair only when the target takes the converter's format
     formats: tuple[str, ...] = ("onnx",)

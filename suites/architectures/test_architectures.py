@@ -2,12 +2,15 @@
 each converted once and run at 3 input shapes where its axes are dynamic (marker ``arch``).
 
     pytest suites/architectures --target reference --target onnxruntime -n 2
+    pytest suites/architectures -m mindspore --target reference,onnxruntime,mindspore   # opt-in
 """
 from suites.architectures.specs import ARCH_CASES
+from suites.architectures.specs_mindspore import MINDSPORE_CASES
+from suites.opt_in import asked_for
 
 
-def conformance_cases():
-    return list(ARCH_CASES)
+def conformance_cases(config=None):
+    return list(ARCH_CASES) + (MINDSPORE_CASES if asked_for(config, "mindspore") else [])
 
 
 def test_architecture(case, conformance_runner):

@@ -694,6 +694,17 @@ def case_specs(frameworks=None) -> list[CaseSpec]:
     return out
 
 
+MINDSPORE_BUILDER = "suites.operators.mindspore_ops:build"
+
+
+def mindspore_cases(specs: list[CaseSpec]) -> list[CaseSpec]:
+    """A MindSpore case for every torch case of the table, with no case code of its own: the
+    same params (the torch call), built by ``mindspore_ops`` as the ``mindspore.mint`` call of
+    the same name, on every MindSpore converter (to ONNX, to MINDIR)."""
+    return [replace(s, framework="mindspore", builder=MINDSPORE_BUILDER, converters=None)
+            for s in specs if s.framework == "torch" and s.kind == "op"]
+
+
 def dynamic_twins(specs: list[CaseSpec]) -> list[CaseSpec]:
     """The dynamic-shape twin (marker ``dynamic``, variant ``<variant>+dyn``) of every case
     whose inputs have a free axis (``samples.free_axes``): exported at the sample's shape, that

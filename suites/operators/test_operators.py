@@ -4,14 +4,17 @@
     pytest suites/operators --case 'op/conv2d/*' --framework torch --converter torch-script,torch-dynamo
     pytest suites/operators -m opinfo          # only the cases from PyTorch's OpInfo database
     pytest suites/operators -m dynamic         # only the dynamic-shape twins ("+dyn" variants)
+    pytest suites/operators -m mindspore --target reference,onnxruntime,mindspore   # MindSpore (opt-in)
 """
 from suites.operators.opinfo import opinfo_specs
-from suites.operators.specs import case_specs, dynamic_twins
+from suites.operators.specs import case_specs, dynamic_twins, mindspore_cases
+from suites.opt_in import asked_for
 
 
-def conformance_cases():
+def conformance_cases(config=None):
     table = case_specs()
-    return table + dynamic_twins(table) + opinfo_specs()
+    extra = mindspore_cases(table) if asked_for(config, "mindspore") else []
+    return table + dynamic_twins(table) + opinfo_specs() + extra
 
 
 def test_operator(case, conformance_runner):
