@@ -80,8 +80,8 @@ class Diagnoser:
                 found.note(blame.note)
             if failure.conv.onnx_bytes is None:
                 # localisation walks ONNX nodes: a model of another format is judged whole
-                found.note(f"not localised: the artifact is a {failure.conv.format} model"
-                           + ("" if opinion.available else f" ({opinion.name}: whose fault is unknown)"))
+                found.note(f"not localised: the artifact is not ONNX (format {failure.conv.format})"
+                           + ("" if opinion.available else f"; {opinion.name}, so whose fault is unknown"))
                 return found
             if localize and blame.attribution in ("target", "converter"):
                 self._localize(failure, blame.attribution, found)

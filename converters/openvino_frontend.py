@@ -47,6 +47,14 @@ def output_names(built: Built, count: int) -> list[str]:
     return [f"output_{i}" for i in range(count)]
 
 
+def require_outputs(model, count: int, made_by: str) -> None:
+    """Refuse a converted ``ov.Model`` with fewer or more outputs than the source's ``count``:
+    OpenVINO's TensorFlow frontend drops an output that is a constant of the graph (tf.shape of a
+    static input, zeros_like ...), and the rest would be named and compared out of place."""
+    if len(model.outputs) != count:
+        raise ConversionError(f"{made_by} made {len(model.outputs)} outputs of the source's {count}")
+
+
 def package_model(model, built: Built, workdir: Path, fmt: str = "openvino") -> Package:
     """The converted ``ov.Model`` as a package, its ports renamed to the source's input and
     output names, saved in f32. An input port is matched by the source name it carries (the
@@ -128,7 +136,9 @@ class OpenVinoTensorFlow(OpenVinoFrontend):
         from .tf2onnx_converter import as_tf_function, input_signature
         from .tflite_converter import flat_outputs
         function = flat_outputs(as_tf_function(built)).get_concrete_function(*input_signature(built))
-        return ov.convert_model(function)
+        model = ov.convert_model(function)
+        require_outputs(model, len(function.outputs), "OpenVINO's TensorFlow frontend")
+        return model
 
 
 @register_converter("ov-paddle")
