@@ -110,8 +110,13 @@ EXPECTED_SOURCES = {
 def margin(report, target: str) -> float:
     """The worst max_abs / noise floor over the target's float outputs (nan: no floor)."""
     checks = [t for t in report.targets if t.target == target][0].outputs
-    ratios = [o.max_abs / o.noise_floor for o in checks if o.noise_floor and o.max_abs is not None]
+    ratios = [over_floor(o.max_abs, o.noise_floor) for o in checks if o.noise_floor is not None and o.max_abs is not None]
     return max(ratios) if ratios else float("nan")
+
+
+def over_floor(error: float, floor: float) -> float:
+    """error / floor; a floor of 0 (every float32 engine exact on the output): inf for any error."""
+    return error / floor if floor else (float("inf") if error else 0.0)
 
 
 def _cell(reports, target: str) -> str:
@@ -164,8 +169,8 @@ def bug_effect(mutant: onnx.ModelProto, feeds: dict, exact: list, report) -> flo
     except Exception:
         return float("inf")             # the model no longer runs: a bug no check can miss
     floors = {o.name: o.noise_floor for o in report.targets[0].outputs}
-    ratios = [float(np.max(np.abs(np.asarray(a, np.float64) - b))) / floors[o.name]
-              for a, b, o in zip(moved, exact, report.targets[0].outputs) if floors.get(o.name)]
+    ratios = [over_floor(float(np.max(np.abs(np.asarray(a, np.float64) - b))), floors[o.name])
+              for a, b, o in zip(moved, exact, report.targets[0].outputs) if floors.get(o.name) is not None]
     return max(ratios) if ratios else float("inf")
 
 

@@ -187,7 +187,8 @@ def miswired_input(model, values):
     for index in range(len(m.graph.node) - 1, -1, -1):
         node = m.graph.node[index]
         for k, name in enumerate(node.input):
-            if name not in made_at or name in inits or values[name].size < 2:
+            if name not in made_at or name in inits or not isinstance(values[name], np.ndarray) \
+                    or values[name].size < 2:
                 continue
             for other, at in sorted(made_at.items(), key=lambda item: -item[1]):
                 if at < made_at[name] and _same_kind(values[other], values[name]) \
