@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance.cases import Built
-from conformance.errors import ConversionError
+from conformance.errors import ConversionError, UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
@@ -32,6 +32,12 @@ from .base import Converter
 _NO_TRANSLATOR = re.compile(r"(No translator found for|No conversion rule found for|No creator found for|"
                             r"Cannot create \S+ layer|Unsupported operation|not supported:?|only supports)"
                             r"\s*([^\n|]*)", re.I)
+
+
+#: Paddle 3's words when an op has only a PIR kernel binding: tracing it into a legacy program
+#: hands it a static Variable ("abs(): argument (position 1) must be Value, but got Variable";
+#: measured on Paddle 3.3.1, FLAGS_enable_pir_api=0 at import or not)
+_NO_LEGACY_KERNEL = re.compile(r"(\w+)\(\): argument \(position \d+\) must be Value, but got (?:Variable|None)")
 
 
 def partial_shapes(built: Built) -> list:
@@ -91,13 +97,12 @@ class OpenVinoFrontend(Converter):
     def convert(self, built: Built, opset: int, workdir: Path):
         try:
             model = self.read(built, Path(workdir))
-        except ConversionError:
+        except (ConversionError, UnsupportedOperator):
             raise
         except Exception as exc:
             said = short(exc, 1200)
             found = _NO_TRANSLATOR.search(said)
             if found:
-                from conformance.errors import UnsupportedOperator
                 raise UnsupportedOperator(f"OpenVINO's {self.framework} frontend: {found.group(0).strip()[:300]}") from exc
             raise conversion_failure(f"openvino.convert_model ({self.framework}): {said}") from exc
         return package_model(model, built, Path(workdir))
@@ -157,7 +162,15 @@ class OpenVinoPaddle(OpenVinoFrontend):
         # the legacy program IR (.pdmodel) OpenVINO reads, as FLAGS_enable_pir_api=0 would give:
         # the flag is read at import, so the worker switches IR for this save only
         with legacy_program_ir(paddle):
-            paddle.jit.save(built.model, str(prefix), input_spec=input_spec(built))
+            try:
+                paddle.jit.save(built.model, str(prefix), input_spec=input_spec(built))
+            except (TypeError, ValueError) as exc:
+                refused = _NO_LEGACY_KERNEL.search(str(exc))
+                if refused is None:
+                    raise
+                raise UnsupportedOperator(
+                    f"Paddle {paddle.__version__} cannot write {refused.group(1)}() in the legacy program format "
+                    f"(.pdmodel) that OpenVINO's Paddle frontend reads: {refused.group(0)}") from exc
         program = prefix.with_suffix(".pdmodel")
         if not program.exists():
             raise ConversionError(f"paddle.jit.save wrote no .pdmodel (FLAGS_enable_pir_api=0 not honoured): "

@@ -151,3 +151,17 @@ def test_a_missing_package_is_unavailable_not_an_error(tmp_path, monkeypatch, co
         runner.close()
     assert record.status == "unavailable", record.message
     assert module in record.message
+
+
+def test_an_op_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner):
+    """OpenVINO's Paddle frontend reads the legacy .pdmodel program; Paddle 3.3 cannot trace
+    some ops into it (paddle.abs: "must be Value, but got Variable"): the path cannot carry the
+    op, which is `unsupported` with the op named, not a conversion error."""
+    from conformance.selection import suite_specs
+    (abs_spec,) = [s for s in suite_specs(["operators"]) if s.op == "abs" and s.framework == "paddle"
+                   and s.variant == "default"]
+    record = _run(runner, abs_spec, "ov-paddle", "openvino")
+    if record.status == "unavailable":
+        pytest.skip(record.message)
+    assert record.status == "unsupported", record.message
+    assert "cannot write abs() in the legacy program format" in record.message
