@@ -165,17 +165,29 @@ class OpenVinoPaddle(OpenVinoFrontend):
             try:
                 paddle.jit.save(built.model, str(prefix), input_spec=input_spec(built))
             except (TypeError, ValueError) as exc:
-                refused = _NO_LEGACY_KERNEL.search(str(exc))
-                if refused is None:
+                refusal = _legacy_refusal(exc, paddle.__version__)
+                if refusal is None:
                     raise
-                raise UnsupportedOperator(
-                    f"Paddle {paddle.__version__} cannot write {refused.group(1)}() in the legacy program format "
-                    f"(.pdmodel) that OpenVINO's Paddle frontend reads: {refused.group(0)}") from exc
+                raise refusal from exc
         program = prefix.with_suffix(".pdmodel")
         if not program.exists():
             raise ConversionError(f"paddle.jit.save wrote no .pdmodel (FLAGS_enable_pir_api=0 not honoured): "
                                   f"{sorted(p.name for p in workdir.iterdir())}")
         return ov.convert_model(str(program))
+
+
+def _legacy_refusal(exc: Exception, version: str) -> UnsupportedOperator | None:
+    """What Paddle's legacy saver refusing the model means for this path: an op it cannot trace
+    into the legacy program, or a model with no op at all (an identity: dropout in eval,
+    nn.Identity), which its saver refuses ("program must not be empty"), are ``unsupported``."""
+    refused = _NO_LEGACY_KERNEL.search(str(exc))
+    if refused is not None:
+        return UnsupportedOperator(f"Paddle {version} cannot write {refused.group(1)}() in the legacy program format "
+                                   f"(.pdmodel) that OpenVINO's Paddle frontend reads: {refused.group(0)}")
+    if "program must not be empty" in str(exc):
+        return UnsupportedOperator(f"Paddle {version}'s legacy program saver refuses a model with no operator "
+                                   "(an identity), so OpenVINO's Paddle frontend gets no .pdmodel to read")
+    return None
 
 
 def legacy_program_ir(paddle):

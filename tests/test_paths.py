@@ -165,3 +165,14 @@ def test_an_op_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_padd
         pytest.skip(record.message)
     assert record.status == "unsupported", record.message
     assert "cannot write abs() in the legacy program format" in record.message
+
+
+def test_an_identity_model_paddle_will_not_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner):
+    from conformance.selection import suite_specs
+    (identity,) = [s for s in suite_specs(["operators"]) if s.op == "nn.Identity" and s.framework == "paddle"
+                   and s.variant == "float32"]
+    record = _run(runner, identity, "ov-paddle", "openvino")
+    if record.status == "unavailable":
+        pytest.skip(record.message)
+    assert record.status == "unsupported", record.message
+    assert "refuses a model with no operator" in record.message
