@@ -153,26 +153,20 @@ def test_a_missing_package_is_unavailable_not_an_error(tmp_path, monkeypatch, co
     assert module in record.message
 
 
-def test_an_op_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner):
-    """OpenVINO's Paddle frontend reads the legacy .pdmodel program; Paddle 3.3 cannot trace
-    some ops into it (paddle.abs: "must be Value, but got Variable"): the path cannot carry the
-    op, which is `unsupported` with the op named, not a conversion error."""
+
+@pytest.mark.parametrize("op, variant, said", [
+    ("abs", "default", "cannot write abs() in the legacy program format"),            # an op with a PIR-only binding
+    ("nn.Identity", "float32", "refuses a model with no operator"),                    # nothing to save
+])
+def test_what_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner, op, variant, said):
+    """OpenVINO's Paddle frontend reads the legacy .pdmodel program; what Paddle 3.3 cannot save
+    in it (paddle.abs: "must be Value, but got Variable"; an identity: "program must not be
+    empty") is a path that cannot carry the model: `unsupported` with the reason, not a
+    conversion error."""
     from conformance.selection import suite_specs
-    (abs_spec,) = [s for s in suite_specs(["operators"]) if s.op == "abs" and s.framework == "paddle"
-                   and s.variant == "default"]
-    record = _run(runner, abs_spec, "ov-paddle", "openvino")
+    (spec,) = [s for s in suite_specs(["operators"]) if s.op == op and s.framework == "paddle" and s.variant == variant]
+    record = _run(runner, spec, "ov-paddle", "openvino")
     if record.status == "unavailable":
         pytest.skip(record.message)
     assert record.status == "unsupported", record.message
-    assert "cannot write abs() in the legacy program format" in record.message
-
-
-def test_an_identity_model_paddle_will_not_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner):
-    from conformance.selection import suite_specs
-    (identity,) = [s for s in suite_specs(["operators"]) if s.op == "nn.Identity" and s.framework == "paddle"
-                   and s.variant == "float32"]
-    record = _run(runner, identity, "ov-paddle", "openvino")
-    if record.status == "unavailable":
-        pytest.skip(record.message)
-    assert record.status == "unsupported", record.message
-    assert "refuses a model with no operator" in record.message
+    assert said in record.message
