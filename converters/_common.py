@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from conformance.cases import Built
 from conformance.errors import ConversionError, UnsupportedOperator, classify_failure
 
 def conversion_failure(message: str, evidence: str = ""):
@@ -63,3 +64,11 @@ def declared_inputs(built):
         axes = {int(a) for a in dynamic.get(name, {})}
         out.append((name, [None if i in axes else int(d) for i, d in enumerate(x.shape)], x.dtype))
     return out
+
+
+def output_names(built: Built, count: int) -> list[str]:
+    """The case's output names when they name every flattened output, else ``output_N``: the
+    declared output names of a package in another format than ONNX."""
+    if built.output_names and len(built.output_names) == count:
+        return list(built.output_names)
+    return [f"output_{i}" for i in range(count)]

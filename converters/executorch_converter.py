@@ -22,10 +22,10 @@ from conformance.errors import UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import conversion_failure, short
+from ._common import conversion_failure, output_names, short
 from .base import Converter
 from .torch_export_converter import export, torch_export_as_onnx
-from .torchscript_converter import eager_module, flat_count, output_names, sample_tensors
+from .torchscript_converter import eager_module, flat_count, sample_tensors
 
 #: ExecuTorch's words for an op it cannot lower: an op outside the core ATen set with no
 #: decomposition ("Operator torch._ops.aten.adaptive_max_pool2d.default is not in Core ATen

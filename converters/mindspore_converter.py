@@ -21,7 +21,7 @@ from conformance.errors import ConversionError, UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import check_standard_ops, conversion_failure, short
+from ._common import check_standard_ops, conversion_failure, output_names, short
 from .base import Converter
 from .frameworks import flatten
 
@@ -131,8 +131,7 @@ class MindSporeMindirConverter(Converter):
             raise _export_failure(exc, "mindspore.export (MINDIR)") from exc
         if not path.exists():
             raise ConversionError(f"mindspore.export wrote no MINDIR at {path}")
-        names = list(built.output_names or [f"output_{i}" for i in range(count)])
-        return Package(self.format, {"model.mindir": path.read_bytes()}, built.names(), names,
+        return Package(self.format, {"model.mindir": path.read_bytes()}, built.names(), output_names(built, count),
                        {"dynamic_axes": {k: {str(a): v for a, v in axes.items()}
                                          for k, axes in (built.dynamic_axes or {}).items()}})
 

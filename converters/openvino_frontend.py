@@ -25,7 +25,7 @@ from conformance.errors import ConversionError, UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import conversion_failure, declared_inputs, short
+from ._common import conversion_failure, declared_inputs, output_names, short
 from .base import Converter
 
 #: the frontends' words for an op they have no translator for
@@ -45,12 +45,6 @@ def partial_shapes(built: Built) -> list:
     import openvino as ov
     return [ov.PartialShape([ov.Dimension() if d is None else d for d in shape])
             for _, shape, _ in declared_inputs(built)]
-
-
-def output_names(built: Built, count: int) -> list[str]:
-    if built.output_names and len(built.output_names) == count:
-        return list(built.output_names)
-    return [f"output_{i}" for i in range(count)]
 
 
 def require_outputs(model, count: int, made_by: str) -> None:

@@ -29,10 +29,10 @@ from conformance.errors import UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import conversion_failure
+from ._common import conversion_failure, output_names
 from .base import Converter
 from .frameworks import flatten
-from .torchscript_converter import TorchScriptTrace, eager_module, output_names, sample_tensors
+from .torchscript_converter import TorchScriptTrace, eager_module, sample_tensors
 
 #: pnnx's batch_index for a blob without a batch axis
 NO_BATCH_AXIS = 233

@@ -15,9 +15,9 @@ from conformance.errors import UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import conversion_failure, short
+from ._common import conversion_failure, output_names, short
 from .base import Converter
-from .torchscript_converter import eager_module, flat_count, output_names, sample_tensors
+from .torchscript_converter import eager_module, flat_count, sample_tensors
 
 
 def dynamic_shapes(built: Built, automatic: bool = False, bounded: bool = False):

@@ -22,7 +22,7 @@ from conformance.errors import UnsupportedOperator
 from conformance.formats import Package
 
 from . import register_converter
-from ._common import conversion_failure, short
+from ._common import conversion_failure, output_names, short
 from .base import Converter
 
 
@@ -40,13 +40,6 @@ def eager_module(built: Built):
 def sample_tensors(built: Built) -> tuple:
     import torch
     return tuple(torch.from_numpy(np.require(x, requirements="C")) for x in built.inputs)
-
-
-def output_names(built: Built, count: int) -> list[str]:
-    """The case's output names when they name every flattened output, else ``output_N``."""
-    if built.output_names and len(built.output_names) == count:
-        return list(built.output_names)
-    return [f"output_{i}" for i in range(count)]
 
 
 def flat_count(out) -> int:
