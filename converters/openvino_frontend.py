@@ -39,6 +39,29 @@ _NO_TRANSLATOR = re.compile(r"(No translator found for|No conversion rule found 
 #: measured on Paddle 3.3.1, FLAGS_enable_pir_api=0 at import or not)
 _NO_LEGACY_KERNEL = re.compile(r"(\w+)\(\): argument \(position \d+\) must be Value, but got (?:Variable|None)")
 
+#: what Paddle's legacy saver says when it cannot write the model as a .pdmodel program, and what
+#: that means (formatted with the match's groups and ``version``); each measured on Paddle 3.3.1
+_LEGACY_REFUSALS = (
+    (_NO_LEGACY_KERNEL, "Paddle {version} cannot write {1}() in the legacy program format (.pdmodel) that "
+                        "OpenVINO's Paddle frontend reads"),
+    # an identity (dropout in eval, nn.Identity): nothing to save
+    (re.compile(r"program must not be empty"),
+     "Paddle {version}'s legacy program saver refuses a model with no operator (an identity), so OpenVINO's "
+     "Paddle frontend gets no .pdmodel to read"),
+    # the legacy op's dtype list is narrower than the eager kernel's (square_error_cost on int64, t on bool)
+    (re.compile(r"The data type of '\w+' in (\w+) must be \[[^\]]*\], but received \w+"),
+     "Paddle {version}'s legacy {1} op refuses a dtype its eager kernel takes, so no .pdmodel is written for "
+     "OpenVINO's Paddle frontend"),
+    # the legacy batch_norm op checks epsilon <= 1e-3 (batch_norm_op.cc); the eager kernel does not
+    (re.compile(r"'epsilon' should be less or equal than \S+"),
+     "Paddle {version}'s legacy batch_norm op refuses an epsilon its eager kernel takes, so no .pdmodel is written "
+     "for OpenVINO's Paddle frontend"),
+    # nn.SimpleRNN / LSTM / GRU: to_static cannot place a tensor of the layer (tensor_patch_methods._to_static_var)
+    (re.compile(r"Unknown place type: Place\(undefined:0\)"),
+     "Paddle {version}'s legacy saver cannot turn a tensor of the layer into a program variable, so no .pdmodel "
+     "is written for OpenVINO's Paddle frontend"),
+)
+
 
 def partial_shapes(built: Built) -> list:
     """An ``ov.PartialShape`` per input: static, with a dynamic dimension on each dynamic axis."""
@@ -171,16 +194,14 @@ class OpenVinoPaddle(OpenVinoFrontend):
 
 
 def _legacy_refusal(exc: Exception, version: str) -> UnsupportedOperator | None:
-    """What Paddle's legacy saver refusing the model means for this path: an op it cannot trace
-    into the legacy program, or a model with no op at all (an identity: dropout in eval,
-    nn.Identity), which its saver refuses ("program must not be empty"), are ``unsupported``."""
-    refused = _NO_LEGACY_KERNEL.search(str(exc))
-    if refused is not None:
-        return UnsupportedOperator(f"Paddle {version} cannot write {refused.group(1)}() in the legacy program format "
-                                   f"(.pdmodel) that OpenVINO's Paddle frontend reads: {refused.group(0)}")
-    if "program must not be empty" in str(exc):
-        return UnsupportedOperator(f"Paddle {version}'s legacy program saver refuses a model with no operator "
-                                   "(an identity), so OpenVINO's Paddle frontend gets no .pdmodel to read")
+    """What Paddle's legacy saver refusing the model means for this path: a refusal it names
+    (``_LEGACY_REFUSALS``) is ``unsupported`` with Paddle's words; anything else is None."""
+    said = str(exc)
+    for words, meaning in _LEGACY_REFUSALS:
+        found = words.search(said)
+        if found is not None:
+            return UnsupportedOperator(f"{meaning.format(found.group(0), *found.groups(), version=version)}: "
+                                       f"{found.group(0)}")
     return None
 
 

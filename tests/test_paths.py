@@ -157,12 +157,15 @@ def test_a_missing_package_is_unavailable_not_an_error(tmp_path, monkeypatch, co
 @pytest.mark.parametrize("op, variant, said", [
     ("abs", "default", "cannot write abs() in the legacy program format"),            # an op with a PIR-only binding
     ("nn.Identity", "float32", "refuses a model with no operator"),                    # nothing to save
+    ("t", "bool", "legacy transpose op refuses a dtype"),                               # narrower dtype list
+    ("batch_norm_functional", "eps1e-2-scale", "'epsilon' should be less or equal than 0.001"),
+    ("gru", "h6", "Unknown place type: Place(undefined:0)"),                          # to_static cannot place it
 ])
 def test_what_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_paddle(runner, op, variant, said):
     """OpenVINO's Paddle frontend reads the legacy .pdmodel program; what Paddle 3.3 cannot save
     in it (paddle.abs: "must be Value, but got Variable"; an identity: "program must not be
-    empty") is a path that cannot carry the model: `unsupported` with the reason, not a
-    conversion error."""
+    empty"; paddle.t on bool; batch_norm with epsilon 1e-2; nn.GRU) is a path that cannot carry
+    the model: `unsupported` with Paddle's reason, not a conversion error."""
     from conformance.selection import suite_specs
     (spec,) = [s for s in suite_specs(["operators"]) if s.op == op and s.framework == "paddle" and s.variant == variant]
     record = _run(runner, spec, "ov-paddle", "openvino")
