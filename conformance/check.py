@@ -30,7 +30,7 @@ from .divergent_node import FLOAT64_ORACLE, first_divergent_node, float64_values
 from .reference import ReferenceExecutor, UnsupportedOp
 from .targets import DEFAULT_TARGETS, get_target, target_status
 from .targets.base import raised_by_adapter
-from .noise_floor import NoiseFloor, measured_noise_floors, value_floors
+from .noise_floor import NoiseFloor, floor_yardstick, measured_noise_floors
 from .tolerance import NOISE_MULTIPLE, Tolerance, noise_tolerance, resolve_tolerance
 
 __all__ = ["CheckReport", "OutputCheck", "TargetCheck", "check_model", "load_and_validate"]
@@ -247,13 +247,11 @@ class _Yardstick:
         each value: the user's rtol/atol where given, else each value's own float32 noise floor
         times the multiple, measured by float32 engines other than the target (so that the
         reference under test is never its own yardstick)."""
-        truth = float64_values(proto, feeds, rounded=False)
-        oracle = lambda model, given: rounded_to_model_types(model, truth)   # noqa: E731
         if self.rtol is not None or self.atol is not None or not self.multiple:
-            return oracle, lambda dtype: _tolerance(dtype, self.rtol, self.atol)
-        floors = value_floors(proto, feeds, truth, target)
-        return oracle, {name: noise_tolerance(np.float32, floor, self.multiple)
-                        for name, floor in floors.floors.items()}
+            truth = float64_values(proto, feeds, rounded=False)
+            return ((lambda model, given: rounded_to_model_types(model, truth)),
+                    lambda dtype: _tolerance(dtype, self.rtol, self.atol))
+        return floor_yardstick(proto, feeds, target, lambda floor: noise_tolerance(np.float32, floor, self.multiple))
 
 
 def _localize(result: TargetCheck, proto, feeds, yardstick: _Yardstick, out: Path | None,

@@ -478,7 +478,7 @@ def noise_margin_text(max_abs: float, tol: Tolerance) -> str:
     floor = tol.noise_floor
     margin = f"{max_abs / floor:.3g}" if floor else "inf" if max_abs else "0"
     return (f"error/floor = {margin} (max_abs {_g(max_abs)} over the float32 noise floor {floor:.3g}; "
-            f"allowed: atol {tol.atol:g} = max(the dtype's atol, {tol.noise_multiple:g} x floor))")
+            f"allowed: atol {tol.atol:g} = max(the dtype's or case's atol, {tol.noise_multiple:g} x floor))")
 
 
 def compare_outputs(actuals: Sequence, expecteds: Sequence,

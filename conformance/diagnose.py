@@ -20,7 +20,8 @@ from .execution import Sessions
 from .formats import FORMATS, ONNX
 from .results import Diagnosis
 from .source_layers import MIN_ATOL_SCALE, MIN_RTOL, first_divergent_source_layer
-from .tolerance import NOISE_MULTIPLE, resolve_tolerance
+from .noise_floor import floor_yardstick
+from .tolerance import NOISE_FLOOR_KINDS, NOISE_MULTIPLE, case_noise_multiple, case_tolerance, resolve_tolerance
 from .workers import WorkerPool
 
 INTERMEDIATES = "converters.intermediates:source_intermediates"
@@ -107,10 +108,34 @@ class Diagnoser:
                                    input_names=translated["inputs"], output_names=translated["outputs"])
         return SecondOpinion(name, True, self.sessions.reference(failure.key + "|as-onnx", conv))
 
+    def _localize_by_floor(self, failure: Failure, model, feeds, found: Diagnosed) -> bool:
+        """A case its verdict judged by the noise floor (a whole model, a generated graph): the
+        target's intermediates against the float64 reference, each held to the verdict's
+        multiple of its own float32 noise floor, as ``conformance check`` does. False where the
+        verdict used no floor (then the case's own tolerance localises)."""
+        spec, conv = failure.spec, failure.conv
+        multiple = case_noise_multiple(spec.kind, spec.tolerance, conv.precision, conv.expected is not None)
+        if multiple is None:
+            return False
+        widens = NOISE_FLOOR_KINDS[spec.kind] == "widens"
+        oracle, tolerances = floor_yardstick(model, feeds, failure.target, lambda floor: case_tolerance(
+            np.float32, spec.tolerance, floor, multiple, widens))
+        node = first_divergent_node(model, feeds, self.target_for(failure.target), tolerances, oracle=oracle)
+        if node is not None:
+            found.diagnosis.divergent_node = node.to_dict()
+            found.note(f"first divergent node: {node} [vs {FLOAT64_ORACLE}, each value within {multiple:g} x its "
+                       "float32 noise floor]")
+        else:
+            found.note(f"not localised: every node's output on {failure.target} agrees with {FLOAT64_ORACLE} "
+                       f"within {multiple:g} x its float32 noise floor on the sample")
+        return True
+
     def _localize(self, failure: Failure, whose: str, found: Diagnosed) -> None:
         model = onnx.load_from_string(failure.conv.onnx_bytes)
         feeds = dict(zip(failure.conv.input_names, failure.conv.input_sets[0]))
         tol = resolve_tolerance(np.float32, None, failure.spec.tolerance)
+        if whose == "target" and self._localize_by_floor(failure, model, feeds, found):
+            return
         if whose == "target":
             # the reference under test is held to itself computing in float64, the truth; where
             # that agrees (a semantic, not a precision, difference), to onnxruntime, which agreed

@@ -11,7 +11,8 @@ import numpy as np
 from .cases import CaseSpec, Conversion
 from .comparator import compare_outputs
 from .noise_floor import input_set_floors
-from .tolerance import CONVERSION_PRECISIONS, case_noise_multiple, case_tolerance, widen_for_precision
+from .tolerance import (CONVERSION_PRECISIONS, NOISE_FLOOR_KINDS, case_noise_multiple, case_tolerance,
+                        widen_for_precision)
 from .precision_attribution import cosine
 
 
@@ -39,6 +40,7 @@ class NoiseFloors:
 
     per_set: list[list[float | None]]
     multiple: float
+    widens: bool = False            # the floor only widens the case's own tolerance (NOISE_FLOOR_KINDS)
 
     def of_set(self, i: int) -> list[float | None]:
         return self.per_set[i] if i < len(self.per_set) else []
@@ -52,23 +54,24 @@ def noise_floors(spec: CaseSpec, conv: Conversion) -> NoiseFloors | None:
     if multiple is None or conv.onnx_bytes is None:
         return None
     try:
-        return NoiseFloors(input_set_floors(conv.onnx_bytes, conv.input_names, conv.input_sets), multiple)
+        return NoiseFloors(input_set_floors(conv.onnx_bytes, conv.input_names, conv.input_sets), multiple,
+                           NOISE_FLOOR_KINDS[spec.kind] == "widens")
     except Exception:
         return None
 
 
 def _tolerances(arrays, spec: CaseSpec, precision: str, floors: list[float | None] = (),
-                multiple: float | None = None):
+                multiple: float | None = None, widens: bool = False):
     floors = list(floors) + [None] * (len(arrays) - len(floors))
-    return [widen_for_precision(case_tolerance(np.asarray(a).dtype, spec.tolerance, floor, multiple), precision,
-                                np.asarray(a).dtype) for a, floor in zip(arrays, floors)]
+    return [widen_for_precision(case_tolerance(np.asarray(a).dtype, spec.tolerance, floor, multiple, widens),
+                                precision, np.asarray(a).dtype) for a, floor in zip(arrays, floors)]
 
 
 def _set_tolerances(golden, spec: CaseSpec, precision: str, floors: NoiseFloors | None, i: int):
     """The tolerances of input set ``i``'s outputs: by its noise floors where measured."""
     if floors is None:
         return _tolerances(golden, spec, precision)
-    return _tolerances(golden, spec, precision, floors.of_set(i), floors.multiple)
+    return _tolerances(golden, spec, precision, floors.of_set(i), floors.multiple, floors.widens)
 
 
 def agrees_with_source(outputs, conv: Conversion, spec: CaseSpec) -> bool:

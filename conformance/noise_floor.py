@@ -19,8 +19,10 @@ from typing import Callable
 import numpy as np
 import onnx
 
+from .divergent_node import expose_intermediates, float64_values, rounded_to_model_types
 from .reference import ReferenceExecutor
 from .targets import get_target, target_status
+from .tolerance import Tolerance
 
 
 def _reference_float32(model, feeds) -> list:
@@ -144,7 +146,6 @@ def _reference_float32_values(model, feeds) -> dict:
 
 
 def _onnxruntime_unoptimized_values(model, feeds) -> dict:
-    from .divergent_node import expose_intermediates
     exposed, _ = expose_intermediates(model)
     target = get_target("onnxruntime-basic")
     return dict(zip([o.name for o in exposed.graph.output], target.run(target.prepare(exposed), dict(feeds))))
@@ -182,3 +183,16 @@ def value_floors(model, feeds, truth: dict[str, np.ndarray], target: str) -> Noi
                 finite = distance[np.isfinite(distance)]
                 noise.floors[name] = max(noise.floors.get(name, 0.0), float(finite.max()) if finite.size else 0.0)
     return noise
+
+
+def floor_yardstick(model, feeds, target: str, tolerance_of: Callable[[float], Tolerance]
+                    ) -> tuple[Callable, dict[str, Tolerance]]:
+    """What localisation holds ``target``'s intermediates to on a model judged by its noise
+    floor: the float64 reference's values (the truth, rounded to the model's types) as the oracle
+    of ``first_divergent_node``, and each float32 value's tolerance, ``tolerance_of(its floor)``,
+    the floor measured by engines other than the target (the reference under test is never its
+    own yardstick). Values without a floor (other dtypes) keep their dtype's default."""
+    truth = float64_values(model, feeds, rounded=False)
+    floors = value_floors(model, feeds, truth, target)
+    return ((lambda m, given: rounded_to_model_types(m, truth)),
+            {name: tolerance_of(floor) for name, floor in floors.floors.items()})

@@ -11,10 +11,10 @@ from onnx import TensorProto as TP, helper, numpy_helper
 
 from conformance.cases import CaseSpec, Conversion
 from conformance.check import check_model
-from conformance.divergent_node import FLOAT64_ORACLE, first_divergent_node, float64_values, rounded_to_model_types
+from conformance.divergent_node import FLOAT64_ORACLE, first_divergent_node, float64_values
 from conformance.judge import agrees_with_source, judge
-from conformance.noise_floor import (float64_truth, input_set_floors, measure_noise_floor, measured_noise_floors,
-                                     value_floors)
+from conformance.noise_floor import (float64_truth, floor_yardstick, input_set_floors, measure_noise_floor,
+                                     measured_noise_floors, value_floors)
 from conformance.targets import get_target
 from conformance.tolerance import DEFAULT_TOLERANCES, NOISE_MULTIPLE, noise_tolerance
 
@@ -106,15 +106,32 @@ def test_the_floor_is_measured_per_output_by_engines_that_are_not_the_truth(deep
 
 def test_noise_alone_names_no_divergent_node_but_a_perturbed_op_is_found(deep, perturbed):  # noqa: F811
     model, feeds, _ = deep
-    truth = float64_values(model, feeds, rounded=False)
-    floors = value_floors(model, feeds, truth, "onnxruntime").floors
-    tolerances = {name: noise_tolerance(np.float32, floor) for name, floor in floors.items()}
-    oracle = lambda m, f: rounded_to_model_types(m, truth)             # noqa: E731
+    oracle, tolerances = floor_yardstick(model, feeds, "onnxruntime", lambda floor: noise_tolerance(np.float32, floor))
     assert first_divergent_node(model, feeds, "onnxruntime", tolerances, oracle=oracle) is None
     # plain 1e-5 would blame some MatMul for what is only float32 noise
     assert first_divergent_node(model, feeds, "onnxruntime", oracle=FLOAT64_ORACLE, check_repro=False) is not None
     found = first_divergent_node(model, feeds, perturbed("MatMul"), tolerances, oracle=oracle)
     assert found is not None and found.node_name == "matmul0"
+
+
+def test_a_runner_case_judged_by_its_floor_is_localised_against_the_float64_reference(deep, perturbed):  # noqa: F811
+    from conformance.diagnose import Diagnosed, Diagnoser, Failure
+    model, feeds, from_onnxruntime = deep
+    diagnoser = Diagnoser(sessions=None, pool=None, timeout=60)
+
+    def localise(target: str, kind: str = "arch") -> Diagnosed:
+        found = Diagnosed()
+        failure = Failure(_arch_spec(kind), target, "torch-script", "key", _conversion(model, feeds, from_onnxruntime))
+        diagnoser._localize(failure, "target", found)
+        return found
+    noise = localise("onnxruntime")
+    assert noise.diagnosis.divergent_node is None
+    assert f"agrees with {FLOAT64_ORACLE} within {NOISE_MULTIPLE:g} x its float32 noise floor" in noise.notes[0]
+    bug = localise(perturbed("MatMul"))
+    assert bug.diagnosis.divergent_node["node_name"] == "matmul0", bug.notes
+    assert "each value within" in bug.notes[0]
+    # a generated graph keeps its campaign tolerance, widened by the floor: the same node
+    assert localise(perturbed("MatMul"), "fuzz").diagnosis.divergent_node["node_name"] == "matmul0"
 
 
 def test_a_runtime_oracle_reports_the_initializers_a_divergent_node_reads(perturbed):  # noqa: F811
@@ -190,6 +207,20 @@ def test_the_floor_does_not_judge_hand_computed_values_reduced_precision_or_a_ca
     broken = _conversion(model, {"x": feeds["x"][:, :WIDTH // 2]}, from_onnxruntime)      # wrong width
     verdict = judge(_arch_spec(tolerance={"atol": 1e-2}), broken, outputs)
     assert verdict.status == "passed" and verdict.atol == 1e-2 and verdict.extra == {}
+
+
+def test_a_generated_graph_keeps_its_campaign_tolerance_widened_by_the_floor(deep):
+    model, feeds, from_onnxruntime = deep
+    campaign = {"rtol": 1e-4, "atol": 1e-5}                    # suites/fuzz/evaluate.py
+    conv, outputs = _conversion(model, feeds, from_onnxruntime), _reference_float32(model, feeds)
+    assert judge(_arch_spec("fuzz", {**campaign, "noise_multiple": 0}), conv, outputs).status == "failed"
+    verdict = judge(_arch_spec("fuzz", campaign), conv, outputs)
+    assert verdict.status == "passed", verdict.message
+    assert verdict.rtol == campaign["rtol"] and verdict.atol > campaign["atol"]
+    buggy = deep_model(scale_layer=DEPTH // 2, scale=1.01)
+    verdict = judge(_arch_spec("fuzz", campaign), _conversion(buggy, feeds, from_onnxruntime),
+                    _reference_float32(buggy, feeds))
+    assert verdict.status == "failed" and verdict.extra["error_over_floor"] > 100 * NOISE_MULTIPLE
 
 
 def test_the_floor_of_a_runner_case_is_measured_once_per_model_and_input_sets(deep):

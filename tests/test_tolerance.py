@@ -365,7 +365,8 @@ def test_only_whole_model_cases_without_hand_computed_values_in_float32_are_held
     from conformance.tolerance import NOISE_MULTIPLE, case_noise_multiple
     assert case_noise_multiple("arch", {"rtol": 1e-4, "atol": 1e-4}) == NOISE_MULTIPLE
     assert case_noise_multiple("model", None) == NOISE_MULTIPLE
-    for kind in ("op", "padding", "semantics", "fuzz", "generation", "node"):
+    assert case_noise_multiple("fuzz", {"rtol": 1e-4, "atol": 1e-5}) == NOISE_MULTIPLE   # generated graphs
+    for kind in ("op", "padding", "semantics", "generation", "node"):
         assert case_noise_multiple(kind, None) is None
     assert case_noise_multiple("arch", {}, has_expected=True) is None
     assert case_noise_multiple("arch", {}, conversion_precision="fp16-weights") is None
@@ -385,6 +386,25 @@ def test_a_measured_floor_replaces_the_cases_hand_set_rtol_atol_and_keeps_its_ot
     assert case_tolerance(np.int64, hand_set, floor=0.0, multiple=16).exact
     with pytest.raises(ValueError, match="unknown"):
         case_tolerance(np.float32, {"atl": 1}, floor=1e-6, multiple=16)
+
+
+def test_a_floor_that_only_widens_keeps_the_cases_own_tolerance_as_the_minimum():
+    from conformance.tolerance import case_tolerance
+    campaign = {"rtol": 1e-4, "atol": 1e-5}
+    small = case_tolerance(np.float32, campaign, floor=1e-8, multiple=16, widens=True)
+    assert (small.rtol, small.atol) == (1e-4, 1e-5)           # 16 x 1e-8 < 1e-5: never tighter
+    large = case_tolerance(np.float32, campaign, floor=2e-6, multiple=16, widens=True)
+    assert (large.rtol, large.atol) == (1e-4, pytest.approx(3.2e-5)) and large.noise_floor == 2e-6
+    assert case_tolerance(np.int32, campaign, floor=2e-6, multiple=16, widens=True).exact
+
+
+def test_fuzz_graphs_are_held_to_a_floor_only_when_fed_plain_values():
+    from conformance.tolerance import case_noise_multiple
+    from suites.fuzz.evaluate import graph_spec
+    graph = {"inputs": [{"shape": [2, 3], "dtype": "float32"}], "nodes": [], "outputs": []}
+    assert case_noise_multiple("fuzz", graph_spec(graph, "torch").tolerance) is not None
+    graph["inputs"][0]["corner"] = True    # one huge element would set an output's floor
+    assert case_noise_multiple("fuzz", graph_spec(graph, "torch").tolerance) is None
 
 
 # --- scaled_error: the benchmarks' one-number error ------------------------------------
