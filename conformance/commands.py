@@ -10,7 +10,7 @@ from .environments import environment_state, get_environment, load_environments
 from .errors import ConformanceError
 from .placement import Placements, base_converter
 from .runner import Runner, RunnerOptions
-from .selection import SUITE_MODULES, select_runs, split_values, suite_specs
+from .selection import SUITE_MODULES, Asked, select_runs, split_values, suite_specs
 from .session import ConformanceSession, SessionOptions, conclude, format_counts
 from .targets import TARGETS, get_target
 
@@ -83,7 +83,8 @@ def _build_environments(runs, placements: Placements) -> None:
 
 def cmd_run(args) -> int:
     sys.path.insert(0, str(Path.cwd()))
-    runs = select_runs(suite_specs(split_values(args.suite, SUITE_MODULES)),
+    asked = Asked.of(args.framework, args.converter, tuple(args.case or ()))
+    runs = select_runs(suite_specs(split_values(args.suite, SUITE_MODULES), asked),
                        target=args.target, framework=args.framework, converter=args.converter, opset=args.opset,
                        case=args.case, exclude_case=args.exclude_case)
     if not runs:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from .repro import safe_name, write_backend_test_layout
 from .runner import Runner, RunnerOptions
-from .selection import expand, split_values, suite_specs
+from .selection import Asked, expand, split_values, suite_specs
 
 
 def cmd_export_cases(args) -> int:
     sys.path.insert(0, str(Path.cwd()))
-    specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control")))
+    specs = suite_specs(split_values(args.suite, ("operators", "padding", "architectures", "multio-control")),
+                        Asked.of(args.framework, args.converter, tuple(split_values(args.k))))
     runs = expand(specs, targets=["onnx"], frameworks=set(split_values(args.framework)),
                   converters=split_values(args.converter),
                   opsets=[int(o) for o in split_values(args.opset)] or None,

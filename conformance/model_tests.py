@@ -7,12 +7,13 @@ import dataclasses
 from .sources import parse_shapes, source_spec
 
 
-def conformance_cases(config):
+def conformance_cases(asked):
+    config = asked.config         # the pytest run's options
     shapes = parse_shapes(config.getoption("--model-shape"))
     specs = []
     for path in config.getoption("--model") or ():
         _, spec = source_spec(path, shapes=shapes, inputs_npz=config.getoption("--model-inputs"))
-        if config.getoption("--converter"):
+        if asked.converters:
             spec = dataclasses.replace(spec, converters=None)   # the user's --converter decides
         specs.append(spec)
     return specs

@@ -22,7 +22,7 @@ from .errors import ConformanceError
 from .results import CaseResult
 from .results import append as append_records
 from .runner import CaseRun
-from .selection import select_runs
+from .selection import Asked, select_runs, suite_cases
 from .session import ConformanceSession, SessionOptions, first_line, parse_shard, select_shard
 
 MARKERS = {
@@ -198,12 +198,14 @@ def pytest_unconfigure(config):
 def pytest_generate_tests(metafunc):
     if "case" not in metafunc.fixturenames:
         return
-    factory = getattr(metafunc.module, "conformance_cases", None)
-    if factory is None:
+    if not hasattr(metafunc.module, "conformance_cases"):
         return
     option = metafunc.config.getoption
     try:
-        specs = factory(metafunc.config) if factory.__code__.co_argcount else factory()
+        asked = Asked.of(option("--framework"), option("--converter"),
+                         (option("keyword") or "", option("markexpr") or "", *(option("--case") or ())),
+                         metafunc.config)
+        specs = suite_cases(metafunc.module, asked)
         runs = select_runs(specs, target=option("--target"), framework=option("--framework"),
                            converter=option("--converter"), opset=option("--opset"),
                            case=option("--case"), exclude_case=option("--exclude-case"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+from dataclasses import dataclass
 from typing import Iterable
 
 from converters import CONVERTERS, converters_for
@@ -96,9 +97,40 @@ def select_runs(specs: Iterable[CaseSpec], *, target=None, framework=None, conve
                   include=split_values(case), exclude=split_values(exclude_case))
 
 
-def suite_specs(names: Iterable[str]) -> list[CaseSpec]:
+@dataclass(frozen=True)
+class Asked:
+    """What a run names, for the suites whose cases depend on it (``conformance_cases(asked)``):
+    its --framework and --converter values and its free texts (pytest's -k and -m, --case globs).
+    Some source frameworks are opt-in: MindSpore's environment is 2.7 GB and its cases double
+    the torch operator run, so a run collects them only when it names MindSpore
+    (``--framework mindspore``, ``-m mindspore``, ``-k mindspore``, ``--case 'op/*/mindspore/*'``)."""
+
+    frameworks: tuple[str, ...] = ()
+    converters: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    config: object = None       # the pytest config of a pytest run: a suite's own options (--model)
+
+    @classmethod
+    def of(cls, framework=None, converter=None, texts=(), config=None) -> "Asked":
+        """From option values as users give them (repeatable, comma-separated, or None)."""
+        return cls(tuple(split_values(framework)), tuple(split_values(converter)), tuple(t for t in texts if t),
+                   config)
+
+    def names(self, framework: str) -> bool:
+        """Whether the run names ``framework`` (not only as ``not <framework>``)."""
+        return framework in self.frameworks or any(
+            framework in text and f"not {framework}" not in text for text in self.texts)
+
+
+def suite_cases(module, asked: Asked) -> list[CaseSpec]:
+    """A suite module's cases: ``conformance_cases(asked)``, or ``conformance_cases()`` for a
+    suite whose cases do not depend on what the run names."""
+    factory = module.conformance_cases
+    return list(factory(asked) if factory.__code__.co_argcount else factory())
+
+
+def suite_specs(names: Iterable[str], asked: Asked = Asked()) -> list[CaseSpec]:
     specs = []
     for name in names:
-        module = importlib.import_module(SUITE_MODULES.get(name, name))
-        specs.extend(module.conformance_cases())
+        specs.extend(suite_cases(importlib.import_module(SUITE_MODULES.get(name, name)), asked))
     return specs

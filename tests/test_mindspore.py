@@ -94,3 +94,15 @@ def test_mindspore_cases_are_collected_only_when_a_run_asks_for_them(args, colle
     if collected:
         assert not any("/mindspore-mindir/" in i for i in ids)     # the default targets run ONNX only
         assert any("/mindspore-onnx/" in i and "/onnxruntime/" in i for i in ids)
+
+
+@pytest.mark.parametrize("framework,collected", [(None, False), (["mindspore"], True), (["torch,mindspore"], True),
+                                                 (["torch"], False)])
+def test_conformance_run_collects_mindspore_cases_when_it_names_the_framework(framework, collected):
+    from conformance.selection import Asked, select_runs, suite_specs
+    specs = suite_specs(["architectures"], Asked.of(framework))
+    runs = select_runs(specs, target=["reference", "mindspore"], framework=framework)
+    assert any(r.spec.framework == "mindspore" for r in runs) == collected
+    if collected:       # both paths: MINDIR on MindSpore's runtime, its ONNX export on the reference
+        assert {(r.converter, r.target) for r in runs if r.spec.framework == "mindspore"} == {
+            ("mindspore-mindir", "mindspore"), ("mindspore-onnx", "reference")}

@@ -5,12 +5,13 @@ framework's worker, converted by every converter and precision chain, judged by 
     pytest suites/accuracy -m accuracy --target reference,onnxruntime
     pytest suites/accuracy --converter torch-script+int8      # one chain
 """
+from conformance.selection import Asked
 from suites.accuracy.specs import CHAINS, accuracy_cases
 
 
-def conformance_cases(config):
+def conformance_cases(asked: Asked):
     # the precision chains run by default; --converter names exactly what runs instead
-    return accuracy_cases(chains=None if config.getoption("--converter") else CHAINS)
+    return accuracy_cases(chains=None if asked.converters else CHAINS)
 
 
 def test_accuracy(case, conformance_runner):

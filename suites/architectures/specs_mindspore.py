@@ -1,4 +1,4 @@
-"""MindSpore architecture cases (opt-in, suites.opt_in): a small CNN, an LSTM and a
+"""MindSpore architecture cases (opt-in: conformance.selection.Asked): a small CNN, an LSTM and a
 transformer-style encoder block, built in ``mindspore_models`` (imports no framework here).
 
 Each runs on both MindSpore converters: ``mindspore-onnx`` (on the ONNX targets) and

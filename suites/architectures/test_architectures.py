@@ -6,11 +6,11 @@ each converted once and run at 3 input shapes where its axes are dynamic (marker
 """
 from suites.architectures.specs import ARCH_CASES
 from suites.architectures.specs_mindspore import MINDSPORE_CASES
-from suites.opt_in import asked_for
+from conformance.selection import Asked
 
 
-def conformance_cases(config=None):
-    return list(ARCH_CASES) + (MINDSPORE_CASES if asked_for(config, "mindspore") else [])
+def conformance_cases(asked: Asked = Asked()):
+    return list(ARCH_CASES) + (MINDSPORE_CASES if asked.names("mindspore") else [])
 
 
 def test_architecture(case, conformance_runner):

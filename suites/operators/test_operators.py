@@ -8,12 +8,12 @@
 """
 from suites.operators.opinfo import opinfo_specs
 from suites.operators.specs import case_specs, dynamic_twins, mindspore_cases
-from suites.opt_in import asked_for
+from conformance.selection import Asked
 
 
-def conformance_cases(config=None):
+def conformance_cases(asked: Asked = Asked()):
     table = case_specs()
-    extra = mindspore_cases(table) if asked_for(config, "mindspore") else []
+    extra = mindspore_cases(table) if asked.names("mindspore") else []
     return table + dynamic_twins(table) + opinfo_specs() + extra
 
 
