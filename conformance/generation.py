@@ -48,6 +48,7 @@ from .comparator import compare_outputs
 from .judge import KIND_JUDGES, Verdict, judge
 from .recording import finish
 from .results import CaseResult, Diagnosis
+from .targets.base import prepare_converted
 from .tolerance import resolve_tolerance
 
 KIND = "generation"
@@ -172,7 +173,7 @@ def _run_on(runner, target, key: str, conv: Conversion) -> Run:
     """The target's run of one converted model, its session prepared once per conversion."""
     skey = (key, target.name)
     if skey not in runner.sessions.prepared:
-        runner.sessions.prepared.put(skey, target.prepare(conv.onnx_bytes))
+        runner.sessions.prepared.put(skey, prepare_converted(target, conv.artifact, conv.format))
     session = runner.sessions.prepared[skey]
     return lambda feeds: target.run(session, feeds)
 

@@ -29,9 +29,12 @@ from .torchscript_converter import eager_module, flat_count, sample_tensors
 
 #: ExecuTorch's words for an op it cannot lower: an op outside the core ATen set with no
 #: decomposition ("Operator torch._ops.aten.adaptive_max_pool2d.default is not in Core ATen
-#: opset"), or no out-variant kernel to emit it with
+#: opset"), no out-variant kernel to emit it with, or an XNNPACK node refusing the dynamic
+#: dims it was given (a view over batch and sequence: "XNNPACK reshape only supports 1 dynamic
+#: dimension", ExecuTorch 1.5.1)
 _UNSUPPORTED = re.compile(r"([\w.:]+) is not (?:an )?Aten Canonical|Missing out variants: \{?'?([\w.:]+)"
-                          r"|[Oo]perator ([\w.:]+) is not (?:supported|in Core ATen opset)")
+                          r"|[Oo]perator ([\w.:]+) is not (?:supported|in Core ATen opset)"
+                          r"|XNNPACK (reshape) only supports 1 dynamic dimension")
 
 
 @register_converter("executorch")

@@ -56,6 +56,11 @@ _LEGACY_REFUSALS = (
     (re.compile(r"'epsilon' should be less or equal than \S+"),
      "Paddle {version}'s legacy batch_norm op refuses an epsilon its eager kernel takes, so no .pdmodel is written "
      "for OpenVINO's Paddle frontend"),
+    # paddle.concat of paddle.shape(x) with an int64 tensor: the PIR program saves it, the legacy one refuses
+    # (repro: paddle.concat([paddle.shape(x)[0].reshape([1]), paddle.to_tensor([4])]) in a to_static forward)
+    (re.compile(r"All the Tensors in the input must have the same data type"),
+     "Paddle {version}'s legacy program refuses a concat its PIR program saves (the tensors' dtypes differ "
+     "there), so no .pdmodel is written for OpenVINO's Paddle frontend"),
     # nn.SimpleRNN / LSTM / GRU: to_static cannot place a tensor of the layer (tensor_patch_methods._to_static_var)
     (re.compile(r"Unknown place type: Place\(undefined:0\)"),
      "Paddle {version}'s legacy saver cannot turn a tensor of the layer into a program variable, so no .pdmodel "

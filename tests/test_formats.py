@@ -111,3 +111,43 @@ def test_conformance_check_of_a_tflite_file(tmp_path, capsys):
     truncated = tmp_path / "truncated.tflite"
     truncated.write_bytes((tmp_path / "fp32.tflite").read_bytes()[:200])
     assert main(["check", str(truncated)]) == 2
+
+
+def test_calibration_windows_cut_further_input_sets_to_the_sample_shape():
+    from conformance.cases import Built
+    from converters.tflite_converter import windows_at_sample_shape
+
+    sample = [np.zeros((2, 3), np.int64)]
+    larger = [np.arange(20).reshape(4, 5)]
+    smaller = [np.ones((1, 3), np.int64)]                 # cannot be cut to (2, 3): left out
+    windows = windows_at_sample_shape(Built(model=None, inputs=sample, extra_inputs=[larger, smaller]))
+    assert len(windows) == 2
+    np.testing.assert_array_equal(windows[0][0], [[0, 1, 2], [5, 6, 7]])          # leading window
+    np.testing.assert_array_equal(windows[1][0], [[12, 13, 14], [17, 18, 19]])    # trailing window
+
+
+def _suite_spec(name, builder, variant, params=None):
+    return CaseSpec(kind="arch", name=name, framework="tensorflow", builder=f"suites.architectures.{builder}",
+                    params=params or {}, variant=variant)
+
+
+@pytest.mark.skipif(not HAVE_TFLITE, reason="tensorflow and ai-edge-litert are not installed")
+def test_tflite_takes_module_variables_subclassed_models_and_calibrates_further_sets(tmp_path):
+    """tf.Module with variables (the .tflite had no signature: StopIteration), a subclassed
+    keras.Model ('Prefill' object has no attribute 'inputs'), and an int8 model judged on a
+    second input set with token ids the sample lacks (cosine 0.967 before its windows were
+    calibrated)."""
+    from conformance.runner import CaseRun, Runner, RunnerOptions
+    from suites.architectures.specs_generation import other_spec
+
+    cases = [(_suite_spec("control", "multio_keras:build_tf_cond", "tf-cond-2out"), "tflite"),
+             (other_spec("tensorflow", "prefill"), "tflite"),
+             (_suite_spec("multio", "multio_keras:build_token_mask", "token-mask-passthrough-dup-out",
+                          {"outputs": "passthrough"}), "tflite-int8")]
+    runner = Runner(RunnerOptions(timeout=300, cache_dir=str(tmp_path / "cache")))
+    try:
+        records = [runner.run(CaseRun(spec, converter, 17, "litert")) for spec, converter in cases]
+    finally:
+        runner.close()
+    assert [r.status for r in records] == ["passed"] * 3, [r.message for r in records]
+    assert records[2].extra["cosine"] > 0.99

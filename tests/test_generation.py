@@ -170,3 +170,24 @@ def test_planted_wrong_decode_model_end_to_end_through_the_runner(tmp_path):
     assert bad.status == "failed" and bad.extra["tokens_agree"] < 32
     assert bad.extra["first_divergent_step"] is not None and bad.extra["first_divergent_position"]["position"] >= 7
     assert bad.diagnosis.attribution == "converter"     # the reference runs the wrong model the same way
+
+
+def test_generation_runs_a_non_onnx_conversion_on_its_target(tmp_path):
+    """A converter writing OpenVINO IR (ov-torch): the prefill and decode models are prepared
+    from their package, not as ONNX bytes (which a non-ONNX conversion has none of: 'expected
+    str, bytes or os.PathLike object, not NoneType' before), in a fresh runner where no arch
+    case prepared them first."""
+    pytest.importorskip("torch")
+    pytest.importorskip("openvino")
+    from conformance.generation import run_generation
+    from conformance.runner import CaseRun, Runner, RunnerOptions
+    from suites.architectures.specs_generation import GENERATION_CASES
+
+    spec = next(s for s in GENERATION_CASES if s.variant == "gpt2-greedy32" and s.opset == 17)
+    runner = Runner(RunnerOptions(cache_dir=str(tmp_path / "cache")))
+    try:
+        record = run_generation(runner, CaseRun(spec, "ov-torch", 17, "openvino"))
+    finally:
+        runner.close()
+    assert record.status == "passed", record.message
+    assert record.extra["tokens_agree"] == 32

@@ -173,3 +173,16 @@ def test_what_paddle_cannot_save_in_the_legacy_format_is_unsupported_on_ov_paddl
         pytest.skip(record.message)
     assert record.status == "unsupported", record.message
     assert said in record.message
+
+
+def test_a_concat_only_the_pir_program_saves_is_unsupported_on_ov_paddle(runner):
+    """The Paddle DLRM with segment bags concatenates paddle.shape(x) with an int64 tensor: its
+    PIR program saves (paddle2onnx's path), the legacy .pdmodel one raises 'All the Tensors in
+    the input must have the same data type' (a conversion error before): `unsupported`."""
+    from conformance.selection import suite_specs
+    (spec,) = [s for s in suite_specs(["families"]) if s.framework == "paddle" and s.variant == "dlrm-segment-bags-sum-mean"]
+    record = _run(runner, spec, "ov-paddle", "openvino")
+    if record.status == "unavailable":
+        pytest.skip(record.message)
+    assert record.status == "unsupported", record.message
+    assert "legacy program refuses a concat" in record.message

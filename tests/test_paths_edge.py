@@ -152,3 +152,27 @@ def test_a_missing_package_is_unavailable_with_the_install_command(tmp_path, mon
     assert module in record.message or not HAVE_NCNN
     extra = "executorch" if module == "executorch" else "ncnn"
     assert f".[{extra}]" in record.message
+
+
+@pytest.mark.skipif(not HAVE_EXECUTORCH, reason="executorch is not installed")
+def test_an_op_without_an_executorch_kernel_is_unsupported_by_name(tmp_path):
+    """nn.EmbeddingBag lowers to aten::_embedding_bag, which ExecuTorch 1.5's runtime has no
+    kernel for: load_method fails with OperatorMissing (0x14), the op named in its log only (an
+    `error` record before); the record is `unsupported` and names the op."""
+    from conformance.selection import suite_specs
+    (spec,) = [s for s in suite_specs(["families"]) if s.framework == "torch" and s.variant == "dlrm-sum-mean-sum"]
+    record = _run(tmp_path, spec, "executorch", "executorch")
+    assert record.status == "unsupported", record.message
+    assert "aten::_embedding_bag" in record.message
+
+
+@pytest.mark.skipif(not HAVE_EXECUTORCH, reason="executorch is not installed")
+def test_a_reshape_xnnpack_cannot_take_with_two_dynamic_dims_is_unsupported(tmp_path):
+    """The token-mask model views a tensor over a dynamic batch and a dynamic sequence: XNNPACK's
+    lowering refuses it ('XNNPACK reshape only supports 1 dynamic dimension', a conversion error
+    before): `unsupported`, naming the reshape."""
+    from conformance.selection import suite_specs
+    (spec,) = [s for s in suite_specs(["multio-control"]) if s.framework == "torch" and s.variant == "token-mask-tuple-out"]
+    record = _run(tmp_path, spec, "executorch", "executorch")
+    assert record.status == "unsupported", record.message
+    assert "cannot lower reshape" in record.message

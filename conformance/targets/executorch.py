@@ -20,6 +20,9 @@ from .base import Target, TargetOptions, feeds_in_order
 
 #: the runtime's words for a program op it has no kernel for (it says so when loading the method)
 _MISSING_KERNEL = re.compile(r"Missing operator: (?:\[\d+\] )?([\w:.]+)")
+#: the Python error of a method that failed to load with Error::OperatorMissing (0x14); the op's
+#: name then goes to the runtime's log only ("Failed to load method forward, error: 0x:14")
+_OPERATOR_MISSING = re.compile(r"error: 0x:?14\b")
 
 
 @dataclass
@@ -32,6 +35,16 @@ class ExecuTorchSession:
     #: (a segfault at the first conv, measured)
     program: object = None
     data: bytes = b""
+
+
+def kernels_missing(portable_ops: list[str]) -> list[str]:
+    """The ops left to the portable kernels (the converter's ``portable_ops``: "<EdgeOpOverload:
+    aten._embedding_bag.default>: schema = aten::_embedding_bag(...)") that no kernel registered
+    in this runtime implements, by their schema name (``aten::_embedding_bag``)."""
+    from executorch.extension.pybindings.portable_lib import _get_operator_names
+    registered = {name.split(".")[0] for name in _get_operator_names()}
+    names = [m.group(1) for m in (re.search(r"schema = ([\w:]+)\(", op) for op in portable_ops) if m]
+    return sorted({name for name in names if name not in registered})
 
 
 @register_target("executorch")
@@ -61,6 +74,9 @@ class ExecuTorchTarget(Target):
             missing = _MISSING_KERNEL.search(str(exc))
             if missing:
                 raise UnsupportedOperator(f"the ExecuTorch runtime has no kernel for {missing.group(1)}") from exc
+            if _OPERATOR_MISSING.search(str(exc)):
+                named = ", ".join(kernels_missing(package.details.get("portable_ops", []))) or "an operator of the program"
+                raise UnsupportedOperator(f"the ExecuTorch runtime has no kernel for {named} (OperatorMissing)") from exc
             raise
         return ExecuTorchSession(method, list(package.inputs), list(package.outputs), program, data)
 
