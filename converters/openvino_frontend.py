@@ -40,31 +40,26 @@ _NO_TRANSLATOR = re.compile(r"(No translator found for|No conversion rule found 
 _NO_LEGACY_KERNEL = re.compile(r"(\w+)\(\): argument \(position \d+\) must be Value, but got (?:Variable|None)")
 
 #: what Paddle's legacy saver says when it cannot write the model as a .pdmodel program, and what
-#: that means (formatted with the match's groups and ``version``); each measured on Paddle 3.3.1
+#: that means (formatted with the match's groups and ``version``; _legacy_refusal adds that no
+#: .pdmodel is written for OpenVINO's Paddle frontend); each measured on Paddle 3.3.1
 _LEGACY_REFUSALS = (
-    (_NO_LEGACY_KERNEL, "Paddle {version} cannot write {1}() in the legacy program format (.pdmodel) that "
-                        "OpenVINO's Paddle frontend reads"),
+    (_NO_LEGACY_KERNEL, "Paddle {version} cannot write {1}() in the legacy program format"),
     # an identity (dropout in eval, nn.Identity): nothing to save
     (re.compile(r"program must not be empty"),
-     "Paddle {version}'s legacy program saver refuses a model with no operator (an identity), so OpenVINO's "
-     "Paddle frontend gets no .pdmodel to read"),
+     "Paddle {version}'s legacy program saver refuses a model with no operator (an identity)"),
     # the legacy op's dtype list is narrower than the eager kernel's (square_error_cost on int64, t on bool)
     (re.compile(r"The data type of '\w+' in (\w+) must be \[[^\]]*\], but received \w+"),
-     "Paddle {version}'s legacy {1} op refuses a dtype its eager kernel takes, so no .pdmodel is written for "
-     "OpenVINO's Paddle frontend"),
+     "Paddle {version}'s legacy {1} op refuses a dtype its eager kernel takes"),
     # the legacy batch_norm op checks epsilon <= 1e-3 (batch_norm_op.cc); the eager kernel does not
     (re.compile(r"'epsilon' should be less or equal than \S+"),
-     "Paddle {version}'s legacy batch_norm op refuses an epsilon its eager kernel takes, so no .pdmodel is written "
-     "for OpenVINO's Paddle frontend"),
+     "Paddle {version}'s legacy batch_norm op refuses an epsilon its eager kernel takes"),
     # paddle.concat of paddle.shape(x) with an int64 tensor: the PIR program saves it, the legacy one refuses
     # (repro: paddle.concat([paddle.shape(x)[0].reshape([1]), paddle.to_tensor([4])]) in a to_static forward)
     (re.compile(r"All the Tensors in the input must have the same data type"),
-     "Paddle {version}'s legacy program refuses a concat its PIR program saves (the tensors' dtypes differ "
-     "there), so no .pdmodel is written for OpenVINO's Paddle frontend"),
+     "Paddle {version}'s legacy program refuses a concat its PIR program saves (the tensors' dtypes differ there)"),
     # nn.SimpleRNN / LSTM / GRU: to_static cannot place a tensor of the layer (tensor_patch_methods._to_static_var)
     (re.compile(r"Unknown place type: Place\(undefined:0\)"),
-     "Paddle {version}'s legacy saver cannot turn a tensor of the layer into a program variable, so no .pdmodel "
-     "is written for OpenVINO's Paddle frontend"),
+     "Paddle {version}'s legacy saver cannot turn a tensor of the layer into a program variable"),
 )
 
 
@@ -205,8 +200,8 @@ def _legacy_refusal(exc: Exception, version: str) -> UnsupportedOperator | None:
     for words, meaning in _LEGACY_REFUSALS:
         found = words.search(said)
         if found is not None:
-            return UnsupportedOperator(f"{meaning.format(found.group(0), *found.groups(), version=version)}: "
-                                       f"{found.group(0)}")
+            return UnsupportedOperator(f"{meaning.format(found.group(0), *found.groups(), version=version)}, so no "
+                                       f".pdmodel is written for OpenVINO's Paddle frontend to read: {found.group(0)}")
     return None
 
 
