@@ -58,13 +58,14 @@ def builder_code_hash(builder: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def pipeline_code_hash() -> str:
-    """Hash of the code between a builder and the ONNX bytes: every converter adapter and pass,
-    the framework runners (golden outputs), the worker and the case model."""
-    import converters
+    """Hash of the code every conversion shares between a builder and the artifact: the
+    framework runners (golden outputs), the converter registry and base class, the worker and
+    the case model. Each converter's own adapter code (its module and the helpers it imports)
+    is in its ``fingerprint``, so editing one converter leaves the others' cached conversions."""
+    from converters.base import PACKAGE, local_sources
     here = Path(__file__).parent
-    files = list(Path(converters.__file__).parent.rglob("*.py"))
-    files += [here / "workers.py", here / "cases.py"]
-    return _source_hash(files)
+    files = local_sources(PACKAGE / "__init__.py", PACKAGE / "frameworks.py")
+    return _source_hash(files + [here / "workers.py", here / "cases.py"])
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,6 +8,7 @@ process on ``onnx`` protos and import no framework.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.util
@@ -115,17 +116,67 @@ def scope_path_candidates(node_name: str) -> list[str]:
     return candidates
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _module_file(dotted: str) -> Path | None:
+    """The file of a module of this package ("converters.optimizer.graph"), or None."""
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE.name:
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_files(path: Path) -> set[Path]:
+    """This package's modules ``path`` imports (relative or absolute, at any depth of the file)."""
+    package = ".".join((PACKAGE.name, *path.resolve().parent.relative_to(PACKAGE).parts))
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            module = f"{anchor}.{node.module}" if node.module else anchor
+        else:
+            module = node.module or ""
+        for dotted in [module] + [f"{module}.{alias.name}" for alias in node.names]:
+            file = _module_file(dotted)
+            if file is not None:
+                found.add(file)
+    return found
+
+
+def local_sources(*paths: Path) -> list[Path]:
+    """``paths`` and every module of this package they import, transitively, in a stable order.
+    A subpackage reached counts whole: its modules may be found at run time (the optimizer's
+    passes are discovered with pkgutil)."""
+    seen, todo = set(), [Path(p).resolve() for p in paths]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_imported_files(path) - seen)
+        if path.name == "__init__.py" and path.parent != PACKAGE:
+            todo.extend(set(path.parent.glob("*.py")) - seen)
+    return sorted(seen)
+
+
 @functools.lru_cache(maxsize=None)
 def _code_hash(cls) -> str:
+    """A hash of our code a converter (or chain step) class runs: the modules of its classes and
+    every module of this package they import, so an edit of a helper it uses invalidates its
+    cached conversions, and an edit of another converter's module does not."""
+    roots = [Path(inspect.getfile(klass)) for klass in cls.__mro__
+             if (inspect.getmodule(klass) or object).__name__.startswith(PACKAGE.name + ".")]
     digest = hashlib.sha256()
-    for klass in cls.__mro__:
-        module = inspect.getmodule(klass)
-        if module is None or not module.__name__.startswith("converters"):
-            continue
-        try:
-            digest.update(inspect.getsource(module).encode())
-        except (OSError, TypeError):
-            digest.update(module.__name__.encode())
+    for path in local_sources(*roots):
+        digest.update(str(path.relative_to(PACKAGE)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

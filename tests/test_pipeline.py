@@ -221,3 +221,20 @@ def test_a_target_that_cannot_run_a_good_model_is_to_blame(runner):
     finally:
         TARGETS._factories.pop("test-crashing-target", None)
         TARGETS._instances.pop("test-crashing-target", None)
+
+
+def test_a_converters_code_hash_covers_the_helpers_it_imports_and_no_other_converter():
+    from converters import get_converter
+    from converters.base import PACKAGE, local_sources
+    from conformance.cache import pipeline_code_hash
+    import inspect
+
+    def sources(name):
+        return {str(p.relative_to(PACKAGE)) for p in local_sources(inspect.getfile(type(get_converter(name))))}
+    # executorch exports with torch_export_converter's helpers: editing them must invalidate it
+    assert {"executorch_converter.py", "torch_export_converter.py", "base.py"} <= sources("executorch")
+    assert not {"tf2onnx_converter.py", "paddle2onnx_converter.py", "executorch_converter.py"} & sources("torch-script")
+    # a chain step's code reaches every optimizer pass module (found at run time by pkgutil)
+    assert "optimizer/passes/fold.py" in {str(p.relative_to(PACKAGE)) for p in local_sources(PACKAGE / "passes.py")}
+    assert get_converter("torch-script").fingerprint("x") != get_converter("tf2onnx").fingerprint("x")
+    assert len(pipeline_code_hash()) == 16
