@@ -274,8 +274,14 @@ def _diagnosed(runner, case, record: CaseResult, convs, conv: Conversion, prompt
 def _run_failure_diagnosed(runner, case, record: CaseResult, convs, prompt, new_tokens) -> CaseResult:
     """The target could not run the models: the converter's fault when one of them fails the
     ONNX checker (a lenient second opinion that runs an invalid model proves nothing), else the
-    target's when the second opinion runs the generation, else the converter's."""
+    target's when the second opinion runs the generation, else the converter's. Models in
+    another format than ONNX have neither check nor second runtime here: not attributed."""
     import onnx
+    other_format = next((conv.format for conv, _ in convs.values() if conv.onnx_bytes is None), None)
+    if other_format is not None:
+        return dataclasses.replace(record, message=(
+            f"not attributed: the models are not ONNX (format {other_format}); no second runtime of them here\n"
+            + record.message))
     for part, (conv, _) in convs.items():
         try:
             onnx.checker.check_model(onnx.load_from_string(conv.onnx_bytes))

@@ -191,3 +191,14 @@ def test_generation_runs_a_non_onnx_conversion_on_its_target(tmp_path):
         runner.close()
     assert record.status == "passed", record.message
     assert record.extra["tokens_agree"] == 32
+
+
+def test_a_failed_generation_of_models_in_another_format_is_not_blamed_on_the_onnx_checker():
+    from conformance.generation import _run_failure_diagnosed
+    record = CaseResult(case_id="generation/decoder/torch/executorch/opset17/executorch/toy", kind="generation",
+                        framework="torch", converter="executorch", target="executorch", status="error",
+                        message="target executorch failed to run the model")
+    pte = Conversion(status="ok", artifact=b"pte", format="pte")
+    got = _run_failure_diagnosed(None, None, record, {"prefill": (pte, None), "decode": (pte, None)}, None, 0)
+    assert got.diagnosis is None or got.diagnosis.attribution in (None, "")
+    assert got.message.startswith("not attributed: the models are not ONNX (format pte)")
